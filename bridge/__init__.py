@@ -1,0 +1,30 @@
+"""soapbridge: a WSDL in, a typed REST API, OpenAPI 3.1, a Python library and a CLI out."""
+
+from ._version import __version__
+from .bridge import Bridge, load
+from .errors import (
+    BridgeError,
+    ConfigError,
+    OperationNotFound,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    WsdlError,
+    XmlError,
+)
+from .settings import Settings
+
+__all__ = [
+    "Bridge",
+    "BridgeError",
+    "ConfigError",
+    "OperationNotFound",
+    "Settings",
+    "SoapFault",
+    "UpstreamError",
+    "ValidationError",
+    "WsdlError",
+    "XmlError",
+    "__version__",
+    "load",
+]

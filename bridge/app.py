@@ -1,0 +1,242 @@
+"""The REST application: one route per operation, problem+json errors, spec and docs pages.
+
+It depends on the library facade only through ``BridgeLike``, so ``bridge.bridge`` can build it
+without an import cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import swagger_ui_bundle
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .errors import BridgeError, SoapFault, UpstreamError, ValidationError, Violation
+from .model import Operation
+from .settings import Settings
+
+log = logging.getLogger("soapbridge.app")
+PROBLEM = "application/problem+json"
+
+
+class BridgeLike(Protocol):
+    settings: Settings
+    routed: list[Operation]
+
+    def openapi(self) -> dict[str, Any]: ...
+    def validate_input(self, operation: str | Operation, data: Any) -> None: ...
+    async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+
+def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": f"urn:soapbridge:problem:{kind}", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return Response(_dumps(body), status_code=status, media_type=PROBLEM)
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=False).encode()
+
+
+def _fault_response(exc: SoapFault, settings: Settings) -> Response:
+    status = settings.status.client_fault if exc.category == "client" else settings.status.server_fault
+    return problem(
+        status,
+        f"soap-fault:{exc.category}",
+        "SOAP fault" + (f": {exc.name}" if exc.name else ""),
+        exc.reason or None,
+        faultcode=exc.code,
+        subcodes=exc.subcodes,
+        faultactor=exc.actor,
+        fault=exc.name,
+        detail_data=exc.detail,
+    )
+
+
+def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
+    st = settings.status
+    status = {"timeout": st.timeout, "unavailable": st.unavailable}.get(exc.kind, st.bad_reply)
+    titles = {
+        "timeout": "The SOAP service timed out",
+        "unavailable": "The SOAP service is unavailable",
+        "tls": "TLS verification of the SOAP service failed",
+    }
+    return problem(status, f"upstream:{exc.kind}", titles.get(exc.kind, "The SOAP service gave a bad reply"), str(exc))
+
+
+def validation_response(exc: ValidationError) -> Response:
+    return problem(
+        400,
+        "validation",
+        "The request breaks the operation's schema",
+        str(exc),
+        errors=[v.as_dict() for v in exc.violations],
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _coerce(schema: dict[str, Any], raw: str) -> Any:
+    """A path or query string as the JSON type its schema asks for (validation judges it)."""
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(raw)
+        if "number" in kinds:
+            return Decimal(raw)
+        if "boolean" in kinds:
+            return {"true": True, "false": False}.get(raw, raw)
+    except (ValueError, ArithmeticError):
+        return raw
+    return raw
+
+
+def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], has_body: bool) -> Any:
+    limit = bridge.settings.max_request_bytes
+
+    async def endpoint(request: Request) -> Response:
+        data: Any = {}
+        if has_body:
+            ct = request.headers.get("content-type", "")
+            try:
+                body = await _read_body(request, limit)
+            except _TooLarge:
+                return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
+            if body.strip() or ct:
+                if not _is_json(ct):
+                    return problem(
+                        415,
+                        "unsupported-media-type",
+                        "Unsupported media type",
+                        f"send application/json, not {ct or 'no content type'}",
+                    )
+                try:
+                    data = json.loads(body, parse_float=Decimal)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    return problem(
+                        400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}", errors=[{"pointer": "", "detail": str(exc)}]
+                    )
+        if params:
+            if not isinstance(data, dict):
+                return validation_response(ValidationError("the body must be an object", [Violation("", "expected an object")]))
+            for p in params:
+                source = request.path_params if p["in"] == "path" else request.query_params
+                if p["name"] in source:
+                    data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
+        try:
+            bridge.validate_input(op, data)
+            result = await bridge.acall(op, data)
+        except ValidationError as exc:
+            return validation_response(exc)
+        except SoapFault as exc:
+            return _fault_response(exc, bridge.settings)
+        except UpstreamError as exc:
+            return _upstream_response(exc, bridge.settings)
+        except BridgeError as exc:
+            log.warning("%s failed: %s", op.key, exc)
+            return problem(500, "bridge-error", "The bridge could not handle the request", str(exc))
+        if op.output is None:
+            return Response(status_code=204)
+        return Response(_dumps(result), media_type="application/json")
+
+    return endpoint
+
+
+_DOCS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="{base}/docs/static/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="{base}/docs/static/swagger-ui-bundle.js"></script>
+<script src="{base}/docs/init.js"></script>
+</body></html>"""
+
+_INIT = """window.ui = SwaggerUIBundle({url: "%s/openapi.json", dom_id: "#ui", deepLinking: true});"""
+
+
+def create_app(bridge: BridgeLike) -> Starlette:
+    base = bridge.settings.base_path.rstrip("/")
+    spec = bridge.openapi()
+    spec_bytes = _dumps(spec)
+    title = spec.get("info", {}).get("title", "soapbridge")
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(spec_bytes, media_type="application/json")
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(_DOCS.format(title=title, base=base))
+
+    async def docs_init(request: Request) -> Response:
+        # Served from here, not inline, so a strict Content-Security-Policy can forbid inline scripts.
+        return Response(_INIT % base, media_type="application/javascript")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "operations": len(bridge.routed)})
+
+    routes: list[Any] = [
+        Route(f"{base}/openapi.json", openapi_json, methods=["GET"]),
+        Route(f"{base}/docs", docs, methods=["GET"]),
+        Route(f"{base}/docs/init.js", docs_init, methods=["GET"]),
+        Mount(f"{base}/docs/static", StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path)), name="docs-static"),
+        Route(f"{base}/healthz", healthz, methods=["GET"]),
+    ]
+    for op in bridge.routed:
+        op_spec = spec["paths"].get(op.path, {}).get(op.http_method.lower(), {})
+        params = op_spec.get("parameters", [])
+        routes.append(Route(op.path, _handler(bridge, op, params, "requestBody" in op_spec), methods=[op.http_method]))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            return problem(404, "not-found", "Not found", f"no route for {request.url.path}; see {base}/openapi.json")
+        if exc.status_code == 405:
+            r = problem(405, "method-not-allowed", "Method not allowed", f"{request.method} is not allowed on {request.url.path}")
+            if exc.headers and "Allow" in exc.headers:
+                r.headers["Allow"] = exc.headers["Allow"]
+            return r
+        return problem(exc.status_code, "http", exc.detail or "HTTP error")
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        # Never a traceback to the client; the log has it.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "Internal error", "the bridge failed unexpectedly; see its log")
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash})

@@ -1,0 +1,220 @@
+"""``Bridge``: one loaded WSDL, its REST routes, its spec, and calls to the SOAP service."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from typing import Any
+
+import httpx
+import jsonschema_rs
+
+from .app import create_app
+from .client import Reply, SoapClient
+from .codec import Codec, DecodeError
+from .envelope import build, find_fault, http_headers, parse
+from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .model import HEADERS_KEY, Operation, ServiceModel
+from .openapi import build_openapi
+from .routing import assign_routes
+from .settings import Settings, make_settings
+from .wsdl.loader import load_model
+
+log = logging.getLogger("soapbridge")
+
+
+def _pointer(path: list[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+class Bridge:
+    def __init__(self, model: ServiceModel, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.model = model
+        self.settings = settings
+        self.routed = assign_routes(model, settings)
+        self.codec = Codec(model)
+        self.client = SoapClient(settings, transport=transport)
+        self._spec: dict[str, Any] | None = None
+        self._validators: dict[str, Any] = {}
+
+    # --- discovery ------------------------------------------------------------------
+
+    @property
+    def operations(self) -> list[Operation]:
+        """Every operation: the routed ones first, then those of other ports."""
+        routed = {id(op) for op in self.routed}
+        return self.routed + [op for op in self.model.operations if id(op) not in routed]
+
+    def operation(self, name: str | Operation) -> Operation:
+        if isinstance(name, Operation):
+            return name
+        for op in self.operations:
+            if name in (op.key, op.qualified_name):
+                return op
+        candidates = [op for op in self.operations if op.name == name]
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            raise OperationNotFound(
+                f"{name!r} is ambiguous; use one of: {', '.join(op.qualified_name for op in candidates)}"
+            )
+        known = ", ".join(op.key for op in self.routed[:20])
+        raise OperationNotFound(f"no operation named {name!r} (operations: {known}{' ...' if len(self.routed) > 20 else ''})")
+
+    def openapi(self) -> dict[str, Any]:
+        return copy.deepcopy(self._openapi())
+
+    def _openapi(self) -> dict[str, Any]:
+        if self._spec is None:
+            self._spec = build_openapi(self.model, self.routed, self.settings)
+        return self._spec
+
+    # --- validation -----------------------------------------------------------------
+
+    def _validator(self, op: Operation, which: str) -> Any:
+        key = f"{id(op)}:{which}"
+        v = self._validators.get(key)
+        if v is None:
+            spec = self._openapi()
+            name = f"{op.operation_id}{which}"
+            if name not in spec["components"]["schemas"]:
+                # Operations without a REST route still validate: build their schemas on demand.
+                spec = build_openapi(self.model, [op], self.settings)
+            schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+            v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            self._validators[key] = v
+        return v
+
+    def validate_input(self, operation: str | Operation, data: Any) -> None:
+        op = self.operation(operation)
+        errors = [
+            Violation(_pointer(list(e.instance_path)), e.message) for e in self._validator(op, "Request").iter_errors(data)
+        ]
+        if errors:
+            raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
+
+    def _check_output(self, op: Operation, data: Any) -> None:
+        if self.settings.reply_validation == "off" or op.output is None:
+            return
+        errors = [
+            f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in self._validator(op, "Response").iter_errors(data)
+        ]
+        if not errors:
+            return
+        text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
+        if self.settings.reply_validation == "strict":
+            raise UpstreamError("bad_reply", text)
+        log.warning("%s", text)
+
+    # --- SOAP -----------------------------------------------------------------------
+
+    def encode_request(self, operation: str | Operation, data: Any) -> bytes:
+        op = self.operation(operation)
+        self.validate_input(op, data)
+        headers, body = self.codec.encode_message(op, op.input, data)
+        return build(op.soap_version, headers, body)
+
+    def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
+        op = self.operation(operation)
+        try:
+            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc)) from None
+        fault = find_fault(env)
+        if fault is not None:
+            name, detail = self.codec.decode_fault_detail(op, fault.detail)
+            raise SoapFault(
+                fault.code,
+                fault.reason,
+                category=fault.category,
+                subcodes=fault.subcodes,
+                actor=fault.actor,
+                name=name,
+                detail=detail,
+                soap_version=fault.version,
+            )
+        if op.output is None:
+            return {}
+        try:
+            data = self.codec.decode_message(op, op.output, env.body_children, env.header_children)
+        except DecodeError as exc:
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        self._check_output(op, data)
+        return data
+
+    def endpoint(self, op: Operation) -> str:
+        url = self.settings.endpoint or op.address
+        if not url:
+            raise UpstreamError("unavailable", f"{op.key} has no endpoint address: pass endpoint= or --backend")
+        return url
+
+    def _prepare(self, operation: str | Operation, data: Any, headers: dict[str, Any] | None) -> tuple[Operation, bytes, dict[str, str]]:
+        op = self.operation(operation)
+        if headers:
+            if not isinstance(data, dict):
+                raise ValidationError("the request must be an object", [Violation("", "expected an object")])
+            data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
+        body = self.encode_request(op, data)
+        return op, body, http_headers(op.soap_version, op.soap_action)
+
+    def _finish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
+        log.info("%s -> HTTP %d in %.1f ms", op.key, reply.status, (time.perf_counter() - started) * 1000)
+        if not reply.body.strip():
+            if op.output is None and reply.status < 300:
+                return {}
+            raise UpstreamError("bad_reply", f"the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
+        if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
+            raise UpstreamError(
+                "bad_reply",
+                f"the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
+                status=reply.status,
+            )
+        try:
+            return self.decode_response(op, reply.body)
+        except UpstreamError as exc:
+            if reply.status >= 400:
+                raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
+            raise
+
+    def call(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send the request and return the output message as JSON-ready data."""
+        op, body, http = self._prepare(operation, data, headers)
+        started = time.perf_counter()
+        reply = self.client.post(self.endpoint(op), body, http)
+        return self._finish(op, reply, started)
+
+    async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+        op, body, http = self._prepare(operation, data, headers)
+        started = time.perf_counter()
+        reply = await self.client.apost(self.endpoint(op), body, http)
+        return self._finish(op, reply, started)
+
+    # --- serving --------------------------------------------------------------------
+
+    def asgi(self) -> Any:
+        return create_app(self)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load(
+    source: str | os.PathLike[str],
+    *,
+    endpoint: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **settings: Any,
+) -> Bridge:
+    """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports."""
+    s = make_settings(config, endpoint=endpoint, **settings)
+    model = load_model(source, allow_network=s.allow_network, timeout=s.read_timeout, verify_tls=s.verify_tls)
+    return Bridge(model, s, transport=transport)

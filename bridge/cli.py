@@ -1,0 +1,268 @@
+"""The ``soapbridge`` command line. Every failure is a one-line message and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .bridge import Bridge, load
+from .errors import BridgeError, SoapFault, ValidationError
+from .mock import MockService
+from .settings import make_settings
+from .wsdl.loader import load_model
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_FAULT = 3
+
+
+def _samples_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "wsdl", here / "samples"):
+        if candidate.is_dir():
+            return candidate
+    raise BridgeError("the bundled sample WSDLs are not installed")
+
+
+def _dump(data: Any, path: str | None) -> None:
+    if path and path.lower().endswith((".yaml", ".yml")):
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if path:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BridgeError(f"cannot write {path}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    b = load(args.wsdl, allow_network=args.allow_network)
+    model = b.model
+    if args.json:
+        _dump(
+            {
+                "location": model.location,
+                "ports": [
+                    {"service": p.service, "port": p.name, "kind": p.kind, "address": p.address, "operations": len(p.operations)}
+                    for p in model.ports
+                ],
+                "operations": [
+                    {
+                        "key": op.key,
+                        "service": op.service,
+                        "port": op.port,
+                        "name": op.name,
+                        "soap_version": op.soap_version,
+                        "style": op.style,
+                        "use": op.use,
+                        "http_method": op.http_method or None,
+                        "path": op.path or None,
+                        "operation_id": op.operation_id,
+                    }
+                    for op in b.operations
+                ],
+                "skipped": [{"kind": s.kind, "name": s.name, "reason": s.reason} for s in model.skipped],
+                "notes": model.notes,
+            },
+            None,
+        )
+        return 0
+    out = sys.stdout.write
+    out(f"{model.location}\n")
+    services: dict[str, list[Any]] = {}
+    for p in model.ports:
+        services.setdefault(p.service, []).append(p)
+    routed = {id(op) for op in b.routed}
+    for sname, ports in services.items():
+        out(f"service {sname}\n")
+        for p in ports:
+            kind = {"soap11": "SOAP 1.1", "soap12": "SOAP 1.2", "http": "HTTP", "other": "other"}[p.kind]
+            out(f"  port {p.name} ({kind}) {p.address or '(no address)'}\n")
+            for op in p.operations:
+                route = f"{op.http_method} {op.path}" if id(op) in routed else "(not routed: another port serves this interface)"
+                out(f"    {op.name:<32} {op.style}/{op.use:<8} {route}\n")
+    if model.skipped:
+        out(f"skipped ({len(model.skipped)}):\n")
+        for s in model.skipped:
+            out(f"  {s.kind} {s.name}: {s.reason}\n")
+    for note in model.notes:
+        out(f"note: {note}\n")
+    out(f"{len(b.routed)} routed operation(s), {len(model.operations)} in all, {len(model.skipped)} skipped\n")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    b = load(args.wsdl, config=args.config, allow_network=args.allow_network)
+    _dump(b.openapi(), args.output)
+    if args.output:
+        print(f"wrote {args.output} ({len(b.routed)} operations)", file=sys.stderr)
+    return 0
+
+
+def _serve(app: Any, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    b = load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network)
+    print(f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
+    _serve(b.asgi(), args.host, args.port)
+    return 0
+
+
+def _parse_faults(values: list[str]) -> dict[str, str]:
+    faults = {}
+    for v in values or []:
+        if "=" not in v:
+            raise BridgeError(f"--fault expects OPERATION=FAULT, got {v!r}")
+        k, f = v.split("=", 1)
+        faults[k.strip()] = f.strip()
+    return faults
+
+
+def cmd_mock(args: argparse.Namespace) -> int:
+    model = load_model(args.wsdl, allow_network=args.allow_network)
+    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    print(f"soapbridge mock: {len(model.operations)} operations on http://{args.host}:{args.port}/", file=sys.stderr)
+    _serve(mock.asgi(), args.host, args.port)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(args.data)
+    except json.JSONDecodeError as exc:
+        raise BridgeError(f"--data is not valid JSON: {exc}") from None
+    with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network) as b:
+        result = b.call(args.operation, data)
+    _dump(result, None)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
+    model = load_model(wsdl)
+    mock = MockService(model, seed=0)
+    mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), host=args.host, port=args.mock_port, log_level="warning"))
+    thread = threading.Thread(target=mock_server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if mock_server.started:
+            break
+        time.sleep(0.05)
+    backend = f"http://{args.host}:{args.mock_port}/"
+    b = Bridge(load_model(wsdl), make_settings(endpoint=backend))
+    base = f"http://{args.host}:{args.port}"
+    op = b.routed[0]
+    print(f"""soapbridge demo on {wsdl.name}
+  mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
+  REST bridge       : {base}/
+  API docs          : {base}/docs
+  OpenAPI 3.1       : {base}/openapi.json
+  health            : {base}/healthz
+try:
+  curl -s -X POST {base}{op.path} -H 'content-type: application/json' -d '{{}}'
+Ctrl-C stops both.""", flush=True)
+    _serve(b.asgi(), args.host, args.port)
+    mock_server.should_exit = True
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
+    p.add_argument("--version", action="version", version=f"soapbridge {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the bridge does (never bodies or secrets)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def wsdl_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("wsdl", metavar="WSDL", help="path to the WSDL (or a URL with --allow-network)")
+        sp.add_argument("--allow-network", action="store_true", help="allow fetching documents over http(s)")
+
+    sp = sub.add_parser("inspect", help="list services, ports, operations and what was skipped")
+    wsdl_arg(sp)
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp.set_defaults(func=cmd_inspect)
+
+    sp = sub.add_parser("openapi", help="write the OpenAPI 3.1 document (JSON, or YAML by extension)")
+    wsdl_arg(sp)
+    sp.add_argument("-o", "--output", help="file to write (.json, .yaml or .yml); default stdout")
+    sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.set_defaults(func=cmd_openapi)
+
+    sp = sub.add_parser("serve", help="serve the REST API")
+    wsdl_arg(sp)
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
+    sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("mock", help="serve a mock SOAP service generated from the WSDL")
+    wsdl_arg(sp)
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8081)
+    sp.add_argument("--seed", type=int, default=0, help="seed for the generated replies")
+    sp.add_argument("--fault", action="append", metavar="OPERATION=FAULT", help="always answer OPERATION with a declared FAULT (or client/server)")
+    sp.set_defaults(func=cmd_mock)
+
+    sp = sub.add_parser("call", help="call one operation and print the JSON result")
+    wsdl_arg(sp)
+    sp.add_argument("operation", metavar="OPERATION")
+    sp.add_argument("--data", default="{}", help="the input message as JSON")
+    sp.add_argument("--backend", help="SOAP endpoint URL")
+    sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.set_defaults(func=cmd_call)
+
+    sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
+    sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--mock-port", type=int, default=8081)
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ValidationError as exc:
+        print(f"soapbridge: {exc}", file=sys.stderr)
+        for v in exc.violations:
+            print(f"  {v.pointer or '/'}: {v.detail}", file=sys.stderr)
+        return EXIT_ERROR
+    except SoapFault as exc:
+        print(f"soapbridge: SOAP fault {exc.code}: {exc.reason}", file=sys.stderr)
+        if exc.detail is not None:
+            print(json.dumps({"fault": exc.name, "detail": exc.detail}, indent=2, default=str), file=sys.stderr)
+        return EXIT_FAULT
+    except BridgeError as exc:
+        print(f"soapbridge: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"soapbridge: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,553 @@
+"""XSD model -> JSON Schema (draft 2020-12, as OpenAPI 3.1 uses it).
+
+Conventions (the codec and the example generator follow the same ones):
+- a complex type is an object; child elements and attributes are properties named by local
+  name; an attribute whose name clashes with an element is ``@name``; simpleContent's value
+  is ``$value``; a derived type sent in place of its base carries ``$type``;
+- maxOccurs > 1 is always an array; minOccurs >= 1 is ``required``; nillable adds ``null``;
+- named types are components referenced by ``$ref``; components are open, and every place
+  that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from elementpath.regex import translate_pattern
+
+from .model import XSD_NS, Any as AnyParticle, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
+
+JsonSchema = dict[str, Any]
+
+INT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "integer": (None, None),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0),
+    "negativeInteger": (None, -1),
+    "long": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-32768, 32767),
+    "byte": (-128, 127),
+    "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 65535),
+    "unsignedByte": (0, 255),
+}
+INT_FORMATS = {"int": "int32", "long": "int64"}
+FLOAT_MAX = 3.4028234663852886e38
+STRING_FORMATS = {"dateTime": "date-time", "date": "date", "time": "time", "duration": "duration"}
+# XML 1.0 cannot carry these characters, even escaped, so no XSD string may hold them.
+XML_CHARS = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$"
+# Lexical forms for types JSON has no format for; checked by the validator like any pattern.
+LEXICAL = {
+    "dateTime": r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
+    "date": r"^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
+    "time": r"^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
+    "gYear": r"^-?\d{4,}(Z|[+-]\d{2}:\d{2})?$",
+    "gYearMonth": r"^-?\d{4,}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
+    "gMonthDay": r"^--\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
+    "gMonth": r"^--\d{2}(Z|[+-]\d{2}:\d{2})?$",
+    "gDay": r"^---\d{2}(Z|[+-]\d{2}:\d{2})?$",
+    "duration": r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+    "hexBinary": r"^([0-9a-fA-F]{2})*$",
+    "base64Binary": r"^[A-Za-z0-9+/\s]*={0,2}\s*$",
+    "language": r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",
+}
+# Types whose format the generators know; the lexical pattern would only fight the format.
+FORMAT_ONLY = {"dateTime", "date", "time"}
+
+
+def xsd_pattern(pattern: str) -> str:
+    """An XSD regex (implicitly anchored) as an anchored ECMA/Python regex."""
+    translated = translate_pattern(pattern, anchors=False)
+    translated = translated.removesuffix(r"(?!\n\Z)")
+    if not translated.startswith("^"):
+        translated = f"^(?:{translated})$"
+    return translated
+
+
+def is_number_type(builtin: str) -> bool:
+    return builtin in ("decimal", "float", "double")
+
+
+def json_kind(builtin: str) -> str:
+    if builtin == "boolean":
+        return "boolean"
+    if builtin in INT_RANGES:
+        return "integer"
+    if is_number_type(builtin):
+        return "number"
+    return "string"
+
+
+def convert_lexical(builtin: str, lexical: str) -> Any:
+    """A lexical XSD value (enumeration, default, fixed) as the JSON value it decodes to."""
+    kind = json_kind(builtin)
+    text = lexical.strip()
+    try:
+        if kind == "boolean":
+            return text in ("true", "1")
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            if text in ("INF", "-INF", "NaN"):
+                return text
+            d = Decimal(text)
+            return int(d) if builtin == "decimal" and d == d.to_integral_value() and "." not in text else float(d)
+    except (ValueError, InvalidOperation):
+        return lexical
+    return lexical
+
+
+def _num(value: str) -> int | float:
+    d = Decimal(value)
+    return int(d) if d == d.to_integral_value() and "." not in value and "E" not in value.upper() else float(d)
+
+
+class SchemaBuilder:
+    """Builds JSON Schemas for model types, collecting named types as components."""
+
+    def __init__(self, ref_prefix: str = "#/components/schemas/") -> None:
+        self.ref_prefix = ref_prefix
+        self.components: dict[str, JsonSchema] = {}
+        self._names: dict[int, str] = {}  # id(type or element) -> component name
+        self._taken: dict[str, Any] = {}
+        self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
+
+    # --- naming -----------------------------------------------------------------
+
+    def component_name(self, obj: ComplexType | SimpleType | Element, base: str, ns: str) -> str:
+        key = id(obj)
+        if key in self._names:
+            return self._names[key]
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", base) or "Type"
+        if name in self._taken:
+            tail = [seg for seg in re.split(r"[/:#]", ns.rstrip("/")) if seg]
+            suffix = re.sub(r"[^A-Za-z0-9_-]", "_", tail[-1]) if tail else "noNamespace"
+            candidate = f"{name}_{suffix}"
+            n = 2
+            while candidate in self._taken:
+                candidate = f"{name}_{suffix}{n}"
+                n += 1
+            name = candidate
+        self._taken[name] = obj
+        self._names[key] = name
+        self._objects[key] = obj
+        return name
+
+    def ref(self, name: str) -> JsonSchema:
+        return {"$ref": self.ref_prefix + name}
+
+    # --- types ------------------------------------------------------------------
+
+    def type_schema(self, t: XsdType) -> JsonSchema:
+        """Schema for a value of type ``t``: a $ref for named types, inline otherwise."""
+        if isinstance(t, SimpleType):
+            if t.qname is not None and t.qname.namespace != XSD_NS and self._worth_component(t):
+                return self._named(t, t.qname, lambda: self.simple_schema(t))
+            return self.simple_schema(t)
+        if t.qname is not None and not (t.qname.namespace == XSD_NS and t.qname.name == "anyType"):
+            return self._named(t, t.qname, lambda: self.complex_schema(t))
+        return self.complex_schema(t)
+
+    def _worth_component(self, t: SimpleType) -> bool:
+        return True
+
+    def _named(self, obj: Any, qname: QName, build: Any) -> JsonSchema:
+        name = self.component_name(obj, qname.name, qname.namespace)
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: recursion ends here
+            self.components[name] = build()
+        return self.ref(name)
+
+    def element_type_ref(self, el: Element) -> JsonSchema:
+        """Global elements with anonymous complex types become components named after them."""
+        t = el.type
+        if isinstance(t, ComplexType) and t.qname is None and el.is_global:
+            return self._named(t, el.qname, lambda: self.complex_schema(t))
+        return self.type_schema(t)
+
+    def simple_schema(self, t: SimpleType) -> JsonSchema:
+        if t.variety == "list" and t.item_type is not None:
+            s: JsonSchema = {"type": "array", "items": self.simple_schema(t.item_type)}
+            f = t.facets
+            if f.length is not None:
+                s["minItems"] = s["maxItems"] = f.length
+            if f.min_length is not None:
+                s["minItems"] = f.min_length
+            if f.max_length is not None:
+                s["maxItems"] = f.max_length
+            if f.enumeration is not None:
+                s["enum"] = [[convert_lexical(t.item_type.builtin, v) for v in e.split()] for e in f.enumeration]
+            return self._doc(s, t.doc)
+        if t.variety == "union" and t.member_types:
+            branches = [self.simple_schema(m) for m in t.member_types]
+            s = {"anyOf": branches}
+            if t.facets.enumeration is not None:
+                s = {"enum": list(dict.fromkeys(t.facets.enumeration))}
+            return self._doc(s, t.doc)
+        return self._doc(self.atomic_schema(t), t.doc)
+
+    def atomic_schema(self, t: SimpleType) -> JsonSchema:
+        b = t.builtin
+        f = t.facets
+        kind = json_kind(b)
+        s: JsonSchema = {"type": kind}
+        if f.enumeration is not None:
+            values = list(dict.fromkeys(convert_lexical(b, v) for v in f.enumeration))
+            return {"type": kind, "enum": values} if kind != "number" else {"enum": values}
+        if kind == "integer":
+            lo, hi = INT_RANGES[b]
+            lo = _max(lo, _bound(f.min_inclusive), _bound(f.min_exclusive, +1))
+            hi = _min(hi, _bound(f.max_inclusive), _bound(f.max_exclusive, -1))
+            if f.total_digits is not None:
+                cap = 10**f.total_digits - 1
+                lo, hi = _max(lo, -cap), _min(hi, cap)
+            if lo is not None:
+                s["minimum"] = lo
+            if hi is not None:
+                s["maximum"] = hi
+            if b in INT_FORMATS:
+                s["format"] = INT_FORMATS[b]
+        elif kind == "number":
+            if b == "float":
+                s["minimum"], s["maximum"] = -FLOAT_MAX, FLOAT_MAX
+            if b == "double":
+                s["format"] = "double"
+            elif b == "float":
+                s["format"] = "float"
+            for facet, key in (
+                (f.min_inclusive, "minimum"),
+                (f.max_inclusive, "maximum"),
+                (f.min_exclusive, "exclusiveMinimum"),
+                (f.max_exclusive, "exclusiveMaximum"),
+            ):
+                if facet is not None:
+                    try:
+                        s[key] = _num(facet)
+                    except InvalidOperation:
+                        pass
+            if b == "decimal":
+                if f.fraction_digits is not None:
+                    s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))
+                    if f.fraction_digits == 0:
+                        s["type"] = "integer"
+                if f.total_digits is not None:
+                    integer_digits = f.total_digits - (f.fraction_digits or 0)
+                    bound = 10**integer_digits
+                    if "maximum" not in s or s["maximum"] >= bound:
+                        s.pop("maximum", None)
+                        s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), bound)
+                    if "minimum" not in s or s["minimum"] <= -bound:
+                        s.pop("minimum", None)
+                        s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -bound)
+        elif kind == "string":
+            if b in STRING_FORMATS:
+                s["format"] = STRING_FORMATS[b]
+            elif b == "base64Binary":
+                s["contentEncoding"] = "base64"
+            patterns: list[str] = []
+            if b in LEXICAL and b not in FORMAT_ONLY:
+                patterns.append(LEXICAL[b])
+            for step in f.patterns:
+                alternatives = [xsd_pattern(p) for p in step]
+                patterns.append(alternatives[0] if len(alternatives) == 1 else "|".join(f"(?:{a})" for a in alternatives))
+            if not patterns and b not in LEXICAL:
+                patterns.append(XML_CHARS)
+            if len(patterns) == 1:
+                s["pattern"] = patterns[0]
+            elif patterns:
+                s["allOf"] = [{"pattern": p} for p in patterns]
+            if b in ("hexBinary", "base64Binary"):
+                pass  # length facets count octets, not characters: documented, not enforced here
+            else:
+                if f.length is not None:
+                    s["minLength"] = s["maxLength"] = f.length
+                if f.min_length is not None:
+                    s["minLength"] = f.min_length
+                if f.max_length is not None:
+                    s["maxLength"] = f.max_length
+            for facet in ("min_inclusive", "max_inclusive", "min_exclusive", "max_exclusive"):
+                v = getattr(f, facet)
+                if v is not None:
+                    s[f"x-xsd-{_camel(facet)}"] = v
+        return s
+
+    def type_use(self, t: XsdType, ref: JsonSchema | None = None) -> JsonSchema:
+        """Schema where a value of ``t`` is used: components are open, so close objects here,
+        and let a base type stand for its concrete derived types, told apart by ``$type``."""
+        s = ref if ref is not None else self.type_schema(t)
+        if not isinstance(t, ComplexType) or t.soapenc_array_item is not None or _is_anytype(t):
+            return s
+        derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
+        if not derived:
+            return {**s, "unevaluatedProperties": False} if "$ref" in s or s.get("type") == "object" else s
+        branches: list[JsonSchema] = []
+        if not t.abstract:
+            own = t.qname.name if t.qname is not None else None
+            branches.append({"allOf": [s], "properties": {"$type": {"const": own}}} if own else s)
+        for d in derived:
+            assert d.qname is not None
+            branches.append(
+                {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
+            )
+        if len(branches) == 1:
+            return {**branches[0], "unevaluatedProperties": False}
+        return {"anyOf": branches, "unevaluatedProperties": False}
+
+    def element_schema(self, el: Element) -> JsonSchema:
+        """Schema of an element's JSON value, including nillable and occurrence."""
+        s = self.type_use(el.type, self.element_type_ref(el))
+        if el.nillable:
+            s = _nullable(s)
+        if el.fixed is not None and isinstance(el.type, SimpleType):
+            s = {**s, "const": convert_lexical(el.type.builtin, el.fixed)} if "$ref" not in s else {"allOf": [s], "const": convert_lexical(el.type.builtin, el.fixed)}
+        elif el.default is not None and isinstance(el.type, SimpleType):
+            s = {**s, "default": convert_lexical(el.type.builtin, el.default)}
+        if el.is_array:
+            arr: JsonSchema = {"type": "array", "items": s}
+            if el.min_occurs > 0:
+                arr["minItems"] = el.min_occurs
+            if el.max_occurs is not None:
+                arr["maxItems"] = el.max_occurs
+            s = arr
+        if el.doc:
+            s = {**s, "description": el.doc} if "$ref" not in s else {"allOf": [s], "description": el.doc}
+        return s
+
+    def complex_schema(self, t: ComplexType) -> JsonSchema:
+        if t.soapenc_array_item is not None:
+            return {"type": "array", "items": self.type_schema(t.soapenc_array_item)}
+        props: dict[str, JsonSchema] = {}
+        required: list[str] = []
+        extras: list[JsonSchema] = []
+        element_keys = {k for g in t.content_chain() for k in _element_keys(g)}
+        # Extension: the base's content comes through allOf; restriction content is complete.
+        own_groups = [t.content] if t.content is not None else []
+        for g in own_groups:
+            self._group(g, props, required, extras, top=True)
+        for a in t.attributes:
+            if a.prohibited:
+                continue
+            key = attribute_key(a, element_keys)
+            props[key] = self._attribute_schema(a)
+            if a.required:
+                required.append(key)
+        vt = t.simple_content
+        if vt is not None:
+            props["$value"] = self.type_schema(vt)
+            required.append("$value")
+        if t.any_attribute:
+            extras.append({"patternProperties": {"^@": {"type": "string"}}})
+        s: JsonSchema = {"type": "object"}
+        if t.base is not None and t.derivation == "extension" and not _is_anytype(t.base):
+            s["allOf"] = [self.type_schema(t.base)]
+        if props:
+            s["properties"] = props
+        if required:
+            s["required"] = list(dict.fromkeys(required))
+        for e in extras:
+            for k, v in e.items():
+                if k == "oneOf" and "oneOf" in s:
+                    s.setdefault("allOf", []).append({"oneOf": v})
+                elif k == "patternProperties":
+                    s.setdefault("patternProperties", {}).update(v)
+                else:
+                    s[k] = v
+        if t.derived:
+            concrete = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
+            if concrete:
+                names = ([t.qname.name] if t.qname is not None and not t.abstract else []) + [d.qname.name for d in concrete if d.qname]
+                s.setdefault("properties", {})["$type"] = {"type": "string", "enum": names}
+        elif t.abstract:
+            pass
+        if t.mixed and vt is None and not props:
+            s["properties"] = {"$text": {"type": "string"}}
+        return self._doc(s, t.doc)
+
+    def _group(
+        self, g: Group, props: dict[str, JsonSchema], required: list[str], extras: list[JsonSchema], *, top: bool
+    ) -> None:
+        optional_group = g.min_occurs == 0
+        if g.is_array:
+            # A repeating group: kept as an array of objects, one per occurrence.
+            key = f"${g.kind}"
+            inner_props: dict[str, JsonSchema] = {}
+            inner_req: list[str] = []
+            inner_extras: list[JsonSchema] = []
+            self._group(Group(g.kind, g.particles), inner_props, inner_req, inner_extras, top=False)
+            item: JsonSchema = {"type": "object", "properties": inner_props, "additionalProperties": False}
+            if inner_req:
+                item["required"] = inner_req
+            for e in inner_extras:
+                item.update(e)
+            arr: JsonSchema = {"type": "array", "items": item}
+            if g.min_occurs:
+                arr["minItems"] = g.min_occurs
+                required.append(key)
+            if g.max_occurs is not None:
+                arr["maxItems"] = g.max_occurs
+            props[key] = arr
+            return
+        if g.kind == "choice":
+            branches: list[list[str]] = []
+            for p in g.particles:
+                bprops: dict[str, JsonSchema] = {}
+                breq: list[str] = []
+                if isinstance(p, Element):
+                    self._element_prop(p, bprops, breq)
+                elif isinstance(p, Group):
+                    self._group(p, bprops, breq, extras, top=False)
+                else:
+                    self._any_prop(p, bprops, breq)
+                for k, v in bprops.items():
+                    props.setdefault(k, v)
+                branches.append(breq or list(bprops))
+            alts: list[JsonSchema] = []
+            all_keys = sorted({k for b in branches for k in b})
+            for b in branches:
+                if not b:
+                    continue
+                others = [k for k in all_keys if k not in b]
+                alt: JsonSchema = {"required": b}
+                if others:
+                    alt["not"] = {"anyOf": [{"required": [k]} for k in others]}
+                alts.append(alt)
+            if alts and (optional_group or any(not b for b in branches)):
+                alts.append({"not": {"anyOf": [{"required": [k]} for k in all_keys]}})
+            if len(alts) > 1:
+                extras.append({"oneOf": alts})
+            return
+        for p in g.particles:
+            if isinstance(p, Element):
+                self._element_prop(p, props, required if not optional_group else [])
+            elif isinstance(p, Group):
+                self._group(p, props, required if not optional_group else [], extras, top=False)
+            else:
+                self._any_prop(p, props, required if not optional_group else [])
+
+    def _element_prop(self, el: Element, props: dict[str, JsonSchema], required: list[str]) -> None:
+        key = el.qname.name
+        if key in props:
+            return
+        props[key] = self.element_schema(el)
+        if el.min_occurs > 0:
+            required.append(key)
+
+    def _any_prop(self, a: AnyParticle, props: dict[str, JsonSchema], required: list[str]) -> None:
+        props["$any"] = {
+            "type": "array",
+            "items": {"type": "object", "description": "free XML content, xmltodict-style"},
+            "description": "Content allowed by xs:any; each item maps one element name to its content.",
+        }
+
+    def _attribute_schema(self, a: Attribute) -> JsonSchema:
+        s = self.type_schema(a.type)
+        if a.fixed is not None:
+            value = convert_lexical(a.type.builtin, a.fixed)
+            s = {**s, "const": value} if "$ref" not in s else {"allOf": [s], "const": value}
+        elif a.default is not None:
+            s = {**s, "default": convert_lexical(a.type.builtin, a.default)}
+        s = {**s, "xml": {"attribute": True, "name": a.qname.name}} if "$ref" not in s else {
+            "allOf": [s],
+            "xml": {"attribute": True, "name": a.qname.name},
+        }
+        return s
+
+    @staticmethod
+    def _doc(s: JsonSchema, doc: str | None) -> JsonSchema:
+        if doc:
+            s = {**s, "description": doc}
+        return s
+
+
+# --- helpers shared with the codec ----------------------------------------------
+
+
+def attribute_key(a: Attribute, element_keys: set[str]) -> str:
+    name = a.qname.name
+    return f"@{name}" if name in element_keys or name.startswith("$") else name
+
+
+def _element_keys(g: Group) -> list[str]:
+    keys: list[str] = []
+    for p in g.particles:
+        if isinstance(p, Element):
+            keys.append(p.qname.name)
+        elif isinstance(p, Group) and not p.is_array:
+            keys.extend(_element_keys(p))
+    return keys
+
+
+def element_keys(t: ComplexType) -> set[str]:
+    return {k for g in t.content_chain() for k in _element_keys(g)}
+
+
+def _all_derived(t: ComplexType) -> list[ComplexType]:
+    out: list[ComplexType] = []
+    stack = list(t.derived)
+    seen: set[int] = set()
+    while stack:
+        d = stack.pop(0)
+        if id(d) in seen:
+            continue
+        seen.add(id(d))
+        out.append(d)
+        stack.extend(d.derived)
+    return out
+
+
+all_derived = _all_derived
+
+
+def _is_anytype(t: ComplexType) -> bool:
+    return t.qname is not None and t.qname.namespace == XSD_NS and t.qname.name == "anyType"
+
+
+def _nullable(s: JsonSchema) -> JsonSchema:
+    t = s.get("type")
+    if "$ref" in s or t is None or "enum" in s or "allOf" in s:
+        return {"anyOf": [s, {"type": "null"}]}
+    if isinstance(t, list):
+        return s if "null" in t else {**s, "type": [*t, "null"]}
+    return {**s, "type": [t, "null"]}
+
+
+def _bound(value: str | None, shift: int = 0) -> int | None:
+    if value is None:
+        return None
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        return None
+    if shift > 0:
+        return int(d // 1) + 1 if d == d.to_integral_value() else int(-((-d) // 1))
+    if shift < 0:
+        return int(d) - 1 if d == d.to_integral_value() else int(d // 1)
+    return int(d) if d == d.to_integral_value() else (int(-((-d) // 1)) if d > 0 else int(d // 1))
+
+
+def _max(*values: int | None) -> int | None:
+    vs = [v for v in values if v is not None]
+    return max(vs) if vs else None
+
+
+def _min(*values: int | None) -> int | None:
+    vs = [v for v in values if v is not None]
+    return min(vs) if vs else None
+
+
+def _min_num(a: Any, b: Any) -> Any:
+    return b if a is None else min(a, b)
+
+
+def _max_num(a: Any, b: Any) -> Any:
+    return b if a is None else max(a, b)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(r.title() for r in rest)

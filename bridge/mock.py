@@ -1,0 +1,168 @@
+"""A mock SOAP service generated from a WSDL: every operation, SOAP 1.1 and 1.2.
+
+Replies are schema-valid examples, deterministic for a seed. Requests are checked against
+the schema (structure by the codec, facets by the JSON Schema) and answered with a Client
+fault when invalid. A declared fault is returned on demand: send the HTTP header
+``X-Mock-Fault: <FaultName>`` (or ``client`` / ``server``), or configure ``faults``.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Any
+
+import jsonschema_rs
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .codec import Codec, DecodeError
+from .envelope import SOAP12, Envelope, build, build_fault, parse
+from .errors import BridgeError, XmlError
+from .examples import example_for_element
+from .jsonschema import SchemaBuilder
+from .model import Operation, ServiceModel, unwrapped_part
+from .openapi import message_example, message_schema
+
+FAULT_HEADER = "x-mock-fault"
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 256
+
+
+class MockService:
+    def __init__(self, model: ServiceModel, *, seed: int = 0, faults: dict[str, str] | None = None) -> None:
+        self.model = model
+        self.seed = seed
+        self.faults = dict(faults or {})
+        self.codec = Codec(model)
+        builder = SchemaBuilder()
+        self._schemas: dict[int, dict[str, Any]] = {
+            id(op): message_schema(builder, op, op.input) for op in model.operations
+        }
+        self._components = builder.components
+        self._validators: dict[int, Any] = {}
+        for key, fault in self.faults.items():
+            op = self._by_name(key)
+            if op is None:
+                raise BridgeError(f"--fault {key}={fault}: no operation named {key!r}")
+            if fault not in ("client", "server") and fault not in {f.name for f in op.faults}:
+                names = ", ".join(f.name for f in op.faults) or "none"
+                raise BridgeError(f"--fault {key}={fault}: {op.name} declares no fault {fault!r} (declared: {names})")
+
+    def _by_name(self, name: str) -> Operation | None:
+        for op in self.model.operations:
+            if name in (op.name, op.qualified_name):
+                return op
+        return None
+
+    def _validator(self, op: Operation) -> Any:
+        v = self._validators.get(id(op))
+        if v is None:
+            schema = {**self._schemas[id(op)], "components": {"schemas": self._components}}
+            v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            self._validators[id(op)] = v
+        return v
+
+    # --- dispatch -------------------------------------------------------------------
+
+    def find_operation(self, env: Envelope, action: str | None) -> Operation | None:
+        children = env.body_children
+        candidates = [op for op in self.model.operations if op.soap_version == env.version] or self.model.operations
+        if action:
+            by_action = [op for op in candidates if op.soap_action == action]
+            if by_action:
+                candidates = by_action
+        first = etree.QName(children[0]) if children else None
+        for op in candidates:
+            if op.style == "rpc":
+                if first is not None and first.localname == op.name:
+                    return op
+                continue
+            wrapped = unwrapped_part(op, op.input)
+            names = [p.element.qname for p in op.input.body_parts]
+            if wrapped is not None:
+                if first is not None and first.localname == wrapped.element.qname.name and first.namespace == (wrapped.element.qname.namespace or None):
+                    return op
+            elif first is not None and names and first.localname == names[0].name:
+                return op
+            elif not children and not names:
+                return op
+        return None
+
+    def handle(self, body: bytes, content_type: str, action: str | None, fault_header: str | None) -> tuple[int, bytes, str]:
+        version = "1.2" if "soap+xml" in content_type else "1.1"
+        try:
+            env = parse(body, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH, what="the SOAP request")
+        except XmlError as exc:
+            return self._fault(version, "client", str(exc))
+        version = env.version
+        op = self.find_operation(env, action)
+        if op is None:
+            first = env.body_children[0].tag if env.body_children else "an empty Body"
+            return self._fault(version, "client", f"no operation of this service accepts {first}")
+        try:
+            data = self.codec.decode_message(op, op.input, env.body_children, env.header_children)
+        except DecodeError as exc:
+            return self._fault(version, "client", f"invalid {op.name} request: {exc}")
+        errors = [
+            f"{''.join('/' + str(p) for p in e.instance_path) or '/'}: {e.message}"
+            for e in self._validator(op).iter_errors(data)
+        ]
+        if errors:
+            return self._fault(version, "client", f"invalid {op.name} request: " + "; ".join(errors[:10]))
+        wanted = fault_header or self.faults.get(op.name) or self.faults.get(op.qualified_name)
+        if wanted:
+            return self._declared_fault(op, version, wanted)
+        if op.output is None:
+            return 202, b"", ""
+        reply = message_example(op, op.output, self.seed)
+        headers, children = self.codec.encode_message(op, op.output, reply, response=True)
+        return 200, build(version, headers, children), _content_type(version)
+
+    def _declared_fault(self, op: Operation, version: str, wanted: str) -> tuple[int, bytes, str]:
+        if wanted in ("client", "server"):
+            return self._fault(version, wanted, f"mock {wanted} fault requested for {op.name}")
+        for f in op.faults:
+            if f.name == wanted:
+                detail: list[etree._Element] = []
+                if f.element is not None:
+                    rng = random.Random(zlib.crc32(f"{self.seed}:{op.qualified_name}:{f.name}".encode()))
+                    value = example_for_element(f.element, rng)
+                    detail = self.codec.encode_element(None, f.element, value, "")
+                return self._fault(version, "client", f"{f.name} (mock)", detail)
+        return self._fault(version, "client", f"{op.name} declares no fault named {wanted!r}")
+
+    @staticmethod
+    def _fault(version: str, category: str, reason: str, detail: list[etree._Element] | None = None) -> tuple[int, bytes, str]:
+        return 500, build_fault(version, category, reason, detail), _content_type(version)
+
+    # --- ASGI -----------------------------------------------------------------------
+
+    def asgi(self) -> Starlette:
+        wsdl_bytes = self.model.documents.get(self.model.location, b"")
+
+        async def endpoint(request: Request) -> Response:
+            if request.method == "GET":
+                if "wsdl" in {k.lower() for k in request.query_params} and wsdl_bytes:
+                    return Response(wsdl_bytes, media_type="text/xml")
+                return Response(f"soapbridge mock: POST SOAP envelopes here ({len(self.model.operations)} operations)\n", media_type="text/plain")
+            body = await request.body()
+            ct = request.headers.get("content-type", "")
+            action = request.headers.get("soapaction")
+            if action is None and "action=" in ct:
+                action = ct.split("action=", 1)[1].split(";")[0]
+            action = action.strip().strip('"') if action else None
+            status, payload, media = self.handle(body, ct, action, request.headers.get(FAULT_HEADER))
+            return Response(payload, status_code=status, headers={"content-type": media} if media else None)
+
+        return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+
+
+def _content_type(version: str) -> str:
+    return "application/soap+xml; charset=utf-8" if version == "1.2" else "text/xml; charset=utf-8"
+
+
+__all__ = ["FAULT_HEADER", "MockService", "SOAP12"]

@@ -1,0 +1,254 @@
+"""The OpenAPI 3.1 document: one path per routed operation, typed bodies, every status declared."""
+
+from __future__ import annotations
+
+import random
+import re
+import zlib
+from typing import Any
+
+from ._version import __version__
+from .codec import to_json_ready
+from .examples import example_for_element
+from .jsonschema import JsonSchema, SchemaBuilder
+from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
+from .settings import Settings
+
+PROBLEM = "application/problem+json"
+
+
+def problem_schemas() -> dict[str, JsonSchema]:
+    base: JsonSchema = {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+        },
+        "required": ["type", "title", "status"],
+    }
+    return {
+        "Problem": base,
+        "ValidationProblem": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "description": "Every violation, with a JSON pointer into the request.",
+                    "items": {
+                        "type": "object",
+                        "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}},
+                        "required": ["pointer", "detail"],
+                    },
+                }
+            },
+            "required": ["errors"],
+        },
+        "SoapFaultProblem": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+            "type": "object",
+            "properties": {
+                "faultcode": {"type": "string", "description": "The SOAP fault code as {namespace}local."},
+                "subcodes": {"type": "array", "items": {"type": "string"}},
+                "faultactor": {"type": ["string", "null"]},
+                "fault": {"type": ["string", "null"], "description": "The declared wsdl:fault name, if it matched."},
+                "detail_data": {"description": "The fault detail, typed when the fault is declared."},
+            },
+            "required": ["faultcode"],
+        },
+    }
+
+
+def message_schema(builder: SchemaBuilder, op: Operation, msg: Message) -> JsonSchema:
+    wrapped = unwrapped_part(op, msg)
+    props: dict[str, JsonSchema] = {}
+    required: list[str] = []
+    base: JsonSchema
+    if wrapped is not None:
+        el = wrapped.element
+        base = builder.type_use(el.type, builder.element_type_ref(el))
+    else:
+        for part in msg.body_parts:
+            props[part.name] = builder.element_schema(part.element)
+            if op.style == "rpc" or part.element.min_occurs > 0:
+                required.append(part.name)
+        base = {"type": "object"}
+    if msg.header_parts:
+        props[HEADERS_KEY] = {
+            "type": "object",
+            "description": "SOAP header blocks, by part name.",
+            "properties": {p.name: builder.element_schema(p.element) for p in msg.header_parts},
+            "additionalProperties": False,
+        }
+    if wrapped is not None and not props:
+        return base
+    s: JsonSchema = {"type": "object"}
+    if wrapped is not None:
+        s["allOf"] = [base]
+    if props:
+        s["properties"] = props
+    if required:
+        s["required"] = required
+    s["unevaluatedProperties"] = False
+    return s
+
+
+def message_example(op: Operation, msg: Message, seed: int = 0) -> dict[str, Any]:
+    rng = random.Random(zlib.crc32(f"{seed}:{op.qualified_name}:{msg.name}".encode()))
+    out: dict[str, Any] = {}
+    wrapped = unwrapped_part(op, msg)
+    if wrapped is not None:
+        value = example_for_element(wrapped.element, rng)
+        out = dict(value) if isinstance(value, dict) else {}
+    else:
+        for part in msg.body_parts:
+            out[part.name] = example_for_element(part.element, rng)
+    if msg.header_parts:
+        out[HEADERS_KEY] = {p.name: example_for_element(p.element, rng) for p in msg.header_parts}
+    return out
+
+
+def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = None) -> dict[str, Any]:
+    schema: JsonSchema = {"$ref": f"#/components/schemas/{ref}"}
+    if extra:
+        schema = {"allOf": [schema, extra]}
+    return {"description": description, "content": {PROBLEM: {"schema": schema}}}
+
+
+def build_openapi(
+    model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
+) -> dict[str, Any]:
+    builder = SchemaBuilder()
+    paths: dict[str, Any] = {}
+    messages: dict[str, JsonSchema] = {}
+    st = settings.status
+    for op in sorted(routed, key=lambda o: (o.path, o.http_method)):
+        req_name = f"{op.operation_id}Request"
+        messages[req_name] = message_schema(builder, op, op.input)
+        responses: dict[str, Any] = {}
+        if op.output is not None:
+            res_name = f"{op.operation_id}Response"
+            messages[res_name] = message_schema(builder, op, op.output)
+            responses["200"] = {
+                "description": f"The {op.output.name} message.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{res_name}"},
+                        "example": to_json_ready(message_example(op, op.output)),
+                    }
+                },
+            }
+        else:
+            responses["204"] = {"description": "One-way operation: the message was sent."}
+        responses["400"] = _problem("Malformed JSON, or JSON that breaks the schema; lists every violation.", "ValidationProblem")
+        responses["413"] = _problem("The request body is larger than the configured limit.")
+        responses["415"] = _problem("The request is not application/json.")
+        fault_extra: JsonSchema | None = None
+        typed = [f for f in op.faults if f.element is not None]
+        if typed:
+            variants = [
+                {
+                    "type": "object",
+                    "properties": {"fault": {"const": f.name}, "detail_data": builder.element_schema(f.element)},  # type: ignore[arg-type]
+                    "required": ["fault"],
+                }
+                for f in typed
+            ]
+            variants.append({"type": "object", "properties": {"fault": {"type": "null"}}})
+            fault_extra = {"anyOf": variants}
+        names = ", ".join(f.name for f in op.faults) or "none declared"
+        for status, text in sorted(
+            {
+                st.client_fault: f"A SOAP fault with a Client/Sender code (declared faults: {names}).",
+                st.server_fault: "A SOAP fault with a Server/Receiver code, or a reply that is not SOAP.",
+                st.bad_reply: "The service's reply is not SOAP, or does not match the WSDL.",
+                st.unavailable: "The SOAP service cannot be reached.",
+                st.timeout: "The SOAP service did not answer in time.",
+            }.items()
+        ):
+            key = str(status)
+            if key in responses:
+                continue
+            fault_status = status in (st.client_fault, st.server_fault)
+            responses[key] = _problem(text, "SoapFaultProblem" if fault_status and status not in (st.unavailable, st.timeout) else "Problem", fault_extra if fault_status else None)
+        # A status shared by a fault and a non-fault error must accept both bodies.
+        for status in {st.bad_reply, st.unavailable, st.timeout} & {st.client_fault, st.server_fault}:
+            responses[str(status)] = _problem("A SOAP fault, or the service failed.", "Problem")
+        operation: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "summary": op.name,
+            "tags": [op.service],
+            "responses": responses,
+            "x-soap": {
+                "service": op.service,
+                "port": op.port,
+                "binding": str(op.binding),
+                "soapVersion": op.soap_version,
+                "style": op.style,
+                "use": op.use,
+                "soapAction": op.soap_action,
+            },
+        }
+        if op.doc:
+            operation["description"] = op.doc
+        params, body_ok = _parameters(builder, op)
+        if params:
+            operation["parameters"] = params
+        if body_ok:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{req_name}"},
+                        "example": to_json_ready(message_example(op, op.input)),
+                    }
+                },
+            }
+        paths.setdefault(op.path, {})[op.http_method.lower()] = operation
+    schemas = dict(sorted(builder.components.items()))
+    schemas.update(problem_schemas())
+    schemas.update(messages)
+    services = sorted({op.service for op in routed})
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            "title": title or ", ".join(services) or "SOAP service",
+            "version": "1.0.0",
+            "description": f"REST API generated by soapbridge {__version__} from the WSDL of {', '.join(services)}.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": schemas},
+    }
+
+
+def _parameters(builder: SchemaBuilder, op: Operation) -> tuple[list[dict[str, Any]], bool]:
+    """Path and query parameters of operations given a custom route in the config."""
+    names = re.findall(r"\{([^}]+)\}", op.path)
+    body_ok = op.http_method in ("POST", "PUT", "PATCH")
+    if not names and not op.query:
+        return [], body_ok
+    props = _top_fields(builder, op)
+    params: list[dict[str, Any]] = [
+        {"name": n, "in": "path", "required": True, "schema": props.get(n, {"type": "string"})} for n in names
+    ]
+    params += [{"name": n, "in": "query", "required": False, "schema": props.get(n, {"type": "string"})} for n in op.query]
+    return params, body_ok
+
+
+def _top_fields(builder: SchemaBuilder, op: Operation) -> dict[str, JsonSchema]:
+    part = unwrapped_part(op, op.input)
+    out: dict[str, JsonSchema] = {}
+    if part is not None and isinstance(part.element.type, ComplexType):
+        for g in part.element.type.content_chain():
+            for p in g.particles:
+                if isinstance(p, Element) and not p.is_array:
+                    out[p.qname.name] = builder.type_schema(p.type)
+    else:
+        for prt in op.input.body_parts:
+            out[prt.name] = builder.type_schema(prt.element.type)
+    return out

@@ -1,0 +1,89 @@
+"""REST routing rules: which port serves each operation, its key, path and operationId.
+
+Rule: within a service, ports are grouped by portType; each group is served by one port,
+the configured one if any, else the first SOAP 1.1 port, else the first SOAP 1.2 port.
+So a SOAP 1.1 and a SOAP 1.2 port of the same interface never yield duplicate routes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from .errors import ConfigError
+from .model import Operation, Port, ServiceModel
+from .settings import Settings
+
+_RANK = {"soap11": 0, "soap12": 1}
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
+    by_service: dict[str, list[Port]] = defaultdict(list)
+    for port in model.ports:
+        if port.kind in _RANK:
+            by_service[port.service].append(port)
+    for service, wanted in settings.ports.items():
+        if not any(p.service == service and p.name == wanted for p in model.ports):
+            known = ", ".join(f"{p.service}.{p.name}" for p in model.ports) or "none"
+            raise ConfigError(f"ports: {service}.{wanted} is not a SOAP port of this WSDL (ports: {known})")
+    chosen: list[Port] = []
+    for service, ports in by_service.items():
+        groups: dict[object, list[Port]] = defaultdict(list)
+        for port in ports:
+            groups[port.port_type].append(port)
+        for group in groups.values():
+            wanted = settings.ports.get(service)
+            pick = next((p for p in group if p.name == wanted), None)
+            if pick is None:
+                pick = min(group, key=lambda p: (_RANK[p.kind], ports.index(p)))
+            chosen.append(pick)
+    return chosen
+
+
+def assign_routes(model: ServiceModel, settings: Settings) -> list[Operation]:
+    """Sets key, path, method and operation_id on every operation; returns the routed ones."""
+    routed_ports = chosen_ports(model, settings)
+    routed = [op for port in routed_ports for op in port.operations]
+    routed_ids = {id(op) for op in routed}
+    name_count = Counter(op.name for op in routed)
+    per_service = Counter((op.service, op.name) for op in routed)
+    for op in model.operations:
+        op.key = op.qualified_name
+        op.path = ""
+        op.http_method = ""
+        op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}")
+    base = settings.base_path.rstrip("/")
+    for op in routed:
+        if name_count[op.name] == 1:
+            op.key = op.name
+        clash = per_service[(op.service, op.name)] > 1
+        op.path = f"{base}/{op.service}/{op.port}/{op.name}" if clash else f"{base}/{op.service}/{op.name}"
+        op.http_method = "POST"
+        op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}" if clash else f"{op.service}_{op.name}")
+    seen_ids = Counter(op.operation_id for op in model.operations)
+    for op in model.operations:
+        if seen_ids[op.operation_id] > 1 and id(op) not in routed_ids:
+            op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}_{op.soap_version.replace('.', '')}")
+    by_key = {op.key: op for op in routed}
+    by_key.update({op.qualified_name: op for op in routed})
+    for key, route in settings.routes.items():
+        op = by_key.get(key)
+        if op is None:
+            raise ConfigError(f"routes: {key!r} is not a routed operation (known: {', '.join(sorted(o.key for o in routed))})")
+        if route.method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            raise ConfigError(f"routes.{key}: unsupported method {route.method!r}")
+        op.http_method = route.method
+        op.query = tuple(route.query)
+        if route.path:
+            op.path = base + "/" + route.path.lstrip("/")
+    seen: dict[tuple[str, str], str] = {}
+    for op in routed:
+        k = (op.http_method, re.sub(r"\{[^}]+\}", "{}", op.path))
+        if k in seen:
+            raise ConfigError(f"routes: {op.key} and {seen[k]} both map to {op.http_method} {op.path}")
+        seen[k] = op.key
+    return routed

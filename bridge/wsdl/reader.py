@@ -1,0 +1,379 @@
+"""WSDL 1.1 reader: definitions, messages, port types, bindings and services -> the model.
+
+It reads the same documents zeep loaded (see ``loader``), so nothing zeep drops silently is
+lost here; every operation or port that cannot be modelled becomes a ``Skipped`` entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlparse
+
+from lxml import etree
+
+from ..errors import WsdlError
+from ..model import (
+    Element,
+    Fault,
+    Message,
+    Operation,
+    Part,
+    Port,
+    QName,
+    ServiceModel,
+    Skipped,
+)
+from ..xsd.reader import SchemaSet, read_schemas
+
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
+SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
+HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
+XSD = "http://www.w3.org/2001/XMLSchema"
+
+Load = Callable[[str], bytes]
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_comments=True
+    )
+
+
+def parse_document(data: bytes, url: str) -> etree._Element:
+    try:
+        root = etree.fromstring(data, parser=_parser(), base_url=url)
+    except etree.XMLSyntaxError as exc:
+        raise WsdlError(f"{url} is not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise WsdlError(f"{url} has a DOCTYPE; DTDs are refused")
+    return root
+
+
+def resolve_qname(node: etree._Element, value: str | None) -> QName | None:
+    if not value:
+        return None
+    value = value.strip()
+    if ":" in value:
+        prefix, local = value.split(":", 1)
+        ns = node.nsmap.get(prefix)
+        if ns is None:
+            raise WsdlError(f"unknown namespace prefix {prefix!r} in {value!r} (line {node.sourceline})")
+        return QName(ns, local)
+    return QName(node.nsmap.get(None, "") or "", value)
+
+
+@dataclass
+class _AbstractOp:
+    name: str
+    input: QName | None
+    output: QName | None
+    faults: list[tuple[str, QName]]
+    doc: str | None
+    parameter_order: list[str] | None
+
+
+@dataclass
+class _Defs:
+    messages: dict[QName, etree._Element] = field(default_factory=dict)
+    port_types: dict[QName, etree._Element] = field(default_factory=dict)
+    bindings: dict[QName, etree._Element] = field(default_factory=dict)
+    services: list[etree._Element] = field(default_factory=list)
+    schemas: list[tuple[etree._Element, str]] = field(default_factory=list)
+    target_namespace: str = ""
+
+
+def _doc(node: etree._Element) -> str | None:
+    d = node.find(f"{{{WSDL}}}documentation")
+    if d is None:
+        return None
+    text = "".join(d.itertext()).strip()
+    return text or None
+
+
+class WsdlReader:
+    def __init__(self, load: Load) -> None:
+        self.load = load
+        self.defs = _Defs()
+        self.skipped: list[Skipped] = []
+        self._seen: set[str] = set()
+
+    # --- documents --------------------------------------------------------------
+
+    def read(self, url: str) -> ServiceModel:
+        root = parse_document(self.load(url), url)
+        if root.tag != f"{{{WSDL}}}definitions":
+            if root.tag.endswith("}definitions") and "wsdl" in root.tag:
+                raise WsdlError(f"{url}: WSDL 2.0 is not supported, only WSDL 1.1 ({root.tag})")
+            raise WsdlError(f"{url} is not a WSDL 1.1 document (root element {root.tag})")
+        self.defs.target_namespace = root.get("targetNamespace", "")
+        self._read_definitions(root, url)
+        schemas = read_schemas(self.defs.schemas, self.load)
+        model = ServiceModel(location=url, target_namespace=self.defs.target_namespace)
+        model.skipped.extend(schemas.skipped)
+        model.types = dict(schemas.types)
+        model.elements = dict(schemas.elements)
+        self._build_ports(model, schemas)
+        model.skipped.extend(self.skipped)
+        return model
+
+    def _read_definitions(self, root: etree._Element, url: str) -> None:
+        if url in self._seen:
+            return
+        self._seen.add(url)
+        for imp in root.findall(f"{{{WSDL}}}import"):
+            location = imp.get("location")
+            if not location:
+                continue
+            target = urljoin(url, location) if urlparse(location).scheme == "" else location
+            try:
+                data = self.load(target)
+            except WsdlError as exc:
+                raise WsdlError(f"{url} imports {location}: {exc}") from None
+            child = parse_document(data, target)
+            if child.tag == f"{{{WSDL}}}definitions":
+                self._read_definitions(child, target)
+            elif child.tag == f"{{{XSD}}}schema":
+                # A wsdl:import of a schema document: allowed by some toolkits.
+                self.defs.schemas.append((child, target))
+        types = root.find(f"{{{WSDL}}}types")
+        if types is not None:
+            for schema in types.findall(f"{{{XSD}}}schema"):
+                self.defs.schemas.append((schema, url))
+        tns = root.get("targetNamespace", "")
+        for kind, store in (
+            ("message", self.defs.messages),
+            ("portType", self.defs.port_types),
+            ("binding", self.defs.bindings),
+        ):
+            for node in root.findall(f"{{{WSDL}}}{kind}"):
+                store[QName(tns, node.get("name", ""))] = node
+        self.defs.services.extend(root.findall(f"{{{WSDL}}}service"))
+
+    # --- services and ports -----------------------------------------------------
+
+    def _build_ports(self, model: ServiceModel, schemas: SchemaSet) -> None:
+        services = self.defs.services
+        if not services:
+            # Bindings only: expose every binding under a synthetic service.
+            for bq, binding in self.defs.bindings.items():
+                self._add_port(model, schemas, "Service", bq.name, bq, None)
+            return
+        for service in services:
+            sname = service.get("name", "Service")
+            for port in service.findall(f"{{{WSDL}}}port"):
+                pname = port.get("name", "")
+                try:
+                    bq = resolve_qname(port, port.get("binding"))
+                except WsdlError as exc:
+                    self.skipped.append(Skipped("port", f"{sname}.{pname}", str(exc)))
+                    continue
+                address = None
+                for ns in (SOAP11, SOAP12, HTTP):
+                    a = port.find(f"{{{ns}}}address")
+                    if a is not None:
+                        address = a.get("location")
+                if bq is None:
+                    self.skipped.append(Skipped("port", f"{sname}.{pname}", "port has no binding attribute"))
+                    continue
+                self._add_port(model, schemas, sname, pname, bq, address)
+
+    def _add_port(
+        self, model: ServiceModel, schemas: SchemaSet, sname: str, pname: str, bq: QName, address: str | None
+    ) -> None:
+        binding = self.defs.bindings.get(bq)
+        if binding is None:
+            self.skipped.append(Skipped("port", f"{sname}.{pname}", f"binding {bq} is not defined"))
+            return
+        ptq = resolve_qname(binding, binding.get("type"))
+        port_type = self.defs.port_types.get(ptq) if ptq else None
+        if port_type is None or ptq is None:
+            self.skipped.append(Skipped("port", f"{sname}.{pname}", f"portType {ptq} of binding {bq} is not defined"))
+            return
+        soap_binding = binding.find(f"{{{SOAP11}}}binding")
+        kind = "soap11"
+        if soap_binding is None:
+            soap_binding = binding.find(f"{{{SOAP12}}}binding")
+            kind = "soap12"
+        if soap_binding is None:
+            kind = "http" if binding.find(f"{{{HTTP}}}binding") is not None else "other"
+        port = Port(name=pname, service=sname, binding=bq, port_type=ptq, kind=kind, address=address)  # type: ignore[arg-type]
+        model.ports.append(port)
+        abstract_ops = self._abstract_ops(port_type)
+        if kind in ("http", "other"):
+            what = "HTTP GET/POST bindings" if kind == "http" else "non-SOAP bindings"
+            for op in abstract_ops:
+                self.skipped.append(
+                    Skipped("operation", f"{sname}.{pname}.{op.name}", f"{what} are not supported; use a SOAP port")
+                )
+            return
+        assert soap_binding is not None
+        soap_ns = SOAP11 if kind == "soap11" else SOAP12
+        default_style = soap_binding.get("style", "document")
+        by_name = {op.name: op for op in abstract_ops}
+        bound: set[str] = set()
+        for bop in binding.findall(f"{{{WSDL}}}operation"):
+            oname = bop.get("name", "")
+            full = f"{sname}.{pname}.{oname}"
+            aop = by_name.get(oname)
+            if aop is None:
+                self.skipped.append(Skipped("operation", full, f"binding operation not in portType {ptq}"))
+                continue
+            if oname in bound:
+                self.skipped.append(Skipped("operation", full, "overloaded operation name; only the first is served"))
+                continue
+            bound.add(oname)
+            try:
+                op = self._operation(bop, aop, soap_ns, default_style, schemas, port, address)
+            except (WsdlError, KeyError) as exc:
+                reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+                self.skipped.append(Skipped("operation", full, str(reason)))
+                continue
+            port.operations.append(op)
+        for aop in abstract_ops:
+            if aop.name not in bound:
+                self.skipped.append(
+                    Skipped("operation", f"{sname}.{pname}.{aop.name}", f"not bound in binding {bq.name}")
+                )
+
+    def _abstract_ops(self, port_type: etree._Element) -> list[_AbstractOp]:
+        ops = []
+        for node in port_type.findall(f"{{{WSDL}}}operation"):
+            inp = node.find(f"{{{WSDL}}}input")
+            out = node.find(f"{{{WSDL}}}output")
+            faults = [
+                (f.get("name", ""), q)
+                for f in node.findall(f"{{{WSDL}}}fault")
+                if (q := resolve_qname(f, f.get("message"))) is not None
+            ]
+            order = node.get("parameterOrder")
+            ops.append(
+                _AbstractOp(
+                    name=node.get("name", ""),
+                    input=resolve_qname(inp, inp.get("message")) if inp is not None else None,
+                    output=resolve_qname(out, out.get("message")) if out is not None else None,
+                    faults=faults,
+                    doc=_doc(node),
+                    parameter_order=order.split() if order else None,
+                )
+            )
+        return ops
+
+    # --- operations -------------------------------------------------------------
+
+    def _operation(
+        self,
+        bop: etree._Element,
+        aop: _AbstractOp,
+        soap_ns: str,
+        default_style: str,
+        schemas: SchemaSet,
+        port: Port,
+        address: str | None,
+    ) -> Operation:
+        soap_op = bop.find(f"{{{soap_ns}}}operation")
+        style = (soap_op.get("style") if soap_op is not None else None) or default_style
+        action = (soap_op.get("soapAction") if soap_op is not None else None) or ""
+        if style not in ("document", "rpc"):
+            raise WsdlError(f"unknown style {style!r}")
+        bin_ = bop.find(f"{{{WSDL}}}input")
+        bout = bop.find(f"{{{WSDL}}}output")
+        if aop.input is None:
+            raise WsdlError("notification operations (output only) cannot be called")
+        input_msg, use, rpc_ns = self._message(aop.input, bin_, soap_ns, style, schemas, aop.parameter_order)
+        output_msg = None
+        if aop.output is not None:
+            output_msg, _, _ = self._message(aop.output, bout, soap_ns, style, schemas, aop.parameter_order)
+        faults = []
+        for fname, fq in aop.faults:
+            fnode = self.defs.messages.get(fq)
+            element = None
+            if fnode is not None:
+                parts = fnode.findall(f"{{{WSDL}}}part")
+                if parts:
+                    element = self._part_element(parts[0], "document", schemas)
+            faults.append(Fault(name=fname, element=element))
+        return Operation(
+            name=aop.name,
+            service=port.service,
+            port=port.name,
+            binding=port.binding,
+            soap_version="1.1" if soap_ns == SOAP11 else "1.2",
+            style=style,  # type: ignore[arg-type]
+            use=use,  # type: ignore[arg-type]
+            soap_action=action,
+            address=address,
+            input=input_msg,
+            output=output_msg,
+            faults=faults,
+            rpc_namespace=rpc_ns or self.defs.target_namespace,
+            doc=aop.doc,
+        )
+
+    def _message(
+        self,
+        mq: QName,
+        bnode: etree._Element | None,
+        soap_ns: str,
+        style: str,
+        schemas: SchemaSet,
+        parameter_order: list[str] | None,
+    ) -> tuple[Message, str, str]:
+        mnode = self.defs.messages.get(mq)
+        if mnode is None:
+            raise WsdlError(f"message {mq} is not defined")
+        body = bnode.find(f"{{{soap_ns}}}body") if bnode is not None else None
+        use = (body.get("use") if body is not None else None) or "literal"
+        rpc_ns = (body.get("namespace") if body is not None else None) or ""
+        body_parts_attr = body.get("parts") if body is not None else None
+        part_nodes = mnode.findall(f"{{{WSDL}}}part")
+        if style == "rpc" and parameter_order:
+            rank = {n: i for i, n in enumerate(parameter_order)}
+            part_nodes.sort(key=lambda p: rank.get(p.get("name", ""), len(rank)))
+        header_refs: list[tuple[QName, str]] = []
+        if bnode is not None:
+            for h in bnode.findall(f"{{{soap_ns}}}header"):
+                hq = resolve_qname(h, h.get("message"))
+                if hq is not None:
+                    header_refs.append((hq, h.get("part", "")))
+        same_message_headers = {p for q, p in header_refs if q == mq}
+        body_names = set(body_parts_attr.split()) if body_parts_attr is not None else None
+        message = Message(name=mq.name)
+        for pnode in part_nodes:
+            pname = pnode.get("name", "")
+            if pname in same_message_headers:
+                continue
+            if body_names is not None and pname not in body_names:
+                continue
+            message.parts.append(Part(pname, self._part_element(pnode, style, schemas), "body"))
+        for hq, hpart in header_refs:
+            hnode = self.defs.messages.get(hq)
+            if hnode is None:
+                raise WsdlError(f"header message {hq} is not defined")
+            for pnode in hnode.findall(f"{{{WSDL}}}part"):
+                if pnode.get("name") == hpart:
+                    # Headers are always document-style elements.
+                    message.parts.append(Part(hpart, self._part_element(pnode, "document", schemas), "header"))
+                    break
+            else:
+                raise WsdlError(f"header part {hpart!r} not found in message {hq}")
+        return message, use, rpc_ns
+
+    def _part_element(self, pnode: etree._Element, style: str, schemas: SchemaSet) -> Element:
+        pname = pnode.get("name", "")
+        eq = resolve_qname(pnode, pnode.get("element"))
+        if eq is not None:
+            try:
+                return schemas.get_element(eq)
+            except KeyError:
+                raise WsdlError(f"part {pname!r} refers to element {eq}, which is not defined") from None
+        tq = resolve_qname(pnode, pnode.get("type"))
+        if tq is None:
+            raise WsdlError(f"part {pname!r} has neither element nor type")
+        try:
+            t = schemas.get_type(tq)
+        except KeyError:
+            raise WsdlError(f"part {pname!r} refers to type {tq}, which is not defined") from None
+        # rpc parts (and doc parts by type) are unqualified accessor elements named after the part.
+        return Element(qname=QName("", pname), type=t, min_occurs=1, max_occurs=1)
