@@ -141,20 +141,27 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 body = await _read_body(request, limit)
             except _TooLarge:
                 return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
-            if body.strip() or ct:
-                if not _is_json(ct):
-                    return problem(
-                        415,
-                        "unsupported-media-type",
-                        "Unsupported media type",
-                        f"send application/json, not {ct or 'no content type'}",
-                    )
-                try:
-                    data = json.loads(body, parse_float=Decimal)
-                except (ValueError, UnicodeDecodeError) as exc:
-                    return problem(
-                        400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}", errors=[{"pointer": "", "detail": str(exc)}]
-                    )
+            if not body.strip() and not ct:
+                return problem(
+                    400,
+                    "missing-body",
+                    "Missing request body",
+                    "this operation takes a JSON object; send {} when no field is needed",
+                    errors=[{"pointer": "", "detail": "the request body is required"}],
+                )
+            if not _is_json(ct):
+                return problem(
+                    415,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    f"send application/json, not {ct or 'no content type'}",
+                )
+            try:
+                data = json.loads(body, parse_float=Decimal)
+            except (ValueError, UnicodeDecodeError) as exc:
+                return problem(
+                    400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}", errors=[{"pointer": "", "detail": str(exc)}]
+                )
         if params:
             if not isinstance(data, dict):
                 return validation_response(ValidationError("the body must be an object", [Violation("", "expected an object")]))
@@ -173,7 +180,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             return _upstream_response(exc, bridge.settings)
         except BridgeError as exc:
             log.warning("%s failed: %s", op.key, exc)
-            return problem(500, "bridge-error", "The bridge could not handle the request", str(exc))
+            return problem(502, "bridge-error", "The bridge could not complete the call", str(exc))
         if op.output is None:
             return Response(status_code=204)
         return Response(_dumps(result), media_type="application/json")

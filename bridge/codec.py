@@ -24,7 +24,6 @@ from .model import (
     HEADERS_KEY,
     XSD_NS,
     XSI_NS,
-    Any as AnyParticle,
     Attribute,
     ComplexType,
     Element,
@@ -36,6 +35,9 @@ from .model import (
     SimpleType,
     XsdType,
     unwrapped_part,
+)
+from .model import (
+    Any as AnyParticle,
 )
 
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
@@ -147,8 +149,8 @@ def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
             if b != "decimal" and s in ("INF", "-INF", "NaN"):
                 raise DecodeError(ptr, f"xsd:{b} value {s} has no JSON representation")
             d = Decimal(s)
-            if b == "decimal" and t.facets.fraction_digits == 0:
-                return int(d)
+            if b == "decimal" and (t.facets.fraction_digits == 0 or ("." not in s and "e" not in s.lower())):
+                return int(d)  # "91" stays 91, so XML -> JSON -> XML keeps the lexical form
             return float(d)
     except (ValueError, InvalidOperation):
         raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}") from None

@@ -11,13 +11,15 @@ Conventions (the codec and the example generator follow the same ones):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from elementpath.regex import translate_pattern
 
-from .model import XSD_NS, Any as AnyParticle, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
+from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
+from .model import Any as AnyParticle
 
 JsonSchema = dict[str, Any]
 
@@ -226,10 +228,8 @@ class SchemaBuilder:
                 (f.max_exclusive, "exclusiveMaximum"),
             ):
                 if facet is not None:
-                    try:
+                    with contextlib.suppress(InvalidOperation):  # a malformed facet is ignored, not fatal
                         s[key] = _num(facet)
-                    except InvalidOperation:
-                        pass
             if b == "decimal":
                 if f.fraction_digits is not None:
                     s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))

@@ -86,9 +86,7 @@ class MockService:
             if wrapped is not None:
                 if first is not None and first.localname == wrapped.element.qname.name and first.namespace == (wrapped.element.qname.namespace or None):
                     return op
-            elif first is not None and names and first.localname == names[0].name:
-                return op
-            elif not children and not names:
+            elif (first is not None and names and first.localname == names[0].name) or (not children and not names):
                 return op
         return None
 
@@ -165,4 +163,4 @@ def _content_type(version: str) -> str:
     return "application/soap+xml; charset=utf-8" if version == "1.2" else "text/xml; charset=utf-8"
 
 
-__all__ = ["FAULT_HEADER", "MockService", "SOAP12"]
+__all__ = ["FAULT_HEADER", "SOAP12", "MockService"]

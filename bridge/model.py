@@ -7,7 +7,7 @@ dataclasses. The XSD reader and the WSDL loader are the only code that builds th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -128,7 +128,7 @@ class Group:
         return self.max_occurs is None or self.max_occurs > 1
 
 
-Particle = Union[Element, Group, Any]
+Particle = Element | Group | Any
 
 
 @dataclass(eq=False)
@@ -177,7 +177,7 @@ class ComplexType:
         return None
 
 
-XsdType = Union[ComplexType, SimpleType]
+XsdType = ComplexType | SimpleType
 
 
 # --- The WSDL side ---------------------------------------------------------------

@@ -157,7 +157,7 @@ class WsdlReader:
         services = self.defs.services
         if not services:
             # Bindings only: expose every binding under a synthetic service.
-            for bq, binding in self.defs.bindings.items():
+            for bq in self.defs.bindings:
                 self._add_port(model, schemas, "Service", bq.name, bq, None)
             return
         for service in services:

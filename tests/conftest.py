@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+import bridge
+from bridge.mock import MockService
+from bridge.wsdl.loader import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+WSDL_DIR = ROOT / "wsdl"
+SHARED = ROOT.parent / "shared"
+SAMPLES = sorted(WSDL_DIR.glob("*.wsdl"))
+
+
+def sample(name: str) -> Path:
+    return WSDL_DIR / name
+
+
+def mock_transport(wsdl: Path, **kwargs: object) -> httpx.ASGITransport:
+    """The generated mock, in-process: the bridge's async client talks to it without sockets."""
+    return httpx.ASGITransport(app=MockService(load_model(wsdl), **kwargs).asgi())  # type: ignore[arg-type]
+
+
+def mocked_bridge(wsdl: Path, **settings: object) -> bridge.Bridge:
+    settings.setdefault("endpoint", "http://mock.invalid/soap")
+    return bridge.load(wsdl, transport=mock_transport(wsdl), **settings)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """A real uvicorn server on loopback, for tests that need sockets (sync client, timeouts)."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))  # type: ignore[arg-type]
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def calculator_mock_server() -> Iterator[ServerThread]:
+    with ServerThread(MockService(load_model(sample("calculator.wsdl"))).asgi()) as s:
+        yield s

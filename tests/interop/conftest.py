@@ -1,0 +1,164 @@
+"""Fixtures for interop tests against an independent SOAP stack: PHP's ext/soap SoapServer.
+
+The peer (tests/interop/php/router.php) serves the sample WSDLs in wsdl/:
+
+    {base}/calculator   wsdl/calculator.wsdl   (SOAP 1.1 and 1.2)
+    {base}/orders       wsdl/orders.wsdl       (SOAP 1.1)
+    {base}/inventory    wsdl/rpc-literal.wsdl  (SOAP 1.1, rpc/literal)
+    {base}/<service>?wsdl  the WSDL with soap:address pointing at the peer
+    {base}/health       "ok"
+
+Without PHP (or without its soap extension) the tests that use ``php_server`` are skipped, except
+when the environment variable CI is "true": then they fail, so CI cannot silently lose interop
+coverage. Install the peer with ``.ci/install-peers``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ROUTER = Path("tests", "interop", "php", "router.php")  # relative to REPO_ROOT (the server's cwd)
+WSDL_DIR = REPO_ROOT / "wsdl"
+
+#: request path on the peer -> WSDL file it implements
+PEER_SERVICES = {
+    "/calculator": WSDL_DIR / "calculator.wsdl",
+    "/orders": WSDL_DIR / "orders.wsdl",
+    "/inventory": WSDL_DIR / "rpc-literal.wsdl",
+}
+
+STARTUP_TIMEOUT = 10.0  # seconds to wait for the server to answer
+STOP_TIMEOUT = 5.0
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; fail under CI=true, where interop coverage is mandatory."""
+    if _in_ci():
+        pytest.fail(
+            f"{reason}; CI=true requires the PHP interop peer (run .ci/install-peers)",
+            pytrace=False,
+        )
+    pytest.skip(reason)
+
+
+def _php_problem() -> str | None:
+    """Why the PHP peer cannot run here, or None if it can."""
+    php = shutil.which("php")
+    if php is None:
+        return "php is not on PATH"
+    try:
+        result = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot run 'php -m': {exc}"
+    modules = {line.strip().lower() for line in result.stdout.splitlines()}
+    if result.returncode != 0 or "soap" not in modules:
+        return "php lacks the soap extension (php -m does not list 'soap')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=0.5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server's whole process group (php -S may fork workers)."""
+    if proc.poll() is None:
+        for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    else:
+        # the leader is gone; make sure no worker of its group survives it
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="session")
+def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT``) of a running PHP SoapServer peer."""
+    problem = _php_problem()
+    if problem is not None:
+        _unavailable(problem)
+
+    log_path = tmp_path_factory.mktemp("php-peer") / "php-server.log"
+    env = dict(os.environ)
+    env.setdefault("PHP_CLI_SERVER_WORKERS", "4")  # serve concurrent requests
+
+    last_error = ""
+    for _attempt in range(3):  # another process may grab the free port before php binds it
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [shutil.which("php") or "php", "-S", f"127.0.0.1:{port}", str(ROUTER)],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _answers(f"{base_url}/health"):
+                break
+            time.sleep(0.05)
+        else:  # no break: the server died or never answered
+            exit_code = proc.poll()
+            _stop(proc)
+            last_error = (
+                f"php -S on port {port} exited with status {exit_code}"
+                if exit_code is not None
+                else f"php -S on port {port} did not answer within {STARTUP_TIMEOUT:.0f}s"
+            )
+            continue
+        try:
+            yield base_url
+        finally:
+            _stop(proc)
+        return
+
+    pytest.fail(
+        f"could not start the PHP SOAP peer: {last_error}\n--- {log_path} ---\n{_tail(log_path)}",
+        pytrace=False,
+    )
