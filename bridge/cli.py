@@ -169,7 +169,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     backend = f"http://{args.host}:{args.mock_port}/"
     b = Bridge(load_model(wsdl), make_settings(endpoint=backend))
     base = f"http://{args.host}:{args.port}"
-    op = b.routed[0]
+    # Suggest the operation with the smallest example request, sent as the spec shows it.
+    spec = b.openapi()
+    examples = {
+        op.key: json.dumps(spec["paths"][op.path][op.http_method.lower()]["requestBody"]["content"]["application/json"]["example"])
+        for op in b.routed
+        if op.http_method == "POST"
+    }
+    op = min((o for o in b.routed if o.key in examples), key=lambda o: len(examples[o.key]))
     print(f"""soapbridge demo on {wsdl.name}
   mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
   REST bridge       : {base}/
@@ -177,7 +184,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
   OpenAPI 3.1       : {base}/openapi.json
   health            : {base}/healthz
 try:
-  curl -s -X POST {base}{op.path} -H 'content-type: application/json' -d '{{}}'
+  curl -s -X POST {base}{op.path} -H 'content-type: application/json' -d '{examples[op.key]}'
 Ctrl-C stops both.""", flush=True)
     _serve(b.asgi(), args.host, args.port)
     mock_server.should_exit = True

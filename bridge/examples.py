@@ -622,7 +622,8 @@ _ORDERED: dict[str, _Ordered] = {
         (date(2024, 1, 1).toordinal(), date(2025, 12, 31).toordinal()),
         ("", "Z"),
     ),
-    "time": _Ordered(_parse_time, _format_time, (0, 86399), (8 * 3600, 18 * 3600), ("", "Z", "+00:00")),
+    # "Z" first: the JSON Schema gives xs:time the RFC 3339 "time" format, which needs an offset.
+    "time": _Ordered(_parse_time, _format_time, (0, 86399), (8 * 3600, 18 * 3600), ("Z", "", "+00:00")),
     "gYear": _Ordered(_parse_gyear, lambda n: f"{n:04d}", (1, 9999), (2020, 2030), ("", "Z")),
     "gYearMonth": _Ordered(
         _parse_gyearmonth,

@@ -656,6 +656,28 @@ def test_long_reference_chains_do_not_recurse() -> None:
     assert t.qname == q(f"T{count}")
 
 
+def test_long_derivation_chains_do_not_recurse() -> None:
+    count = 2000
+    # The most derived types come first, so each one is met before its base.
+    body = '<xs:complexType name="C0"><xs:sequence/></xs:complexType>'
+    body += '<xs:simpleType name="S0"><xs:restriction base="xs:string"/></xs:simpleType>'
+    for i in range(1, count + 1):
+        body = (
+            f'<xs:complexType name="C{i}"><xs:complexContent><xs:extension base="tns:C{i - 1}"/></xs:complexContent>'
+            f'</xs:complexType><xs:simpleType name="S{i}"><xs:restriction base="tns:S{i - 1}">'
+            f'<xs:pattern value="p{i}"/></xs:restriction></xs:simpleType>'
+        ) + body
+    ss = read(schema(f'<xs:element name="deep" type="tns:C{count}"/><xs:attribute name="a" type="tns:S{count}"/>{body}'))
+    assert ss.skipped == []
+    c: ComplexType | None = ctype(ss, f"C{count}")
+    depth = 0
+    while c is not None and c.base is not None:
+        c, depth = c.base, depth + 1
+    assert depth == count
+    s = stype(ss, f"S{count}")
+    assert len(s.facets.patterns) == count and s.builtin == "string"
+
+
 # --- documents and namespaces ------------------------------------------------------
 
 

@@ -13,8 +13,9 @@ How it works
 2. Build. Components are built lazily and memoised, so each is read once (O(size)). A complex
    type is built in two steps: its *header* (derivation, attributes, simple content) at once
    when first referenced, its particles later from a work queue. References to a type only
-   need the header, so recursive and mutually recursive types make cyclic object graphs and
-   nothing recurses deeper than a derivation chain or the XML nesting.
+   need the header, so recursive and mutually recursive types make cyclic object graphs.
+   Bases are built before the types derived from them, deepest first, so nothing recurses
+   much deeper than the XML nesting.
 
 Errors
 ------
@@ -56,7 +57,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeGuard
+from typing import Literal
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -602,6 +603,40 @@ class _Reader:
         built = self._types.get(entry)
         if built is not None:
             return built
+        # Build unbuilt bases first, the deepest one first, so that a long derivation chain
+        # never turns into deep recursion: each header then finds its base ready.
+        chain: list[_Entry] = []
+        seen = {entry}
+        base = self._declared_base(entry)
+        while base is not None and base not in self._types and base not in self._busy and base not in seen:
+            chain.append(base)
+            seen.add(base)
+            base = self._declared_base(base)
+        for base in reversed(chain):
+            self._build_one_type(base)
+        return self._build_one_type(entry)
+
+    def _declared_base(self, entry: _Entry) -> _Entry | None:
+        """The user type ``entry`` derives from by restriction or extension, read off the XML."""
+        el = entry.el
+        holder = el
+        if el.tag == XS_COMPLEX_TYPE:
+            holder = next((c for c in el if c.tag == XS_SIMPLE_CONTENT or c.tag == XS_COMPLEX_CONTENT), None)
+            if holder is None:
+                return None
+        derivation = next((c for c in holder if c.tag in (XS_RESTRICTION, XS_EXTENSION)), None)
+        text = derivation.get("base") if derivation is not None else None
+        if not text or derivation is None:
+            return None
+        qname = self._qname(text, derivation, _Ctx(entry.doc, "type", str(entry.qname), entry))
+        if qname is None:
+            return None
+        return _original(entry, qname) or self._index["type"].get(qname)
+
+    def _build_one_type(self, entry: _Entry) -> XsdType:
+        built = self._types.get(entry)
+        if built is not None:
+            return built
         ctx = _Ctx(entry.doc, "type", str(entry.qname), entry)
         if entry.el.tag == XS_COMPLEX_TYPE:
             ct = ComplexType(qname=entry.qname)
@@ -659,10 +694,11 @@ class _Reader:
         base_text = restriction.get("base")
         if base_text:
             base_q = self._qname(base_text, restriction, ctx)
-            if entry is not None and entry.original is not None and base_q == entry.qname:
-                original = self._build_type(entry.original)  # xs:redefine: the base is the original
-                if isinstance(original, SimpleType):
-                    return original
+            original = _original(entry, base_q) if base_q is not None else None
+            if original is not None:
+                built = self._build_type(original)
+                if isinstance(built, SimpleType):
+                    return built
             return self._simple_ref(base_text, restriction, ctx)
         inline = _first(restriction, XS_SIMPLE_TYPE)
         if inline is not None:
@@ -820,8 +856,9 @@ class _Reader:
         qname = self._qname(text, derivation, ctx)
         if qname is None:
             return None
-        if entry is not None and entry.original is not None and qname == entry.qname:
-            return self._build_type(entry.original)  # xs:redefine: the base is the original
+        original = _original(entry, qname)
+        if original is not None:
+            return self._build_type(original)
         base_entry = self._index["type"].get(qname)
         if base_entry is not None and base_entry in self._busy:
             self._skip(ctx, f"circular derivation through {qname}; base ignored")
@@ -834,10 +871,10 @@ class _Reader:
 
     @staticmethod
     def _set_base(ct: ComplexType, base: ComplexType, derivation: Literal["extension", "restriction"]) -> None:
+        # Callers never pass anyType: built-ins are shared and must not collect subtypes.
         ct.base = base
         ct.derivation = derivation
-        if base is not ANY_TYPE:  # built-ins are shared: never record in them
-            base.derived.append(ct)
+        base.derived.append(ct)
 
     def _anonymous_complex(self, el: etree._Element, ctx: _Ctx) -> ComplexType:
         ct = ComplexType(qname=None)
@@ -857,7 +894,9 @@ class _Reader:
             ct.soapenc_array_item = self._soapenc_item(ct, parent, ctx)
 
     def _soapenc_item(self, ct: ComplexType, restriction: etree._Element, ctx: _Ctx) -> XsdType:
-        for el in _attribute_decls(restriction):
+        for el in restriction:
+            if el.tag != XS_ATTRIBUTE:
+                continue
             array_type = el.get(WSDL_ARRAY_TYPE)
             if array_type is None:  # tolerate the attribute in another namespace
                 array_type = next((v for k, v in el.attrib.items() if str(k).endswith("}arrayType")), None)
@@ -914,9 +953,8 @@ class _Reader:
         qname = self._qname(text, el, ctx) if text else None
         definition: Group | None = None
         if qname is not None:
-            entry = self._index["group"].get(qname)
-            if ctx.kind == "group" and _redefines(ctx.entry, qname):
-                entry = ctx.entry.original  # xs:redefine: a self-reference means the original
+            original = _original(ctx.entry, qname) if ctx.kind == "group" else None
+            entry = original or self._index["group"].get(qname)
             if entry is None:
                 self._skip(ctx, self._missing("group", qname) + "; a lax wildcard used instead")
             else:
@@ -1191,9 +1229,8 @@ class _Reader:
         qname = self._qname(text, el, ctx)
         if qname is None:
             return [], True
-        entry = self._index["attributeGroup"].get(qname)
-        if ctx.kind == "attributeGroup" and _redefines(ctx.entry, qname):
-            entry = ctx.entry.original  # xs:redefine: a self-reference means the original
+        original = _original(ctx.entry, qname) if ctx.kind == "attributeGroup" else None
+        entry = original or self._index["attributeGroup"].get(qname)
         if entry is None:
             self._skip(ctx, self._missing("attribute group", qname) + "; any attribute allowed instead")
             return [], True
@@ -1262,17 +1299,13 @@ def _doc(el: etree._Element) -> str | None:
     return None
 
 
-def _redefines(entry: _Entry | None, qname: QName) -> TypeGuard[_Entry]:
-    """Is ``qname`` a self-reference inside an xs:redefine of ``entry`` (meaning the original)?"""
-    return entry is not None and entry.original is not None and entry.qname == qname
+def _original(entry: _Entry | None, qname: QName) -> _Entry | None:
+    """Inside an xs:redefine of ``entry``, a reference to its own name means the original."""
+    return entry.original if entry is not None and entry.qname == qname else None
 
 
 def _is_user_type(st: SimpleType) -> bool:
     return st.qname is None or st.qname.namespace != XSD_NS
-
-
-def _attribute_decls(parent: etree._Element) -> list[etree._Element]:
-    return [c for c in parent if c.tag == XS_ATTRIBUTE]
 
 
 def _dedupe_attributes(attributes: list[Attribute]) -> list[Attribute]:
