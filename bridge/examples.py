@@ -256,16 +256,15 @@ def _atomic_value(t: SimpleType, rng: random.Random, ids: set[str]) -> tuple[Any
     patterns = _patterns(t.facets)
     if not patterns:
         return spec.natural(rng, ids)
-    for _ in range(_NATURAL_TRIES):
+    # Free text hardly ever matches a pattern by chance; typed values (dates, numbers) often do.
+    for _ in range(1 if json_kind(t.builtin) == "string" and t.builtin not in _ORDERED else _NATURAL_TRIES):
         value, ok = spec.natural(rng, ids)
         if ok:
             for v in spec.variants(value):
                 if _lexical_matches(t, v, patterns):
                     return v, True
     lo, hi = spec.lengths
-    text = regexgen.generate_matching(
-        patterns, rng, min_length=lo, max_length=hi, accept=lambda s: spec.parse(s) is not None
-    )
+    text = regexgen.generate_matching(patterns, rng, min_length=lo, max_length=hi, accept=lambda s: spec.parse(s) is not None)
     value = spec.parse(text)
     if value is not None and regexgen.matches_all(patterns, text):
         if isinstance(value, str) and t.builtin == "ID":
@@ -422,7 +421,7 @@ def _decimal_in_facets(d: Decimal, f: Facets) -> bool:
 def _decimal_draw(f: Facets, rng: random.Random, *, fraction_pref: int = 2) -> tuple[Decimal, bool]:
     """n x 10^-scale with n drawn in integer bounds derived from every facet."""
     td, fd = f.total_digits, f.fraction_digits
-    max_scale = fd if fd is not None else 6
+    max_scale = fd if fd is not None else 30  # enough for any sensible narrow range
     if td is not None:
         max_scale = min(max_scale, td)
     pref = min(fraction_pref, max_scale)
@@ -519,9 +518,15 @@ def _strip_tz(s: str) -> str:
     return _TZ.sub("", s.strip())
 
 
+_DATETIME_LEXICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+
+
 def _parse_datetime(s: str) -> float | None:
+    s = s.strip()
+    if not _DATETIME_LEXICAL.fullmatch(s):
+        return None  # fromisoformat alone also takes ISO forms that XSD does not
     try:
-        dt = datetime.fromisoformat(s.strip())
+        dt = datetime.fromisoformat(s)
     except ValueError:
         return None
     if dt.tzinfo is None:
@@ -609,7 +614,10 @@ _DATETIME = _Ordered(
     _parse_datetime,
     _format_datetime,
     (_DT_MIN, _DT_MAX),
-    (int((datetime(2024, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()), int((datetime(2026, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) - 1),
+    (
+        int((datetime(2024, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()),
+        int((datetime(2026, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) - 1,
+    ),
     ("Z", "", "+00:00"),
 )
 _ORDERED: dict[str, _Ordered] = {

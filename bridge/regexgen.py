@@ -83,6 +83,7 @@ class _Generator:
         self.tree = sre_parse.parse(regex)
         self._widths: dict[int, Width] = {}
         self._pools: dict[int, list[str]] = {}
+        self._layouts: dict[int, tuple[list[Any], list[Width], list[int], list[float]]] = {}
 
     # --- widths ------------------------------------------------------------------
 
@@ -130,8 +131,18 @@ class _Generator:
     # --- walking -----------------------------------------------------------------
 
     def gen_seq(self, items: Any, target: int, run: _Run) -> str:
-        parts = [(self.item_width(op, av), functools.partial(self.gen_item, op, av)) for op, av in items]
-        return _allocate(parts, target, run)
+        key = id(items)
+        layout = self._layouts.get(key)
+        if layout is None:
+            widths = [self.item_width(op, av) for op, av in items]
+            layout = self._layouts[key] = (list(items), widths, *_suffixes(widths))
+        nodes, widths, suffix_lo, suffix_hi = layout
+
+        def produce(i: int, share: int) -> str:
+            op, av = nodes[i]
+            return self.gen_item(op, av, share, run)
+
+        return _allocate(widths, suffix_lo, suffix_hi, produce, target, run)
 
     def gen_item(self, op: Any, av: Any, target: int, run: _Run) -> str:
         rng = run.rng
@@ -180,8 +191,8 @@ class _Generator:
             elif target >= m * a:
                 # Unreachable target: stay legal and as close as the bounds allow.
                 count = int(min(top, max(m, cmin)))
-        parts = [(self.seq_width(sub), functools.partial(self.gen_seq, sub))] * count
-        return _allocate(parts, target, run)
+        widths = [(a, b)] * count
+        return _allocate(widths, *_suffixes(widths), lambda i, share: self.gen_seq(sub, share, run), target, run)
 
 
 class _Run:
@@ -196,24 +207,38 @@ def _fits(width: Width, target: int) -> bool:
     return width[0] <= target <= width[1]
 
 
+def _suffixes(widths: Sequence[Width]) -> tuple[list[int], list[float]]:
+    """Total min and max width of parts i.. for every i (the last entry is 0)."""
+    suffix_lo = [0] * (len(widths) + 1)
+    suffix_hi = [0.0] * (len(widths) + 1)
+    for i in range(len(widths) - 1, -1, -1):
+        suffix_lo[i] = suffix_lo[i + 1] + widths[i][0]
+        suffix_hi[i] = suffix_hi[i + 1] + widths[i][1]
+    return suffix_lo, suffix_hi
+
+
 def _allocate(
-    parts: Sequence[tuple[Width, Callable[[int, _Run], str]]], target: int, run: _Run
+    widths: Sequence[Width],
+    suffix_lo: Sequence[int],
+    suffix_hi: Sequence[float],
+    produce: Callable[[int, int], str],
+    target: int,
+    run: _Run,
 ) -> str:
     """Generate parts in order, giving each a share of ``target`` the rest can still absorb."""
-    suffix_lo = [0] * (len(parts) + 1)
-    suffix_hi = [0.0] * (len(parts) + 1)
-    for i in range(len(parts) - 1, -1, -1):
-        (a, b), _ = parts[i]
-        suffix_lo[i] = suffix_lo[i + 1] + a
-        suffix_hi[i] = suffix_hi[i + 1] + b
     out: list[str] = []
     remaining = target
-    for i, ((a, b), produce) in enumerate(parts):
+    for i, (a, b) in enumerate(widths):
         lo = max(a, remaining - suffix_hi[i + 1])
         hi = min(b, remaining - suffix_lo[i + 1])
-        # When no share fits exactly, give what the rest cannot absorb, within this part's width.
-        share = run.rng.randint(int(lo), int(hi)) if lo <= hi else int(min(b, max(a, remaining - suffix_lo[i + 1])))
-        text = produce(share, run)
+        if lo == hi:
+            share = int(lo)
+        elif lo < hi:
+            share = run.rng.randint(int(lo), int(hi))
+        else:
+            # No share fits exactly: give what the rest cannot absorb, within this part's width.
+            share = int(min(b, max(a, remaining - suffix_lo[i + 1])))
+        text = produce(i, share)
         out.append(text)
         remaining = max(0, remaining - len(text))
     return "".join(out)
@@ -313,9 +338,7 @@ def generate_matching(
         source = rng.choice(steps[i % len(steps)])
         candidate = generate(source, rng, min_length=min_length, max_length=max_length)
         length_ok = len(candidate) >= min_length and (max_length is None or len(candidate) <= max_length)
-        score = (
-            4 * matches_all(steps, candidate) + 2 * length_ok + (accept(candidate) if accept is not None else True)
-        )
+        score = 4 * matches_all(steps, candidate) + 2 * length_ok + (accept(candidate) if accept is not None else True)
         if score == 7:
             return candidate
         if score > best_score:

@@ -3,6 +3,8 @@ bounded size and depth."""
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from .errors import XmlError
@@ -20,14 +22,21 @@ def _parser() -> etree.XMLParser:
     )
 
 
-_PARSER = _parser()
+_local = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _thread_parser() -> etree.XMLParser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _parser()
+    return parser
 
 
 def parse_untrusted(data: bytes, *, max_bytes: int, max_depth: int, what: str = "XML") -> etree._Element:
     if len(data) > max_bytes:
         raise XmlError(f"{what} is {len(data)} bytes, over the limit of {max_bytes}")
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_thread_parser())
     except etree.XMLSyntaxError as exc:
         raise XmlError(f"{what} is not well-formed: {exc}") from None
     if root is None:

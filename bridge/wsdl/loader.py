@@ -63,9 +63,24 @@ def load_model(
     model.documents = dict(transport.documents)
     _cross_check(model, zeep_ops, zeep_error)
     if not model.operations:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in model.skipped[:10]) or "it declares none"
-        raise WsdlError(f"{location} yields no callable SOAP operation ({reasons})")
+        raise WsdlError(f"{location} yields no callable SOAP operation: {_why_none(model)}")
     return model
+
+
+def _why_none(model: ServiceModel) -> str:
+    """One sentence for the common causes, then the first reasons verbatim."""
+    ops = [s for s in model.skipped if s.kind == "operation"]
+    undefined = [s for s in ops if "which is not defined" in s.reason]
+    http = [s for s in ops if "HTTP GET/POST" in s.reason]
+    first = "; ".join(f"{s.name}: {s.reason}" for s in model.skipped[:3])
+    if ops and len(undefined) == len(ops) and not model.elements and not model.types:
+        return (
+            f"its wsdl:types defines no schema, so the {len(ops)} operation(s) refer to elements nothing defines "
+            f"(the provider publishes the XSDs separately; get them and import them). First: {first}"
+        )
+    if ops and len(http) == len(ops):
+        return f"it has only HTTP GET/POST bindings ({len(ops)} operation(s)), and soapbridge serves SOAP bindings. First: {first}"
+    return first or "it declares no operation"
 
 
 def _cross_check(model: ServiceModel, zeep_ops: dict[str, set[str]] | None, zeep_error: str | None) -> None:

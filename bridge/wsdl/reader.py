@@ -6,6 +6,7 @@ lost here; every operation or port that cannot be modelled becomes a ``Skipped``
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlparse
@@ -141,6 +142,13 @@ class WsdlReader:
         if types is not None:
             for schema in types.findall(f"{{{XSD}}}schema"):
                 self.defs.schemas.append((schema, url))
+            stray = types.findall(f"{{{XSD}}}import") + types.findall(f"{{{XSD}}}include")
+            if stray:
+                # Some toolkits put xsd:import straight under wsdl:types; read it as a schema would.
+                wrapper = etree.Element(f"{{{XSD}}}schema", nsmap=types.nsmap)
+                for node in stray:
+                    wrapper.append(copy.deepcopy(node))
+                self.defs.schemas.append((wrapper, url))
         tns = root.get("targetNamespace", "")
         for kind, store in (
             ("message", self.defs.messages),
