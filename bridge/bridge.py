@@ -16,6 +16,7 @@ from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .envelope import build, find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .openapi import build_openapi
 from .routing import assign_routes
@@ -82,7 +83,8 @@ class Bridge:
             if name not in spec["components"]["schemas"]:
                 # Operations without a REST route still validate: build their schemas on demand.
                 spec = build_openapi(self.model, [op], self.settings)
-            schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+            root = {"$ref": f"#/components/schemas/{name}"}
+            schema = {**root, "components": {"schemas": reachable_components(root, spec["components"]["schemas"])}}
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[key] = v
         return v

@@ -97,9 +97,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         out(f"skipped ({len(model.skipped)}):\n")
         for s in model.skipped:
             out(f"  {s.kind} {s.name}: {s.reason}\n")
-    for note in model.notes:
-        out(f"note: {note}\n")
-    out(f"{len(b.routed)} routed operation(s), {len(model.operations)} in all, {len(model.skipped)} skipped\n")
+    if model.notes:
+        out(f"notes ({len(model.notes)}), nothing lost:\n")
+        for note in model.notes:
+            out(f"  - {note}\n")
+    out(
+        f"{len(b.routed)} routed operation(s), {len(model.operations)} in all, {len(model.skipped)} skipped"
+        + (f", {len(model.notes)} note(s)" if model.notes else "")
+        + "\n"
+    )
     return 0
 
 

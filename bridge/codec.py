@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import functools
 import math
+import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import xmltodict
 from lxml import etree
 
 from .errors import ValidationError, Violation
-from .jsonschema import INT_RANGES, all_derived, attribute_key, element_keys, json_kind
+from .jsonschema import INT_RANGES, LEXICAL, all_derived, attribute_key, element_keys, json_kind, xsd_pattern
 from .model import (
     HEADERS_KEY,
     XSD_NS,
@@ -43,6 +46,23 @@ from .model import (
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 XSI_NIL = f"{{{XSI_NS}}}nil"
+SOAPENC_ARRAY_TYPE = f"{{{SOAPENC}}}arrayType"
+# Attributes of the XSI, SOAP envelope and SOAP encoding namespaces belong to the protocol,
+# never to xs:anyAttribute content.
+_PROTOCOL_ATTRIBUTES = tuple(
+    f"{{{ns}}}"
+    for ns in (
+        XSI_NS,
+        SOAPENC,
+        "http://www.w3.org/2003/05/soap-encoding",
+        "http://schemas.xmlsoap.org/soap/envelope/",
+        "http://www.w3.org/2003/05/soap-envelope",
+    )
+)
+# True while the body of a use="encoded" message is written: every accessor then carries
+# xsi:type (SOAP 1.1 section 5). A context variable, so nested encode calls need no flag
+# and concurrent threads or tasks do not see each other's setting.
+_SOAP_ENCODED: ContextVar[bool] = ContextVar("soapbridge_soap_encoded", default=False)
 
 
 class DecodeError(Exception):
@@ -108,6 +128,47 @@ def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(xsd_pattern(pattern))
+    except Exception:  # a pattern we cannot translate does not decide anything
+        return None
+
+
+def _facets_accept(t: SimpleType, value: Any, text: str) -> bool:
+    """Whether a decoded value meets its type's facets: picks the member of a union."""
+    f = t.facets
+    lexical = text if t.builtin in ("string", "normalizedString") else " ".join(text.split())
+    if t.variety == "atomic" and t.builtin in LEXICAL and not re.search(LEXICAL[t.builtin], lexical):
+        return False  # from_lexical passes dates and the like through unchecked
+    if f.enumeration is not None and lexical not in [e if t.builtin in ("string", "normalizedString") else " ".join(e.split()) for e in f.enumeration]:
+        return False
+    for step in f.patterns:
+        regexes = [_regex(p) for p in step]
+        if all(r is not None for r in regexes) and not any(r.search(lexical) for r in regexes if r is not None):
+            return False
+    size = len(value) if isinstance(value, (str, list)) and t.builtin not in ("hexBinary", "base64Binary") else None
+    if size is not None:
+        if (f.length is not None and size != f.length) or (f.min_length is not None and size < f.min_length):
+            return False
+        if f.max_length is not None and size > f.max_length:
+            return False
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        try:
+            for bound, ok in (
+                (f.min_inclusive, lambda b: value >= b),
+                (f.max_inclusive, lambda b: value <= b),
+                (f.min_exclusive, lambda b: value > b),
+                (f.max_exclusive, lambda b: value < b),
+            ):
+                if bound is not None and not ok(Decimal(bound.strip())):
+                    return False
+        except InvalidOperation:
+            pass
+    return True
+
+
 def _invalid(ptr: str, detail: str) -> ValidationError:
     return ValidationError(f"{ptr or '/'}: {detail}", [Violation(ptr, detail)])
 
@@ -123,8 +184,8 @@ def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
             except DecodeError as exc:
                 last = exc
                 continue
-            if m.facets.enumeration is not None and text.strip() not in m.facets.enumeration:
-                continue
+            if not _facets_accept(m, value, text):
+                continue  # XSD: the first member type whose facets accept the value
             return value
         if last is not None:
             raise last
@@ -200,29 +261,54 @@ class Codec:
         out = []
         for i, v in enumerate(values):
             p = _ptr(ptr, i) if el.is_array else ptr
-            t = el.type
+            target, v = self._substitute(el, v, p)  # a substitution group member named by "$element"
+            t = target.type
             derived = self._derived_for(t, v, p)
             nsmap: dict[str | None, str] = {}
+            type_prefix = ""
+            enc_prefixes: dict[str, str] = {}
             if derived is not None and derived.qname is not None:
-                nsmap = {"xsi": XSI_NS, "t": derived.qname.namespace} if derived.qname.namespace else {"xsi": XSI_NS}
-            elif encoded:
-                nsmap = {"xsi": XSI_NS, "xsd": XSD_NS}
-            tag = _tag(el.qname)
+                nsmap = {"xsi": XSI_NS}
+                if derived.qname.namespace:
+                    type_prefix, declare = _type_prefix(parent, derived.qname.namespace)
+                    if declare:
+                        nsmap[type_prefix] = derived.qname.namespace
+            elif encoded or _SOAP_ENCODED.get():
+                nsmap, enc_prefixes = _encoded_nsmap(parent, _encoded_namespaces(t))
+            tag = _tag(target.qname)
             node = etree.Element(tag, nsmap=nsmap or None) if parent is None else etree.SubElement(parent, tag, nsmap=nsmap or None)
             out.append(node)
             if v is None:
-                if not el.nillable:
+                if not target.nillable:
                     raise _invalid(p, "null is not allowed: the element is not nillable")
                 node.set(XSI_NIL, "true")
                 continue
             if derived is not None:
                 assert derived.qname is not None
-                node.set(XSI_TYPE, f"t:{derived.qname.name}" if derived.qname.namespace else derived.qname.name)
+                node.set(XSI_TYPE, f"{type_prefix}:{derived.qname.name}" if type_prefix else derived.qname.name)
                 t = derived
-            elif encoded and isinstance(t, SimpleType):
-                node.set(XSI_TYPE, f"xsd:{t.builtin}")
+            elif encoded or _SOAP_ENCODED.get():
+                _set_encoded_type(node, t, v, enc_prefixes)
             self.encode_value(node, t, v, p)
         return out
+
+    @staticmethod
+    def _substitute(el: Element, v: Any, ptr: str) -> tuple[Element, Any]:
+        """The element to write for one value: ``el`` itself, or the member of its substitution
+        group named by ``"$element"`` with the rest of the value (``"$value"`` for a simple or nil one)."""
+        if not el.substitutes or not isinstance(v, dict) or "$element" not in v:
+            return el, v
+        name = v["$element"]
+        member = next((m for m in [el, *el.substitutes] if m.qname.name == name and not m.abstract), None)
+        if member is None:
+            names = ", ".join(m.qname.name for m in [el, *el.substitutes] if not m.abstract)
+            raise _invalid(_ptr(ptr, "$element"), f"{name!r} is not an element that may stand for {el.qname.name} (one of: {names})")
+        rest = {k: x for k, x in v.items() if k != "$element"}
+        if isinstance(member.type, SimpleType) or rest == {"$value": None}:
+            if set(rest) != {"$value"}:
+                raise _invalid(ptr, f'{name} is written as {{"$element": "{name}", "$value": ...}}')
+            return member, rest["$value"]
+        return member, rest
 
     def _derived_for(self, t: XsdType, v: Any, ptr: str) -> ComplexType | None:
         if not isinstance(t, ComplexType) or not isinstance(v, dict) or "$type" not in v:
@@ -242,13 +328,13 @@ class Codec:
         if t.soapenc_array_item is not None:
             if not isinstance(v, list):
                 raise _invalid(ptr, "expected an array")
-            item_el = Element(QName("", "item"), t.soapenc_array_item, 0, None)
+            item_el = Element(QName("", "item"), t.soapenc_array_item, 0, None, nillable=True)
             for i, item in enumerate(v):
-                self.encode_element(node, Element(item_el.qname, item_el.type), item, _ptr(ptr, i))
+                self.encode_element(node, Element(item_el.qname, item_el.type, nillable=True), item, _ptr(ptr, i))
             return
         if not isinstance(v, dict):
             raise _invalid(ptr, "expected an object")
-        ekeys, attrs = self._layout(t)
+        _, attrs = self._layout(t)
         used = {"$type"}
         for key, a in attrs:
             if key in v:
@@ -263,9 +349,9 @@ class Codec:
             self._set_text(node, str(v["$text"]), _ptr(ptr, "$text"))
         if t.any_attribute_inherited():
             for k, val in v.items():
-                if k.startswith("@") and k not in used and k[1:] not in ekeys:
+                if k.startswith("@") and k not in used:  # xs:anyAttribute: "@name" or "@{namespace}name"
                     used.add(k)
-                    node.set(k[1:], str(val))
+                    _set_generic_attribute(node, k[1:], val, _ptr(ptr, k))
         for g in t.content_chain():
             self._encode_group(node, g, v, ptr, used)
         unknown = [k for k in v if k not in used]
@@ -307,15 +393,12 @@ class Codec:
 
     def _encode_any(self, node: etree._Element, items: Any, ptr: str) -> None:
         if not isinstance(items, list):
-            raise _invalid(ptr, "expected an array of xmltodict-style objects")
+            raise _invalid(ptr, "expected an array of {element name: content} objects")
         for i, item in enumerate(items):
             if not isinstance(item, dict) or len(item) != 1:
                 raise _invalid(_ptr(ptr, i), "each item must map one element name to its content")
-            try:
-                xml = xmltodict.unparse(item, full_document=False)
-                node.append(etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True)))
-            except Exception as exc:  # xmltodict/lxml raise assorted errors on bad names
-                raise _invalid(_ptr(ptr, i), f"cannot be written as XML: {exc}") from None
+            ((name, content),) = item.items()
+            _from_generic(node, name, content, "", _ptr(_ptr(ptr, i), name))
 
     def _set_text(self, node: etree._Element, text: str, ptr: str) -> None:
         node.text = self._check_chars(text, ptr)
@@ -338,10 +421,20 @@ class Codec:
         return self.decode_node(nodes[0], el, ptr)
 
     def decode_node(self, node: etree._Element, el: Element, ptr: str) -> Any:
+        if el.substitutes:
+            member = _member_of(node, el)
+            if member is not None:  # a substitution group member: named by "$element"
+                value = self.decode_node(node, member, ptr)
+                if isinstance(value, dict) and isinstance(member.type, ComplexType):
+                    return {"$element": member.qname.name, **value}
+                return {"$element": member.qname.name, "$value": value}
         if node.get(XSI_NIL) in ("true", "1"):
             if not el.nillable:
                 raise DecodeError(ptr, f"{el.qname.name} is nil but not nillable")
             return None
+        preset = el.fixed if el.fixed is not None else el.default
+        if preset is not None and isinstance(el.type, SimpleType) and not node.text and not len(node):
+            return from_lexical(el.type, preset, ptr)  # XSD: an empty element takes its default or fixed value
         return self.decode_value(node, el.type, ptr)
 
     def decode_value(self, node: etree._Element, t: XsdType, ptr: str) -> Any:
@@ -370,15 +463,20 @@ class Codec:
                     continue
                 continue
             out[key] = from_lexical(a.type, raw, _ptr(ptr, key))
+        if t.any_attribute_inherited():  # xs:anyAttribute: "@name" or "@{namespace}name"
+            declared = {_tag(a.qname) for _, a in attrs} | {a.qname.name for _, a in attrs}
+            for name, raw in node.attrib.items():
+                if name not in declared and not name.startswith(_PROTOCOL_ATTRIBUTES):
+                    out[f"@{name}"] = raw
         vt = t.value_type()
         if vt is not None:
             out["$value"] = from_lexical(vt, node.text or "", _ptr(ptr, "$value"))
         children = _children(node)
-        pool = _Pool(children)
+        pool = _Pool(children, _declared_names(t))
         for g in t.content_chain():
             self._decode_group(pool, g, out, ptr)
         if pool.left:
-            if _has_any(t):
+            if _has_any(t) and "$any" not in out:
                 out["$any"] = [_to_generic(c) for c in pool.left]
             else:
                 names = ", ".join(sorted({etree.QName(c).localname for c in pool.left}))
@@ -401,6 +499,9 @@ class Codec:
 
     def _decode_group(self, pool: _Pool, g: Group, out: dict[str, Any], ptr: str, *, single: bool = False) -> None:
         # single: inside one occurrence of a repeating group, take one occurrence per element.
+        if g.is_array and g.kind == "choice":
+            self._decode_repeated_choice(pool, g, out, ptr)
+            return
         if g.is_array:
             key = f"${g.kind}"
             items: list[dict[str, Any]] = []
@@ -422,6 +523,45 @@ class Codec:
                     out[p.qname.name] = self.decode_element(nodes, p, _ptr(ptr, p.qname.name))
             elif isinstance(p, Group):
                 self._decode_group(pool, p, out, ptr, single=single)
+            elif isinstance(p, AnyParticle):
+                nodes = pool.take_undeclared(limit=1 if single else None)
+                if nodes:
+                    out.setdefault("$any", []).extend(_to_generic(n) for n in nodes)
+
+    def _decode_repeated_choice(self, pool: _Pool, g: Group, out: dict[str, Any], ptr: str) -> None:
+        """A choice with maxOccurs > 1 in document order: each item holds one branch, and
+        consecutive occurrences of an array branch stay in one item."""
+        key = f"${g.kind}"
+        branch_names = [_particle_names(p) for p in g.particles]
+        items: list[dict[str, Any]] = []
+        runs: list[tuple[int, list[etree._Element]]] = []
+        for c in list(pool.left):
+            local = etree.QName(c).localname
+            b = next((i for i, names in enumerate(branch_names) if names is not None and local in names), None)
+            if b is None:
+                b = next((i for i, p in enumerate(g.particles) if isinstance(p, AnyParticle) and local not in pool.declared), None)
+            if b is None:
+                continue
+            p = g.particles[b]
+            if runs and runs[-1][0] == b and (not isinstance(p, Element) or p.is_array):
+                runs[-1][1].append(c)
+            else:
+                runs.append((b, [c]))
+        for b, nodes in runs:
+            p = g.particles[b]
+            item_ptr = _ptr(_ptr(ptr, key), len(items))
+            pool.remove(nodes)
+            item: dict[str, Any] = {}
+            if isinstance(p, Element):
+                item[p.qname.name] = self.decode_element(nodes, p, _ptr(item_ptr, p.qname.name))
+            elif isinstance(p, AnyParticle):
+                item["$any"] = [_to_generic(n) for n in nodes]
+            else:
+                sub = _Pool(nodes, pool.declared)
+                self._decode_group(sub, p, item, item_ptr)
+            items.append(item)
+        if items:
+            out[key] = items
 
     # ---- messages -----------------------------------------------------------------
 
@@ -441,31 +581,47 @@ class Codec:
         encoded = op.use == "encoded"
         wrapped = unwrapped_part(op, msg)
         if wrapped is not None:
-            return headers, self.encode_element(None, wrapped.element, data, "")
+            token = _SOAP_ENCODED.set(encoded)
+            try:
+                return headers, self.encode_element(None, wrapped.element, data, "", encoded=encoded)
+            finally:
+                _SOAP_ENCODED.reset(token)
         parts = msg.body_parts
         unknown = set(data) - {p.name for p in parts}
         if unknown:
             raise ValidationError(
                 "unknown field(s)", [Violation(_ptr("", k), "is not a part of this message") for k in sorted(unknown)]
             )
-        children: list[etree._Element] = []
-        for part in parts:
-            if part.name not in data:
-                if op.style == "rpc" or part.element.min_occurs > 0:
-                    raise _invalid(_ptr("", part.name), "is required")
-                continue
-            children.extend(self.encode_element(None, part.element, data[part.name], _ptr("", part.name), encoded=encoded))
+        # rpc: the wrapper is made first and the accessors inside it, so QName values (xsi:type,
+        # soapenc:arrayType) are written with prefixes that stay declared in the envelope.
+        wrapper: etree._Element | None = None
         if op.style == "rpc":
             name = op.name + ("Response" if response else "")
-            wrapper = etree.Element(f"{{{op.rpc_namespace}}}{name}" if op.rpc_namespace else name, nsmap={"m": op.rpc_namespace} if op.rpc_namespace else None)
+            wrapper_nsmap: dict[str | None, str] = {"m": op.rpc_namespace} if op.rpc_namespace else {}
+            if encoded:
+                wrapper_nsmap.update({"xsi": XSI_NS, "xsd": XSD_NS, "soapenc": SOAPENC})
+            wrapper = etree.Element(f"{{{op.rpc_namespace}}}{name}" if op.rpc_namespace else name, nsmap=wrapper_nsmap or None)
             if encoded:
                 wrapper.set(f"{{{_env_ns(op)}}}encodingStyle", SOAPENC)
-            wrapper.extend(children)
+        children: list[etree._Element] = []
+        token = _SOAP_ENCODED.set(encoded)
+        try:
+            for part in parts:
+                if part.name not in data:
+                    if op.style == "rpc" or part.element.min_occurs > 0:
+                        raise _invalid(_ptr("", part.name), "is required")
+                    continue
+                children.extend(self.encode_element(wrapper, part.element, data[part.name], _ptr("", part.name), encoded=encoded))
+        finally:
+            _SOAP_ENCODED.reset(token)
+        if wrapper is not None:
             return headers, [wrapper]
         return headers, children
 
     def decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if op.use == "encoded":
+            body = _inline_multirefs(body)
         wrapped = unwrapped_part(op, msg)
         if wrapped is not None:
             matching = [c for c in body if _matches(c, wrapped.element.qname)]
@@ -524,6 +680,140 @@ def to_json_ready(value: Any) -> Any:
     return value
 
 
+def _type_prefix(parent: etree._Element | None, namespace: str) -> tuple[str, bool]:
+    """The prefix to write an xsi:type QName with, and whether the new element must declare it.
+
+    A prefix already in scope for the namespace is reused: lxml drops a second declaration of
+    an in-scope namespace when the tree is moved into the envelope, and the prefix in the
+    attribute value would then be undeclared."""
+    in_scope = parent.nsmap if parent is not None else {}
+    for prefix, uri in in_scope.items():
+        if prefix and uri == namespace:
+            return prefix, False
+    prefix, n = "t", 1
+    while prefix in in_scope:
+        prefix, n = f"t{n}", n + 1
+    return prefix, True
+
+
+def _encoded_type(t: XsdType) -> QName | None:
+    """The xsi:type of a SOAP-encoded accessor of type ``t``: the declared type, the built-in
+    of an anonymous simple type, soapenc:Array for an encoded array; None when nothing fits
+    (anonymous complex types, anyType)."""
+    if isinstance(t, SimpleType):
+        if t.qname is not None:
+            return t.qname
+        return QName(XSD_NS, t.builtin) if t.variety == "atomic" else None
+    if t.soapenc_array_item is not None:
+        return QName(SOAPENC, "Array")
+    if t.qname is not None and t.qname == QName(XSD_NS, "anyType"):
+        return None
+    return t.qname
+
+
+def _array_item_type(t: XsdType) -> QName:
+    """The item type named in soapenc:arrayType (xsd:anyType when it has no name)."""
+    return _encoded_type(t) or QName(XSD_NS, "anyType")
+
+
+def _encoded_namespaces(t: XsdType) -> list[str]:
+    names = [_encoded_type(t)]
+    if isinstance(t, ComplexType) and t.soapenc_array_item is not None:
+        names.append(_array_item_type(t.soapenc_array_item))
+    return [q.namespace for q in names if q is not None and q.namespace]
+
+
+_FIXED_PREFIXES = {XSD_NS: "xsd", SOAPENC: "soapenc", XSI_NS: "xsi"}
+
+
+def _encoded_nsmap(parent: etree._Element | None, namespaces: list[str]) -> tuple[dict[str | None, str], dict[str, str]]:
+    """Declarations a new encoded accessor needs for its QName values, and the prefix of each
+    namespace. xsd, xsi and soapenc always use those prefixes (the envelope declares xsd and xsi
+    so; lxml drops a declaration the envelope repeats, and a different prefix would then dangle);
+    other namespaces reuse a prefix in scope, else get a fresh one."""
+    in_scope: dict[str | None, str] = dict(parent.nsmap) if parent is not None else {}
+    nsmap: dict[str | None, str] = {}
+    prefixes: dict[str, str] = {}
+    for ns in [XSI_NS, *namespaces]:
+        if ns in prefixes:
+            continue
+        fixed = _FIXED_PREFIXES.get(ns)
+        if fixed is None:
+            fixed = next((p for p, u in in_scope.items() if p and u == ns), None)
+            if fixed is None:
+                fixed, n = "t", 1
+                while fixed in in_scope or fixed in nsmap:
+                    fixed, n = f"t{n}", n + 1
+        if in_scope.get(fixed) != ns:
+            nsmap[fixed] = ns
+        prefixes[ns] = fixed
+    return nsmap, prefixes
+
+
+def _set_encoded_type(node: etree._Element, t: XsdType, value: Any, prefixes: dict[str, str]) -> None:
+    """xsi:type on an encoded accessor, and soapenc:arrayType="xsd:string[2]" on an encoded array."""
+
+    def text(q: QName) -> str:
+        return f"{prefixes[q.namespace]}:{q.name}" if q.namespace else q.name
+
+    q = _encoded_type(t)
+    if q is not None:
+        node.set(XSI_TYPE, text(q))
+    if isinstance(t, ComplexType) and t.soapenc_array_item is not None and isinstance(value, list):
+        node.set(SOAPENC_ARRAY_TYPE, f"{text(_array_item_type(t.soapenc_array_item))}[{len(value)}]")
+
+
+_MAX_HREF_DEPTH = 64
+_MAX_HREF_ELEMENTS = 200_000  # multiRef sharing could otherwise expand exponentially
+
+
+def _inline_multirefs(body: list[etree._Element]) -> list[etree._Element]:
+    """SOAP 1.1 section 5 multi-reference values: every accessor with ``href="#id"`` is replaced
+    by a copy of the element carrying that ``id`` (Axis writes complex values as top-level
+    ``multiRef`` elements this way), and the referenced top-level elements leave the body.
+    The input is not modified. Unknown ids and reference cycles raise ``DecodeError``."""
+    if not any(isinstance(e.tag, str) and e.get("href") for top in body for e in top.iter()):
+        return body
+    body = [copy.deepcopy(top) for top in body]
+    ids: dict[str, etree._Element] = {}
+    for top in body:
+        for e in top.iter():
+            if isinstance(e.tag, str) and e.get("id") is not None:
+                ids[e.get("id", "")] = e
+    referenced: set[str] = set()
+    budget = [max(_MAX_HREF_ELEMENTS, 10 * sum(1 for top in body for _ in top.iter()))]
+
+    def expand(node: etree._Element, depth: int) -> None:
+        for child in list(node):
+            if not isinstance(child.tag, str):
+                continue
+            href = child.get("href")
+            if href is not None:
+                if not href.startswith("#") or href[1:] not in ids:
+                    raise DecodeError("", f"href {href!r} points at no element of the SOAP Body")
+                if depth >= _MAX_HREF_DEPTH:
+                    raise DecodeError("", f"href {href!r}: references nest deeper than {_MAX_HREF_DEPTH} (a cycle?)")
+                referenced.add(href[1:])
+                value = copy.deepcopy(ids[href[1:]])
+                budget[0] -= sum(1 for _ in value.iter())
+                if budget[0] < 0:
+                    raise DecodeError("", "multi-reference (href) values expand to too many elements")
+                value.tag = child.tag
+                for attr in ("id", f"{{{SOAPENC}}}root"):
+                    value.attrib.pop(attr, None)
+                for k, v in child.attrib.items():
+                    if k != "href" and k not in value.attrib:
+                        value.set(k, v)
+                value.tail = child.tail
+                node.replace(child, value)
+                child = value
+            expand(child, depth + 1 if href is not None else depth)
+
+    for top in body:
+        expand(top, 0)
+    return [top for top in body if top.get("id") not in referenced]
+
+
 def _env_ns(op: Operation) -> str:
     return "http://schemas.xmlsoap.org/soap/envelope/" if op.soap_version == "1.1" else "http://www.w3.org/2003/05/soap-envelope"
 
@@ -544,16 +834,138 @@ def _has_any(t: ComplexType) -> bool:
     return any(walk(g) for g in t.content_chain())
 
 
-def _to_generic(node: etree._Element) -> dict[str, Any]:
-    parsed = xmltodict.parse(etree.tostring(node), process_namespaces=False, disable_entities=True)
-    return dict(parsed)
+# --- free content (xs:any, undeclared fault details) ---------------------------------------
+# One element is {local name: content}. Content is null (empty), a string (text only), or an
+# object: "@xmlns" the element's namespace where it differs from its parent's (an item's
+# parent has none), "@name" / "@{namespace}name" attributes, "#text" the text, and one key per
+# child local name holding its content, or an array of contents when the name repeats.
+
+
+def _to_generic(node: etree._Element, parent_ns: str = "") -> dict[str, Any]:
+    return {etree.QName(node).localname: _generic_content(node, parent_ns)}
+
+
+def _generic_content(node: etree._Element, parent_ns: str) -> Any:
+    ns = etree.QName(node).namespace or ""
+    out: dict[str, Any] = {}
+    if ns != parent_ns:
+        out["@xmlns"] = ns
+    for name, value in node.attrib.items():
+        out[f"@{name}"] = value  # lxml names namespaced attributes {namespace}name
+    children = _children(node)
+    text = node.text or ""
+    if text and (not children or text.strip()):  # whitespace between elements is layout
+        out["#text"] = text
+    for c in children:
+        key = etree.QName(c).localname
+        value = _generic_content(c, ns)
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], list):
+            out[key].append(value)
+        else:
+            out[key] = [out[key], value]
+    if not out:
+        return None
+    if set(out) == {"#text"}:
+        return out["#text"]
+    return out
+
+
+def _generic_text(value: Any, ptr: str) -> str:
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    if not isinstance(value, (str, int, float)):
+        raise _invalid(ptr, "expected a string")
+    return Codec._check_chars(str(value), ptr)
+
+
+def _set_generic_attribute(node: etree._Element, name: str, value: Any, ptr: str) -> None:
+    text = _generic_text(value, ptr)
+    try:
+        node.set(name, text)
+    except ValueError:
+        raise _invalid(ptr, f"{name!r} is not a valid attribute name (use name or {{namespace}}name)") from None
+
+
+def _from_generic(parent: etree._Element, name: str, content: Any, parent_ns: str, ptr: str) -> None:
+    if isinstance(content, list):
+        for i, c in enumerate(content):
+            _from_generic(parent, name, c, parent_ns, _ptr(ptr, i))
+        return
+    ns = content.get("@xmlns", parent_ns) if isinstance(content, dict) else parent_ns
+    if not isinstance(ns, str):
+        raise _invalid(_ptr(ptr, "@xmlns"), "expected a namespace URI")
+    try:
+        node = etree.SubElement(parent, f"{{{ns}}}{name}" if ns else name)
+    except ValueError as exc:
+        raise _invalid(ptr, f"cannot be written as an XML element: {exc}") from None
+    if content is None:
+        return
+    if not isinstance(content, dict):
+        node.text = _generic_text(content, ptr)
+        return
+    for key, value in content.items():
+        if key == "@xmlns":
+            continue
+        if key == "#text":
+            node.text = _generic_text(value, _ptr(ptr, key))
+        elif key.startswith("@"):
+            _set_generic_attribute(node, key[1:], value, _ptr(ptr, key))
+        else:
+            _from_generic(node, key, value, ns, _ptr(ptr, key))
+
+
+def _member_of(node: etree._Element, head: Element) -> Element | None:
+    """The substitution group member ``node`` is, or None when it is the head itself."""
+    qn = etree.QName(node)
+    if qn.localname == head.qname.name and (qn.namespace or "") == head.qname.namespace:
+        return None
+    same = [m for m in head.substitutes if m.qname.name == qn.localname]
+    exact = [m for m in same if m.qname.namespace == (qn.namespace or "")]
+    if exact or same:
+        return (exact or same)[0]
+    return None
+
+
+def _particle_names(p: Element | Group | AnyParticle) -> set[str] | None:
+    """Local names a particle can start with; None for a wildcard."""
+    if isinstance(p, Element):
+        return {p.qname.name} | {s.qname.name for s in p.substitutes}
+    if isinstance(p, Group):
+        names: set[str] = set()
+        for q in p.particles:
+            sub = _particle_names(q)
+            if sub is not None:
+                names |= sub
+        return names
+    return None
+
+
+def _declared_names(t: ComplexType) -> set[str]:
+    names: set[str] = set()
+    for g in t.content_chain():
+        names |= _particle_names(g) or set()
+    return names
 
 
 class _Pool:
     """Children not yet consumed, matched by local name (qualification is not trusted)."""
 
-    def __init__(self, children: list[etree._Element]) -> None:
+    def __init__(self, children: list[etree._Element], declared: set[str] | None = None) -> None:
         self.left = list(children)
+        self.declared = declared or set()  # element names the type declares: never wildcard content
+
+    def remove(self, nodes: list[etree._Element]) -> None:
+        ids = {id(c) for c in nodes}
+        self.left = [c for c in self.left if id(c) not in ids]
+
+    def take_undeclared(self, limit: int | None = None) -> list[etree._Element]:
+        taken = [c for c in self.left if etree.QName(c).localname not in self.declared]
+        if limit is not None:
+            taken = taken[:limit]
+        self.remove(taken)
+        return taken
 
     def take(self, el: Element, limit: int | None = None) -> list[etree._Element]:
         names = {el.qname.name} | {s.qname.name for s in el.substitutes}

@@ -9,7 +9,8 @@ objects keyed by local name, arrays for maxOccurs > 1, ``@name`` for an attribut
 clashes with an element, ``$value`` for simpleContent, ``$type`` for a derived type standing
 in for an abstract one, ``$sequence``/``$choice``/``$all`` for repeating model groups, and
 ``Decimal`` for xs:decimal. xs:any content is generic: a required wildcard (or one picked
-as a choice branch) yields ``{"$any": [{"item": "text"}]}``, an optional one is left out.
+as a choice branch) yields ``{"$any": [{"item": "text"}]}`` (``{"item": {"@xmlns": ..., "#text":
+"text"}}`` where the wildcard wants a namespace), an optional one is left out.
 """
 
 from __future__ import annotations
@@ -831,8 +832,18 @@ def _natural_string(b: str, lo: int, hi: int | None, rng: random.Random, ids: se
 # --- complex types ---------------------------------------------------------------------
 
 
-def _first_concrete(t: ComplexType) -> ComplexType | None:
-    return next((d for d in all_derived(t) if not d.abstract), None)
+_ANY_NAMESPACE = "urn:soapbridge:example"  # for wildcards that exclude no-namespace content
+
+
+def _any_item(p: AnyParticle) -> dict[str, Any]:
+    """One element of free content that the wildcard's namespace constraint admits."""
+    tokens = p.namespace.split()
+    uris = [t for t in tokens if not t.startswith("##")]
+    if "##any" in tokens or "##local" in tokens or not tokens:
+        return {"item": "text"}
+    if uris:
+        return {"item": {"@xmlns": uris[0], "#text": "text"}}
+    return {"item": {"@xmlns": _ANY_NAMESPACE, "#text": "text"}}  # ##other (##targetNamespace: best effort)
 
 
 def _has_required(p: Particle) -> bool:
@@ -869,6 +880,25 @@ class _Builder:
         return [self.occurrence(el, depth) for _ in range(count)]
 
     def occurrence(self, el: Element, depth: int) -> Any:
+        if not el.substitutes:
+            return self.own(el, depth)
+        # A substitution group: the head itself (unless abstract) or a member named by "$element".
+        choices = ([] if el.abstract else [el]) + [m for m in el.substitutes if not m.abstract]
+        if not choices:
+            return self.own(el, depth)
+        if depth > self.max_depth:
+            pick = min(choices, key=lambda m: 0 if isinstance(m.type, SimpleType) else self.type_need(m.type, frozenset()))
+        else:
+            pick = choices[self.rng.randrange(len(choices))]
+        value = self.own(pick, depth)
+        if pick is el:
+            return value
+        if isinstance(value, dict) and isinstance(pick.type, ComplexType):
+            return {"$element": pick.qname.name, **value}
+        return {"$element": pick.qname.name, "$value": value}
+
+    def own(self, el: Element, depth: int) -> Any:
+        """One occurrence of exactly this element."""
         t = el.type
         if isinstance(t, SimpleType):
             if el.fixed is not None:
@@ -891,13 +921,22 @@ class _Builder:
             count = 0 if depth > self.max_depth else self.rng.randint(1, 2)
             return [self.value(t.soapenc_array_item, depth + 1) for _ in range(count)]
         if t.abstract:
-            concrete = _first_concrete(t)
+            concrete = self.pick_concrete(t, depth)
             if concrete is None:
                 return {}
             out: dict[str, Any] = {"$type": concrete.qname.name} if concrete.qname is not None else {}
             out.update(self.object(concrete, depth))
             return out
         return self.object(t, depth)
+
+    def pick_concrete(self, t: ComplexType, depth: int) -> ComplexType | None:
+        """The first concrete subtype; past the depth limit, one that can stop nesting."""
+        concretes = [d for d in all_derived(t) if not d.abstract]
+        if not concretes:
+            return None
+        if depth < self.max_depth:
+            return concretes[0]
+        return min(concretes, key=lambda d: self.type_need(d, frozenset()))
 
     def object(self, t: ComplexType, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -971,7 +1010,7 @@ class _Builder:
             return
         if isinstance(p, AnyParticle):
             if p.min_occurs >= 1 or force:
-                out.setdefault("$any", [{"item": "text"}])
+                out.setdefault("$any", [_any_item(p) for _ in range(max(p.min_occurs, 1))])
             return
         if p.min_occurs == 0 and depth > self.max_depth and not force:
             return
@@ -1001,10 +1040,13 @@ class _Builder:
         if id(t) in seen:
             return math.inf
         if t.abstract:
-            concrete = _first_concrete(t)
-            if concrete is None:
+            concretes = [d for d in all_derived(t) if not d.abstract]
+            if not concretes:
                 return 0
-            t = concrete
+            # The shallowest subtype bounds how deep this abstract type must nest.
+            need = min(self.type_need(d, seen | {id(t)}, nil_ends) for d in concretes)
+            self._need[key] = need
+            return need
         if t.soapenc_array_item is not None or t.value_type() is not None:
             return 0
         inner = seen | {id(t)}

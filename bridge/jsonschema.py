@@ -5,8 +5,20 @@ Conventions (the codec and the example generator follow the same ones):
   name; an attribute whose name clashes with an element is ``@name``; simpleContent's value
   is ``$value``; a derived type sent in place of its base carries ``$type``;
 - maxOccurs > 1 is always an array; minOccurs >= 1 is ``required``; nillable adds ``null``;
+- xs:choice is a ``oneOf`` with one alternative per branch (plus "none" when the choice may be
+  empty); a repeating group is an array of one object per occurrence under ``$choice``,
+  ``$sequence`` or ``$all``;
+- a substitution group member sent in place of its head goes under the head's key as an
+  object naming it in ``$element`` (a simple or nil value in ``$value``); the head itself is
+  sent as usual;
+- xs:any content is ``$any``: a list of ``{local name: content}``, content being null, a string
+  or an object of ``@xmlns`` (namespace), ``@name``/``@{namespace}name`` attributes, ``#text``
+  and child names (see ``generic_element``); xs:anyAttribute allows ``@name`` and
+  ``@{namespace}name`` keys;
 - named types are components referenced by ``$ref``; components are open, and every place
-  that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works.
+  that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works;
+  anonymous complex types are components too, named after their element (``Parent.element``
+  for local ones); a name taken in another namespace gets the namespace's last segment.
 """
 
 from __future__ import annotations
@@ -43,6 +55,19 @@ FLOAT_MAX = 3.4028234663852886e38
 STRING_FORMATS = {"dateTime": "date-time", "date": "date", "time": "time", "duration": "duration"}
 # XML 1.0 cannot carry these characters, even escaped, so no XSD string may hold them.
 XML_CHARS = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$"
+# Free content (xs:any, xs:anyAttribute): element names, attribute keys and namespace URIs the
+# codec can always write. Names are the ASCII subset of XML names.
+XML_NAME = r"^[A-Za-z_][A-Za-z0-9._-]*$"
+# Absolute URIs libxml2 accepts as namespace names: no percent-escapes, a plain host and port.
+_PCHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@]"
+_URI = (
+    rf"[A-Za-z][A-Za-z0-9+.-]*:(//[A-Za-z0-9\-._~]*(:[0-9]{{1,4}})?(/{_PCHAR}*)*|/?({_PCHAR}+(/{_PCHAR}*)*)?)"
+    r"(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?(#[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?"
+)
+NAMESPACE_URI = rf"^({_URI})?$"
+ATTRIBUTE_KEY = rf"^@(?!xmlns$)(?!\{{http://www\.w3\.org/2000/xmlns/)(\{{{_URI}\}})?[A-Za-z_][A-Za-z0-9._-]*$"
+_GENERIC_CONTENT = object()  # keys for the free-content components
+_GENERIC_ELEMENT = object()
 # Lexical forms for types JSON has no format for; checked by the validator like any pattern.
 LEXICAL = {
     "dateTime": r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
@@ -55,7 +80,11 @@ LEXICAL = {
     "gDay": r"^---\d{2}(Z|[+-]\d{2}:\d{2})?$",
     "duration": r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
     "hexBinary": r"^([0-9a-fA-F]{2})*$",
-    "base64Binary": r"^[A-Za-z0-9+/\s]*={0,2}\s*$",
+    # Whole quads, "=" padding last; XML whitespace (not \s, which has \v and \f) anywhere.
+    "base64Binary": (
+        r"^(([ \t\n\r]*[A-Za-z0-9+/]){4})*"
+        r"(([ \t\n\r]*[A-Za-z0-9+/]){2}[ \t\n\r]*([A-Za-z0-9+/][ \t\n\r]*=|=[ \t\n\r]*=))?[ \t\n\r]*$"
+    ),
     "language": r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",
 }
 # Types whose format the generators know; the lexical pattern would only fight the format.
@@ -104,6 +133,19 @@ def convert_lexical(builtin: str, lexical: str) -> Any:
     return lexical
 
 
+def lexical_value(t: SimpleType, lexical: str) -> Any:
+    """A lexical value of ``t`` (enumeration, default, fixed) as the JSON value the codec decodes
+    it to; list and union values follow their item and member types."""
+    if t.variety == "atomic":
+        return convert_lexical(t.builtin, lexical)
+    from .codec import DecodeError, from_lexical  # the codec imports this module
+
+    try:
+        return from_lexical(t, lexical, "")
+    except DecodeError:
+        return lexical
+
+
 def _num(value: str) -> int | float:
     d = Decimal(value)
     return int(d) if d == d.to_integral_value() and "." not in value and "E" not in value.upper() else float(d)
@@ -118,6 +160,7 @@ class SchemaBuilder:
         self._names: dict[int, str] = {}  # id(type or element) -> component name
         self._taken: dict[str, Any] = {}
         self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
+        self._building: list[str] = []  # components being built, innermost last (names anonymous types)
 
     # --- naming -----------------------------------------------------------------
 
@@ -162,14 +205,22 @@ class SchemaBuilder:
         name = self.component_name(obj, qname.name, qname.namespace)
         if name not in self.components:
             self.components[name] = {}  # placeholder: recursion ends here
-            self.components[name] = build()
+            self._building.append(name)
+            try:
+                self.components[name] = build()
+            finally:
+                self._building.pop()
         return self.ref(name)
 
     def element_type_ref(self, el: Element) -> JsonSchema:
-        """Global elements with anonymous complex types become components named after them."""
+        """Anonymous complex types become components named after their element: a global
+        element's name, or ``Parent.element`` for a local one (Parent: the enclosing component)."""
         t = el.type
-        if isinstance(t, ComplexType) and t.qname is None and el.is_global:
-            return self._named(t, el.qname, lambda: self.complex_schema(t))
+        if isinstance(t, ComplexType) and t.qname is None and t.soapenc_array_item is None:
+            if el.is_global or not self._building:
+                return self._named(t, el.qname, lambda: self.complex_schema(t))
+            name = QName(el.qname.namespace, f"{self._building[-1]}.{el.qname.name}")
+            return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
     def simple_schema(self, t: SimpleType) -> JsonSchema:
@@ -183,13 +234,15 @@ class SchemaBuilder:
             if f.max_length is not None:
                 s["maxItems"] = f.max_length
             if f.enumeration is not None:
-                s["enum"] = [[convert_lexical(t.item_type.builtin, v) for v in e.split()] for e in f.enumeration]
+                s["enum"] = [lexical_value(t, e) for e in f.enumeration]
             return self._doc(s, t.doc)
         if t.variety == "union" and t.member_types:
             branches = [self.simple_schema(m) for m in t.member_types]
             s = {"anyOf": branches}
             if t.facets.enumeration is not None:
-                s = {"enum": list(dict.fromkeys(t.facets.enumeration))}
+                # Each value as the codec decodes it: by the first member type that accepts it.
+                values = [lexical_value(t, e) for e in t.facets.enumeration]
+                s = {"enum": [v for i, v in enumerate(values) if v not in values[:i]]}
             return self._doc(s, t.doc)
         return self._doc(self.atomic_schema(t), t.doc)
 
@@ -284,7 +337,14 @@ class SchemaBuilder:
             return s
         derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
         if not derived:
-            return {**s, "unevaluatedProperties": False} if "$ref" in s or s.get("type") == "object" else s
+            if "$ref" not in s and s.get("type") != "object":
+                return s
+            closed = {**s, "unevaluatedProperties": False}
+            if t.base is not None and t.derivation is not None:
+                # The base's "$type" property reaches this type through allOf: only its own name.
+                own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
+                closed["properties"] = {**s.get("properties", {}), "$type": own_type}
+            return closed
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
@@ -299,14 +359,13 @@ class SchemaBuilder:
         return {"anyOf": branches, "unevaluatedProperties": False}
 
     def element_schema(self, el: Element) -> JsonSchema:
-        """Schema of an element's JSON value, including nillable and occurrence."""
-        s = self.type_use(el.type, self.element_type_ref(el))
-        if el.nillable:
-            s = _nullable(s)
-        if el.fixed is not None and isinstance(el.type, SimpleType):
-            s = {**s, "const": convert_lexical(el.type.builtin, el.fixed)} if "$ref" not in s else {"allOf": [s], "const": convert_lexical(el.type.builtin, el.fixed)}
-        elif el.default is not None and isinstance(el.type, SimpleType):
-            s = {**s, "default": convert_lexical(el.type.builtin, el.default)}
+        """Schema of an element's JSON value, including nillable, occurrence and the members
+        of its substitution group."""
+        s = self._occurrence_schema(el)
+        members = [m for m in el.substitutes if not m.abstract]
+        if members:
+            branches = ([] if el.abstract else [s]) + [self._member_schema(m) for m in members]
+            s = branches[0] if len(branches) == 1 else {"oneOf": branches}
         if el.is_array:
             arr: JsonSchema = {"type": "array", "items": s}
             if el.min_occurs > 0:
@@ -316,6 +375,35 @@ class SchemaBuilder:
             s = arr
         if el.doc:
             s = {**s, "description": el.doc} if "$ref" not in s else {"allOf": [s], "description": el.doc}
+        return s
+
+    def _occurrence_schema(self, el: Element) -> JsonSchema:
+        """One occurrence of the element itself: its type, nillable, fixed and default."""
+        s = self.type_use(el.type, self.element_type_ref(el))
+        if el.nillable:
+            s = _nullable(s)
+        if el.fixed is not None and isinstance(el.type, SimpleType):
+            s = {**s, "const": lexical_value(el.type, el.fixed)} if "$ref" not in s else {"allOf": [s], "const": lexical_value(el.type, el.fixed)}
+        elif el.default is not None and isinstance(el.type, SimpleType):
+            s = {**s, "default": lexical_value(el.type, el.default)}
+        return s
+
+    def _member_schema(self, m: Element) -> JsonSchema:
+        """A substitution group member sent in place of its head: an object that names the
+        member element in ``$element``; a simple value (or null for nil) goes in ``$value``."""
+        name: JsonSchema = {"const": m.qname.name}
+        if isinstance(m.type, SimpleType):
+            return {
+                "type": "object",
+                "properties": {"$element": name, "$value": self._occurrence_schema(m)},
+                "required": ["$element", "$value"],
+                "additionalProperties": False,
+            }
+        content = {k: v for k, v in self.type_use(m.type, self.element_type_ref(m)).items() if k != "unevaluatedProperties"}
+        s: JsonSchema = {"type": "object", "allOf": [content], "properties": {"$element": name}, "required": ["$element"], "unevaluatedProperties": False}
+        if m.nillable:
+            nil = {"type": "object", "properties": {"$element": name, "$value": {"type": "null"}}, "required": ["$element", "$value"], "additionalProperties": False}
+            s = {"anyOf": [s, nil]}
         return s
 
     def complex_schema(self, t: ComplexType) -> JsonSchema:
@@ -341,7 +429,10 @@ class SchemaBuilder:
             props["$value"] = self.type_schema(vt)
             required.append("$value")
         if t.any_attribute:
-            extras.append({"patternProperties": {"^@": {"type": "string"}}})
+            # "@name" or "@{namespace}name"; attributes declared with an "@" key keep their own schema.
+            declared = sorted(k[1:] for k in props if k.startswith("@"))
+            key = ATTRIBUTE_KEY if not declared else ATTRIBUTE_KEY.replace("(?!xmlns$)", f"(?!(?:xmlns|{'|'.join(map(re.escape, declared))})$)")
+            extras.append({"patternProperties": {key: {"type": "string", "pattern": XML_CHARS}}})
         s: JsonSchema = {"type": "object"}
         if t.base is not None and t.derivation == "extension" and not _is_anytype(t.base):
             s["allOf"] = [self.type_schema(t.base)]
@@ -349,14 +440,7 @@ class SchemaBuilder:
             s["properties"] = props
         if required:
             s["required"] = list(dict.fromkeys(required))
-        for e in extras:
-            for k, v in e.items():
-                if k == "oneOf" and "oneOf" in s:
-                    s.setdefault("allOf", []).append({"oneOf": v})
-                elif k == "patternProperties":
-                    s.setdefault("patternProperties", {}).update(v)
-                else:
-                    s[k] = v
+        merge_extras(s, extras)
         if t.derived:
             concrete = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
             if concrete:
@@ -382,8 +466,7 @@ class SchemaBuilder:
             item: JsonSchema = {"type": "object", "properties": inner_props, "additionalProperties": False}
             if inner_req:
                 item["required"] = inner_req
-            for e in inner_extras:
-                item.update(e)
+            merge_extras(item, inner_extras)
             arr: JsonSchema = {"type": "array", "items": item}
             if g.min_occurs:
                 arr["minItems"] = g.min_occurs
@@ -393,41 +476,61 @@ class SchemaBuilder:
             props[key] = arr
             return
         if g.kind == "choice":
-            branches: list[list[str]] = []
+            # One alternative per branch: its own constraints, at least one of its keys, and
+            # none of the other branches' keys; plus "nothing" when the choice may be empty.
+            branches: list[tuple[list[str], list[str], list[JsonSchema]]] = []
             for p in g.particles:
                 bprops: dict[str, JsonSchema] = {}
                 breq: list[str] = []
+                bextras: list[JsonSchema] = []
                 if isinstance(p, Element):
                     self._element_prop(p, bprops, breq)
                 elif isinstance(p, Group):
-                    self._group(p, bprops, breq, extras, top=False)
+                    self._group(p, bprops, breq, bextras, top=False)
                 else:
                     self._any_prop(p, bprops, breq)
                 for k, v in bprops.items():
                     props.setdefault(k, v)
-                branches.append(breq or list(bprops))
+                branches.append((list(bprops), breq, bextras))
+            all_keys = sorted({k for keys, _, _ in branches for k in keys})
             alts: list[JsonSchema] = []
-            all_keys = sorted({k for b in branches for k in b})
-            for b in branches:
-                if not b:
+            emptiable = optional_group
+            for p, (keys, breq, bextras) in zip(g.particles, branches, strict=True):
+                emptiable = emptiable or can_be_empty(p)  # taking this branch may write nothing
+                if not keys:
                     continue
-                others = [k for k in all_keys if k not in b]
-                alt: JsonSchema = {"required": b}
+                alt: JsonSchema = {}
+                if breq:
+                    alt["required"] = list(dict.fromkeys(breq))
+                else:
+                    alt["anyOf"] = [{"required": [k]} for k in keys]
+                merge_extras(alt, bextras)
+                others = [k for k in all_keys if k not in keys]
                 if others:
                     alt["not"] = {"anyOf": [{"required": [k]} for k in others]}
                 alts.append(alt)
-            if alts and (optional_group or any(not b for b in branches)):
+            if alts and emptiable:
                 alts.append({"not": {"anyOf": [{"required": [k]} for k in all_keys]}})
-            if len(alts) > 1:
+            if len(alts) > 1 or (alts and not emptiable):
                 extras.append({"oneOf": alts})
             return
+        inner_required = required if not optional_group else []
+        inner_extras = extras if not optional_group else []
+        before = set(props)
         for p in g.particles:
             if isinstance(p, Element):
-                self._element_prop(p, props, required if not optional_group else [])
+                self._element_prop(p, props, inner_required)
             elif isinstance(p, Group):
-                self._group(p, props, required if not optional_group else [], extras, top=False)
+                self._group(p, props, inner_required, inner_extras, top=False)
             else:
-                self._any_prop(p, props, required if not optional_group else [])
+                self._any_prop(p, props, inner_required)
+        if optional_group:
+            # An optional sequence: absent altogether, or present with what it requires.
+            keys = [k for k in props if k not in before]
+            if keys and (inner_required or inner_extras):
+                present: JsonSchema = {"required": list(dict.fromkeys(inner_required))} if inner_required else {}
+                merge_extras(present, inner_extras)
+                extras.append({"anyOf": [{"not": {"anyOf": [{"required": [k]} for k in keys]}}, present]})
 
     def _element_prop(self, el: Element, props: dict[str, JsonSchema], required: list[str]) -> None:
         key = el.qname.name
@@ -438,19 +541,68 @@ class SchemaBuilder:
             required.append(key)
 
     def _any_prop(self, a: AnyParticle, props: dict[str, JsonSchema], required: list[str]) -> None:
-        props["$any"] = {
+        s: JsonSchema = {
             "type": "array",
-            "items": {"type": "object", "description": "free XML content, xmltodict-style"},
-            "description": "Content allowed by xs:any; each item maps one element name to its content.",
+            "items": self.generic_element(),
+            "description": "Content allowed by xs:any: one {element name: content} object per element, in document order.",
         }
+        if "$any" in props:  # a second wildcard in the same type shares the key: no bounds
+            props["$any"] = s
+            return
+        if a.min_occurs > 0:
+            s["minItems"] = a.min_occurs
+            required.append("$any")
+        if a.max_occurs is not None:
+            s["maxItems"] = a.max_occurs
+        props["$any"] = s
+
+    def generic_element(self) -> JsonSchema:
+        """Free XML content (xs:any) as JSON: ``{local name: content}`` per element, where content
+        is null (empty), a string (text only) or an object of ``@xmlns`` (its namespace where it
+        differs from the parent's), ``@name`` / ``@{namespace}name`` attributes, ``#text`` and
+        child elements by local name (an array when a name repeats). See ``codec._to_generic``."""
+        content = self.component_name(_GENERIC_CONTENT, "AnyXmlContent", "")  # type: ignore[arg-type]
+        element = self.component_name(_GENERIC_ELEMENT, "AnyXmlElement", "")  # type: ignore[arg-type]
+        if element not in self.components:
+            ref = self.ref(content)
+            self.components[content] = {
+                "description": "Free XML content: null for an empty element, a string for text only, or an object "
+                "with @xmlns (namespace URI), @name or @{namespace}name attributes, #text, and child elements "
+                "by local name (an array when repeated).",
+                "anyOf": [
+                    {"type": "null"},
+                    {"type": "string", "pattern": XML_CHARS},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "@xmlns": {"type": "string", "pattern": NAMESPACE_URI},
+                            "#text": {"type": "string", "pattern": XML_CHARS},
+                        },
+                        "patternProperties": {
+                            ATTRIBUTE_KEY: {"type": "string", "pattern": XML_CHARS},
+                            XML_NAME: {"anyOf": [ref, {"type": "array", "items": ref, "minItems": 1}]},
+                        },
+                        "additionalProperties": False,
+                    },
+                ],
+            }
+            self.components[element] = {
+                "description": "One element of free XML content: {local name: content}.",
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "propertyNames": {"pattern": XML_NAME},
+                "additionalProperties": ref,
+            }
+        return self.ref(element)
 
     def _attribute_schema(self, a: Attribute) -> JsonSchema:
         s = self.type_schema(a.type)
         if a.fixed is not None:
-            value = convert_lexical(a.type.builtin, a.fixed)
+            value = lexical_value(a.type, a.fixed)
             s = {**s, "const": value} if "$ref" not in s else {"allOf": [s], "const": value}
         elif a.default is not None:
-            s = {**s, "default": convert_lexical(a.type.builtin, a.default)}
+            s = {**s, "default": lexical_value(a.type, a.default)}
         s = {**s, "xml": {"attribute": True, "name": a.qname.name}} if "$ref" not in s else {
             "allOf": [s],
             "xml": {"attribute": True, "name": a.qname.name},
@@ -465,6 +617,31 @@ class SchemaBuilder:
 
 
 # --- helpers shared with the codec ----------------------------------------------
+
+
+def can_be_empty(p: Element | Group | AnyParticle) -> bool:
+    """Whether a particle may occur with no content at all (so a choice may be empty)."""
+    if p.min_occurs == 0 or p.max_occurs == 0:
+        return True
+    if isinstance(p, Group):
+        if p.kind == "choice":
+            return not p.particles or any(can_be_empty(q) for q in p.particles)
+        return all(can_be_empty(q) for q in p.particles)
+    return False
+
+
+def merge_extras(s: JsonSchema, extras: list[JsonSchema]) -> None:
+    """Add constraints to an object schema; one that would overwrite a keyword goes to allOf."""
+    for e in extras:
+        e = dict(e)
+        if "patternProperties" in e:
+            s.setdefault("patternProperties", {}).update(e.pop("patternProperties"))
+        if not e:
+            continue
+        if any(k in s for k in e):
+            s.setdefault("allOf", []).append(e)
+        else:
+            s.update(e)
 
 
 def attribute_key(a: Attribute, element_keys: set[str]) -> str:
@@ -551,3 +728,23 @@ def _max_num(a: Any, b: Any) -> Any:
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(r.title() for r in rest)
+
+
+def reachable_components(root: Any, components: dict[str, JsonSchema], prefix: str = "#/components/schemas/") -> dict[str, JsonSchema]:
+    """The components ``root`` refers to, transitively: a validator compiles only what it needs
+    (compiling all of netsuite's 1,800 components per operation took gigabytes)."""
+    out: dict[str, JsonSchema] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                name = ref[len(prefix):]
+                if name not in out and name in components:
+                    out[name] = components[name]
+                    stack.append(components[name])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out

@@ -23,7 +23,7 @@ from .codec import Codec, DecodeError
 from .envelope import SOAP12, Envelope, build, build_fault, parse
 from .errors import BridgeError, XmlError
 from .examples import example_for_element
-from .jsonschema import SchemaBuilder
+from .jsonschema import SchemaBuilder, reachable_components
 from .model import Operation, ServiceModel, unwrapped_part
 from .openapi import message_example, message_schema
 
@@ -61,7 +61,8 @@ class MockService:
     def _validator(self, op: Operation) -> Any:
         v = self._validators.get(id(op))
         if v is None:
-            schema = {**self._schemas[id(op)], "components": {"schemas": self._components}}
+            root = self._schemas[id(op)]
+            schema = {**root, "components": {"schemas": reachable_components(root, self._components)}}
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[id(op)] = v
         return v

@@ -1,43 +1,73 @@
 """The catalogue of well-known schemas, served from disk so loading never needs the internet.
 
 Keys are both the usual schema URLs and the bare namespace URIs, because WSDLs often import
-a namespace without a schemaLocation and zeep then tries the namespace URI as a URL.
+a namespace without a schemaLocation and zeep then tries the namespace URI as a URL. Lookups
+ignore the URL variants that name the same document: ``http`` or ``https``, a trailing ``/``,
+surrounding spaces, and the case of the scheme and host.
+
+Sources: xmlschema bundles the W3C schemas for SOAP 1.1 encoding and envelope, WSDL 1.1,
+``xml.xsd`` and XML-DSig; ``bridge/xsd/schemas`` holds the ones soapbridge wrote itself
+(xmlmime, WS-Addressing 2004/08 and 1.0, WS-Security 1.0 secext and utility, the SOAP 1.2
+envelope, an empty stand-in for the XML Schema namespace), each naming the specification it implements in a comment at its top.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 _XMLSCHEMA = "xmlschema"  # bundles W3C schemas we would otherwise have to ship
 _OURS = "bridge.xsd"
 
-# URL or namespace -> (package, relative path)
+# normalised URL or namespace -> (package, relative path)
 _ENTRIES: dict[str, tuple[str, str]] = {}
+
+
+def _normalise(url: str) -> str:
+    """One key for every spelling of the same well-known URL."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return url
+    path = parts.path.rstrip("/")
+    return urlunsplit(("http", parts.netloc.lower(), path, parts.query, parts.fragment)) + ("#" if url.endswith("#") else "")
 
 
 def _add(target: tuple[str, str], *keys: str) -> None:
     for key in keys:
-        _ENTRIES[key] = target
+        _ENTRIES[_normalise(key)] = target
 
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 
 _add(
     (_XMLSCHEMA, "schemas/WSDL/soap-encoding.xsd"),
     "http://schemas.xmlsoap.org/soap/encoding/",
-    "http://schemas.xmlsoap.org/soap/encoding",
-    "https://schemas.xmlsoap.org/soap/encoding/",
 )
 _add(
     (_XMLSCHEMA, "schemas/WSDL/soap-envelope.xsd"),
     "http://schemas.xmlsoap.org/soap/envelope/",
-    "http://schemas.xmlsoap.org/soap/envelope",
+)
+_add(
+    (_XMLSCHEMA, "schemas/WSDL/wsdl.xsd"),
+    "http://schemas.xmlsoap.org/wsdl/",
+    "http://schemas.xmlsoap.org/wsdl/2003-02-11.xsd",
+)
+_add(
+    (_XMLSCHEMA, "schemas/WSDL/wsdl-soap.xsd"),
+    "http://schemas.xmlsoap.org/wsdl/soap/",
+    "http://schemas.xmlsoap.org/wsdl/soap/2003-02-11.xsd",
 )
 _add(
     (_XMLSCHEMA, "schemas/XML/xml.xsd"),
     "http://www.w3.org/XML/1998/namespace",
     "http://www.w3.org/2001/xml.xsd",
     "http://www.w3.org/2001/03/xml.xsd",
-    "https://www.w3.org/2001/xml.xsd",
     "http://www.w3.org/2009/01/xml.xsd",
 )
 _add(
@@ -45,6 +75,7 @@ _add(
     "http://www.w3.org/2000/09/xmldsig#",
     "http://www.w3.org/TR/xmldsig-core/xmldsig-core-schema.xsd",
     "http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd",
+    "http://www.w3.org/TR/2008/REC-xmldsig-core-20080610/xmldsig-core-schema.xsd",
 )
 _add(
     (_OURS, "schemas/xmlmime.xsd"),
@@ -60,12 +91,28 @@ _add(
 _add(
     (_OURS, "schemas/ws-addr-2004-08.xsd"),
     "http://schemas.xmlsoap.org/ws/2004/08/addressing",
-    "http://schemas.xmlsoap.org/ws/2004/08/addressing/",
+    "http://schemas.xmlsoap.org/ws/2004/08/addressing/addressing.xsd",
 )
-
-
-def _normalise(url: str) -> str:
-    return url.strip()
+_add(
+    (_OURS, "schemas/oasis-wss-wssecurity-secext-1.0.xsd"),
+    WSSE,
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0",
+)
+_add(
+    (_OURS, "schemas/oasis-wss-wssecurity-utility-1.0.xsd"),
+    WSU,
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0",
+)
+_add(
+    (_OURS, "schemas/XMLSchema-builtins.xsd"),
+    "http://www.w3.org/2001/XMLSchema",
+    "http://www.w3.org/2001/XMLSchema.xsd",
+)
+_add(
+    (_OURS, "schemas/soap12-envelope.xsd"),
+    "http://www.w3.org/2003/05/soap-envelope",
+    "http://www.w3.org/2003/05/soap-envelope/soap-envelope.xsd",
+)
 
 
 def lookup(url: str) -> Path | None:

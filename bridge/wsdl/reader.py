@@ -32,6 +32,7 @@ SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
 XSD = "http://www.w3.org/2001/XMLSchema"
+SYNTHETIC_SERVICE = "Service"  # the service of a WSDL that declares bindings but no wsdl:service
 
 Load = Callable[[str], bytes]
 
@@ -99,6 +100,7 @@ class WsdlReader:
         self.defs = _Defs()
         self.skipped: list[Skipped] = []
         self._seen: set[str] = set()
+        self._non_soap: list[tuple[str, str, Skipped]] = []  # (service, operation, its Skipped)
 
     # --- documents --------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class WsdlReader:
         model.types = dict(schemas.types)
         model.elements = dict(schemas.elements)
         self._build_ports(model, schemas)
+        self._point_to_soap_ports(model)
         model.skipped.extend(self.skipped)
         return model
 
@@ -166,7 +169,13 @@ class WsdlReader:
         if not services:
             # Bindings only: expose every binding under a synthetic service.
             for bq in self.defs.bindings:
-                self._add_port(model, schemas, "Service", bq.name, bq, None)
+                self._add_port(model, schemas, SYNTHETIC_SERVICE, bq.name, bq, None)
+            if self.defs.bindings:
+                model.notes.append(
+                    f"the WSDL has no wsdl:service: each binding is served as a port of a service named "
+                    f"{SYNTHETIC_SERVICE!r} (routes /{SYNTHETIC_SERVICE}/...), and as no address is given, calls need "
+                    "an endpoint (endpoint= / --backend)"
+                )
             return
         for service in services:
             sname = service.get("name", "Service")
@@ -186,6 +195,17 @@ class WsdlReader:
                     self.skipped.append(Skipped("port", f"{sname}.{pname}", "port has no binding attribute"))
                     continue
                 self._add_port(model, schemas, sname, pname, bq, address)
+
+    def _point_to_soap_ports(self, model: ServiceModel) -> None:
+        """An operation skipped on an HTTP port but served on a SOAP port of the same service
+        (the .asmx pattern) says where it is served."""
+        for sname, oname, skipped in self._non_soap:
+            serving = [
+                p.name for p in model.ports if p.service == sname and any(op.name == oname for op in p.operations)
+            ]
+            if serving:
+                skipped.reason = skipped.reason.removesuffix("; use a SOAP port")
+                skipped.reason += f"; {oname} is served through the SOAP port {' and '.join(serving)}"
 
     def _add_port(
         self, model: ServiceModel, schemas: SchemaSet, sname: str, pname: str, bq: QName, address: str | None
@@ -212,9 +232,9 @@ class WsdlReader:
         if kind in ("http", "other"):
             what = "HTTP GET/POST bindings" if kind == "http" else "non-SOAP bindings"
             for op in abstract_ops:
-                self.skipped.append(
-                    Skipped("operation", f"{sname}.{pname}.{op.name}", f"{what} are not supported; use a SOAP port")
-                )
+                skipped = Skipped("operation", f"{sname}.{pname}.{op.name}", f"{what} are not supported; use a SOAP port")
+                self.skipped.append(skipped)
+                self._non_soap.append((sname, op.name, skipped))
             return
         assert soap_binding is not None
         soap_ns = SOAP11 if kind == "soap11" else SOAP12
@@ -343,8 +363,9 @@ class WsdlReader:
         if bnode is not None:
             for h in bnode.findall(f"{{{soap_ns}}}header"):
                 hq = resolve_qname(h, h.get("message"))
-                if hq is not None:
-                    header_refs.append((hq, h.get("part", "")))
+                ref = (hq, h.get("part", ""))
+                if hq is not None and ref not in header_refs:  # ms-ews declares one header twice
+                    header_refs.append(ref)  # type: ignore[arg-type]
         same_message_headers = {p for q, p in header_refs if q == mq}
         body_names = set(body_parts_attr.split()) if body_parts_attr is not None else None
         message = Message(name=mq.name)

@@ -16,12 +16,25 @@ from . import catalog
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
+class NetworkDisabled(WsdlError):
+    """A document outside the catalogue is needed over http(s) and network loading is off."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"{url} is not in the catalogue of well-known schemas and network loading is off "
+            "(pass allow_network=True / --allow-network to fetch it, or save the document and "
+            "point the import at the local file)"
+        )
+        self.url = url
+
+
 class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
     def __init__(self, *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True) -> None:
         super().__init__(timeout=timeout, operation_timeout=timeout)
         self.allow_network = allow_network
         self.session.verify = verify_tls
         self.documents: dict[str, bytes] = {}
+        self.refused: list[str] = []  # http(s) URLs refused because network loading is off
 
     def load(self, url: str) -> bytes:
         if not url:
@@ -39,10 +52,8 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
         scheme = urlparse(url).scheme.lower()
         if scheme in ("http", "https"):
             if not self.allow_network:
-                raise WsdlError(
-                    f"{url} is not in the catalogue of well-known schemas and network loading is off "
-                    "(pass allow_network=True / --allow-network to fetch it)"
-                )
+                self.refused.append(url)
+                raise NetworkDisabled(url)
             response = self.session.get(url, timeout=self.load_timeout, stream=True)
             if response.status_code != 200:
                 raise WsdlError(f"fetching {url} gave HTTP {response.status_code}")

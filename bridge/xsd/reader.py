@@ -874,7 +874,8 @@ class _Reader:
         # Callers never pass anyType: built-ins are shared and must not collect subtypes.
         ct.base = base
         ct.derivation = derivation
-        base.derived.append(ct)
+        if ct.qname is None or ct.qname != base.qname:  # an xs:redefine replaces its base, it is no subtype
+            base.derived.append(ct)
 
     def _anonymous_complex(self, el: etree._Element, ctx: _Ctx) -> ComplexType:
         ct = ComplexType(qname=None)
