@@ -169,11 +169,22 @@ CONTRACT_OPEN: dict[str, str] = {
 }
 
 
+# Seen once in CI, not in local runs: schemathesis' negative generation gave up on one schema.
+CONTRACT_FLAKY: dict[str, str] = {
+    "salesforce-partner": "schemathesis negative generation sometimes fails: 'Cannot generate an array with 1 demanded elements'",
+}
+
+
 def _contract_params() -> list[object]:
-    return [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=CONTRACT_OPEN[c])) if c in CONTRACT_OPEN else c
-        for c in WORKING
-    ]
+    params: list[object] = []
+    for c in WORKING:
+        if c in CONTRACT_OPEN:
+            params.append(pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=CONTRACT_OPEN[c])))
+        elif c in CONTRACT_FLAKY:
+            params.append(pytest.param(c, marks=pytest.mark.xfail(strict=False, reason=CONTRACT_FLAKY[c])))
+        else:
+            params.append(c)
+    return params
 
 
 @pytest.mark.slow
