@@ -23,14 +23,6 @@ import pytest
 import schemathesis
 import xmlschema
 from lxml import etree
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from starlette.testclient import TestClient
 
 import bridge
@@ -39,6 +31,7 @@ from bridge.envelope import SOAP11, build
 from bridge.jsonschema import ATTRIBUTE_KEY, XML_CHARS
 from bridge.openapi import message_example
 from tests.conftest import mocked_bridge
+from tests.test_contract import CHECKS
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "wsdl"
@@ -196,14 +189,6 @@ def decode_xml(name: str, xml: str) -> dict[str, Any]:
 # --- schemathesis over every fixture: REST app + mock, positive and negative data ------------------
 
 CONTRACT_EXAMPLES = 15
-CHECKS = [  # the six checks of tests/test_contract.py
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-]
 
 
 def _contract_test(name: str) -> Any:
