@@ -241,8 +241,16 @@ class Codec:
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
         self._keys: dict[int, tuple[set[str], list[tuple[str, Attribute]]]] = {}
+        self._declared_cache: dict[int, set[str]] = {}
 
     # layout of a complex type: element keys and (key, attribute) pairs
+    def _declared(self, t: ComplexType) -> set[str]:
+        """Element names the type declares, cached per type: computed once, not per decoded node."""
+        names = self._declared_cache.get(id(t))
+        if names is None:
+            names = self._declared_cache[id(t)] = _declared_names(t)
+        return names
+
     def _layout(self, t: ComplexType) -> tuple[set[str], list[tuple[str, Attribute]]]:
         cached = self._keys.get(id(t))
         if cached is None:
@@ -472,7 +480,7 @@ class Codec:
         if vt is not None:
             out["$value"] = from_lexical(vt, node.text or "", _ptr(ptr, "$value"))
         children = _children(node)
-        pool = _Pool(children, _declared_names(t))
+        pool = _Pool(children, self._declared(t))
         for g in t.content_chain():
             self._decode_group(pool, g, out, ptr)
         if pool.left:
