@@ -33,7 +33,6 @@ class BridgeLike(Protocol):
     routed: list[Operation]
 
     def openapi(self) -> dict[str, Any]: ...
-    def validate_input(self, operation: str | Operation, data: Any) -> None: ...
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
@@ -170,8 +169,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 if p["name"] in source:
                     data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
         try:
-            bridge.validate_input(op, data)
-            result = await bridge.acall(op, data)
+            result = await bridge.acall(op, data)  # validates first (encode_request), raising ValidationError
         except ValidationError as exc:
             return validation_response(exc)
         except SoapFault as exc:
