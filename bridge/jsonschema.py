@@ -97,7 +97,39 @@ def xsd_pattern(pattern: str) -> str:
     translated = translated.removesuffix(r"(?!\n\Z)")
     if not translated.startswith("^"):
         translated = f"^(?:{translated})$"
-    return translated
+    return _xml_chars_only(translated)
+
+
+_NOT_XML = r"\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF"
+_NEGATED_ESCAPES = {"S": r"\s", "D": r"\d", "W": r"\w"}
+
+
+def _xml_chars_only(regex: str) -> str:
+    r"""XSD patterns range over XML characters only, but translated negations (``.``, ``[^...]``,
+    ``\S``...) also match control characters XML cannot carry; exclude those from each negation."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\" and i + 1 < len(regex):
+            nxt = regex[i + 1]
+            if not in_class and nxt in _NEGATED_ESCAPES:
+                out.append(f"[^{_NEGATED_ESCAPES[nxt]}{_NOT_XML}]")
+            else:
+                out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if not in_class and c == "[":
+            in_class = True
+            if regex.startswith("[^", i):
+                out.append("[^" + _NOT_XML)
+                i += 2
+                continue
+        elif in_class and c == "]" and out and out[-1] not in ("[", "[^"):
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def is_number_type(builtin: str) -> bool:
@@ -329,12 +361,17 @@ class SchemaBuilder:
                     s[f"x-xsd-{_camel(facet)}"] = v
         return s
 
-    def type_use(self, t: XsdType, ref: JsonSchema | None = None) -> JsonSchema:
+    def type_use(self, t: XsdType, ref: JsonSchema | None = None, *, closed: bool = True) -> JsonSchema:
         """Schema where a value of ``t`` is used: components are open, so close objects here,
-        and let a base type stand for its concrete derived types, told apart by ``$type``."""
+        and let a base type stand for its concrete derived types, told apart by ``$type``.
+        ``closed=False`` leaves closing to the caller, which adds properties beside the content."""
+        if not closed:
+            return self._open_use(t, ref)
         s = ref if ref is not None else self.type_schema(t)
-        if not isinstance(t, ComplexType) or t.soapenc_array_item is not None or _is_anytype(t):
+        if not isinstance(t, ComplexType) or t.soapenc_array_item is not None:
             return s
+        if _is_anytype(t):  # free content: every type derives from it, so no "$type" branches
+            return {**s, "unevaluatedProperties": False} if s.get("type") == "object" else s
         derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
         if not derived:
             if "$ref" not in s and s.get("type") != "object":
@@ -356,7 +393,15 @@ class SchemaBuilder:
             )
         if len(branches) == 1:
             return {**branches[0], "unevaluatedProperties": False}
-        return {"anyOf": branches, "unevaluatedProperties": False}
+        # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
+        # closing the anyOf, and generators (schemathesis) can still model it with many branches.
+        return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+
+    def _open_use(self, t: XsdType, ref: JsonSchema | None) -> JsonSchema:
+        s = self.type_use(t, ref)
+        if "anyOf" in s and "unevaluatedProperties" not in s:
+            return {"anyOf": [{k: v for k, v in b.items() if k != "unevaluatedProperties"} for b in s["anyOf"]]}
+        return {k: v for k, v in s.items() if k != "unevaluatedProperties"}
 
     def element_schema(self, el: Element) -> JsonSchema:
         """Schema of an element's JSON value, including nillable, occurrence and the members
@@ -399,7 +444,7 @@ class SchemaBuilder:
                 "required": ["$element", "$value"],
                 "additionalProperties": False,
             }
-        content = {k: v for k, v in self.type_use(m.type, self.element_type_ref(m)).items() if k != "unevaluatedProperties"}
+        content = self.type_use(m.type, self.element_type_ref(m), closed=False)
         s: JsonSchema = {"type": "object", "allOf": [content], "properties": {"$element": name}, "required": ["$element"], "unevaluatedProperties": False}
         if m.nillable:
             nil = {"type": "object", "properties": {"$element": name, "$value": {"type": "null"}}, "required": ["$element", "$value"], "additionalProperties": False}
@@ -408,7 +453,7 @@ class SchemaBuilder:
 
     def complex_schema(self, t: ComplexType) -> JsonSchema:
         if t.soapenc_array_item is not None:
-            return {"type": "array", "items": self.type_schema(t.soapenc_array_item)}
+            return {"type": "array", "items": self.type_use(t.soapenc_array_item)}
         props: dict[str, JsonSchema] = {}
         required: list[str] = []
         extras: list[JsonSchema] = []

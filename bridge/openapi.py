@@ -70,8 +70,8 @@ def message_schema(builder: SchemaBuilder, op: Operation, msg: Message) -> JsonS
     base: JsonSchema
     if wrapped is not None:
         el = wrapped.element
-        # Open when headers are added beside it: this schema closes the object itself.
-        base = builder.element_type_ref(el) if msg.header_parts else builder.type_use(el.type, builder.element_type_ref(el))
+        # Open when "$headers" sits beside the content: this schema closes the object itself.
+        base = builder.type_use(el.type, builder.element_type_ref(el), closed=not msg.header_parts)
     else:
         for part in msg.body_parts:
             props[part.name] = builder.element_schema(part.element)
