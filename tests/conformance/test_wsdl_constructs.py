@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 import xmlschema
 import zeep.wsdl
@@ -633,6 +634,12 @@ def test_rpc_encoded_with_soap_encoded_arrays() -> None:
     req = spec["components"]["schemas"]["RpcEncodedService_FindPeopleRequest"]
     names = json.dumps(req)
     assert '"array"' in names or "ArrayOfString" in names
+    # array items are closed where they are used: an unknown field in a Person is a 400, not dropped
+    reply_schema = {"$ref": "#/components/schemas/RpcEncodedService_FindPeopleResponse", "components": spec["components"]}
+    reply_check = jsonschema_rs.Draft202012Validator(reply_schema)
+    person = {"name": "ann", "age": 3}
+    assert reply_check.is_valid({"people": [person], "oldest": person})
+    assert not reply_check.is_valid({"people": [{**person, "extra": 1}], "oldest": person})
 
     # the request: wrapper with encodingStyle, xsi:type on every accessor, arrayType on arrays
     data = {"names": ["ann", "bob"], "minAge": 3}
@@ -912,3 +919,43 @@ def test_conformance_tables_name_only_tests_that_exist() -> None:
         for path, name in named:
             source = (root / path).read_text(encoding="utf-8") if path else Path(__file__).read_text(encoding="utf-8")
             assert re.search(rf"^def {name}\(", source, re.M), f"{path or 'twc'}::{name} does not exist"
+
+
+SIBLINGS_WSDL = """<?xml version="1.0"?>
+<wsdl:definitions targetNamespace="urn:t" xmlns:tns="urn:t" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:types><xsd:schema targetNamespace="urn:t" elementFormDefault="qualified">
+    <xsd:complexType name="BaseRequest"><xsd:sequence><xsd:element name="id" type="xsd:string"/></xsd:sequence></xsd:complexType>
+    <xsd:complexType name="ARequest"><xsd:complexContent><xsd:extension base="tns:BaseRequest">
+      <xsd:sequence><xsd:element name="a" type="xsd:string" minOccurs="0"/></xsd:sequence></xsd:extension></xsd:complexContent></xsd:complexType>
+    <xsd:complexType name="BRequest"><xsd:complexContent><xsd:extension base="tns:BaseRequest">
+      <xsd:sequence><xsd:element name="b" type="xsd:string" minOccurs="0"/></xsd:sequence></xsd:extension></xsd:complexContent></xsd:complexType>
+    <xsd:element name="DoA" type="tns:ARequest"/>
+    <xsd:element name="DoAResponse" type="xsd:string"/>
+    <xsd:element name="Auth" type="xsd:string"/>
+  </xsd:schema></wsdl:types>
+  <wsdl:message name="In"><wsdl:part name="parameters" element="tns:DoA"/></wsdl:message>
+  <wsdl:message name="Out"><wsdl:part name="parameters" element="tns:DoAResponse"/></wsdl:message>
+  <wsdl:message name="AuthHeader"><wsdl:part name="auth" element="tns:Auth"/></wsdl:message>
+  <wsdl:portType name="P"><wsdl:operation name="DoA"><wsdl:input message="tns:In"/><wsdl:output message="tns:Out"/></wsdl:operation></wsdl:portType>
+  <wsdl:binding name="B" type="tns:P"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="DoA"><soap:operation soapAction="urn:t/DoA"/>
+      <wsdl:input><soap:body use="literal"/><soap:header message="tns:AuthHeader" part="auth" use="literal"/></wsdl:input>
+      <wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation></wsdl:binding>
+  <wsdl:service name="S"><wsdl:port name="Port" binding="tns:B"><soap:address location="http://localhost/s"/></wsdl:port></wsdl:service>
+</wsdl:definitions>"""
+
+
+def test_wrapped_element_beside_headers_keeps_its_own_type(tmp_path: Path) -> None:
+    """An element whose type has siblings (ARequest, BRequest extend one base) stays ARequest in
+    the request body even when "$headers" sits beside it (found on royalmail-shipping-v2)."""
+    wsdl = tmp_path / "siblings.wsdl"
+    wsdl.write_text(SIBLINGS_WSDL, encoding="utf-8")
+    b = bridge.load(wsdl)
+    op = b.operation("DoA")
+    ok = {"id": "1", "a": "x", "$headers": {"auth": "k"}}
+    b.validate_input(op, ok)
+    b.validate_input(op, {**ok, "$type": "ARequest"})
+    for bad in ({**ok, "$type": "BRequest"}, {**ok, "b": "y"}, {**ok, "other": 1}):
+        with pytest.raises(bridge.ValidationError):
+            b.validate_input(op, bad)

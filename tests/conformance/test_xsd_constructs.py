@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from starlette.testclient import TestClient
 import bridge
 from bridge.codec import to_json_ready
 from bridge.envelope import SOAP11, build
-from bridge.jsonschema import ATTRIBUTE_KEY, XML_CHARS
+from bridge.jsonschema import ATTRIBUTE_KEY, XML_CHARS, xsd_pattern
 from bridge.openapi import message_example
 from tests.conftest import mocked_bridge
 from tests.test_contract import CHECKS
@@ -543,6 +544,9 @@ def test_any_schema() -> None:
         {"open": {"id": 1, "@a": 1}},
         {"open": {"id": 1, "other": "x"}},  # no undeclared fields besides $any and @attributes
     )
+    # xs:anyType: the same free content, closed where it is used (found by schemathesis on the corpus)
+    assert_valid(v, {"blob": {"$any": [{"a": "x"}], "@k": "v"}}, {"blob": {}})
+    assert_invalid(v, {"blob": {"": {}}}, {"blob": {"other": 1}})
 
 
 def test_any_wire_round_trips_namespaces_attributes_and_order() -> None:
@@ -624,6 +628,17 @@ def test_simple_type_facets_schema() -> None:
         {"small": 5}, {"small": -5}, {"phone": "1234567"}, {"grade": "c"}, {"level": 0},
         {"withFixed": "v2"}, {"schema": "2.0"},
     )  # fmt: skip
+
+
+def test_pattern_negations_never_match_characters_xml_cannot_carry() -> None:
+    """XSD regexes range over XML characters; a translated ".", "[^...]" or "\\S" must not let a
+    control character through, or generated data passes the schema and then cannot be encoded."""
+    for xsd_regex, good in ((".", "a"), ("[^a]", "b"), (r"\S", "c"), (r"\D", "x"), (r"\W", "!"), ("0AA.BBBX", "0AAzBBBX")):
+        regex = re.compile(xsd_pattern(xsd_regex))
+        assert regex.fullmatch(good), xsd_regex
+        bad = good.replace(good[-1], "\x00") if len(good) == 1 else "0AA\x01BBBX"
+        assert not regex.fullmatch(bad), (xsd_regex, bad)
+        assert not regex.fullmatch("\x1f") and not regex.fullmatch("\uffff")
 
 
 def test_union_schema_and_codec_agree() -> None:
