@@ -239,6 +239,14 @@ def cmd_contract(args: argparse.Namespace) -> int:
     return 0 if report.ok else EXIT_CONTRACT
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from .recording import record
+
+    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network)
+    print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
+    return 0
+
+
 def _positive(text: str) -> int:
     try:
         n = int(text)
@@ -305,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the sample, the generated data and the mock (default 0)")
     sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
     sp.set_defaults(func=cmd_contract)
+
+    sp = sub.add_parser("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")
+    wsdl_arg(sp)
+    sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
+    sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
+    sp.set_defaults(func=cmd_record)
 
     sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
     sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")
