@@ -302,7 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)
 
-    sp = sub.add_parser("contract", help="check the REST API against its spec with schemathesis (positive and negative data)")
+    sp = sub.add_parser(
+        "contract",
+        help="check the REST API against its spec with schemathesis (positive and negative data)",
+        epilog="exit status: 0 every check passed, 4 a check failed, 1 the run could not start, 2 usage",
+    )
     wsdl_arg(sp)
     target = sp.add_mutually_exclusive_group()
     target.add_argument("--url", help="test a bridge already running at URL (its /openapi.json)")
