@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench openapi clean
+.PHONY: setup demo test lint bench openapi contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 # Regenerate the committed specs in openapi/ (a test fails when they drift).
 openapi: $(STAMP)
 	for f in wsdl/*.wsdl; do $(BIN)/soapbridge openapi $$f -o openapi/$$(basename $$f .wsdl).json; done
+
+# Re-record the exchanges in contracts/ (replayed by tests/test_recorded_contracts.py); review the diff.
+contracts: $(STAMP)
+	for f in wsdl/*.wsdl; do $(BIN)/soapbridge record $$f -o contracts; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

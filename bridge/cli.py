@@ -21,6 +21,7 @@ from .wsdl.loader import load_model
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_FAULT = 3
+EXIT_CONTRACT = 4  # soapbridge contract: a check failed (1 stays "could not run")
 
 
 def _samples_dir() -> Path:
@@ -197,6 +198,65 @@ Ctrl-C stops both.""", flush=True)
     return 0
 
 
+def _report(value: str) -> tuple[str, Path]:
+    kind, sep, path = value.partition(":")
+    if not sep or kind not in ("junit", "json") or not path:
+        raise argparse.ArgumentTypeError(f"expected junit:FILE or json:FILE, got {value!r}")
+    return kind, Path(path)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise BridgeError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def cmd_contract(args: argparse.Namespace) -> int:
+    from .contract import junit_xml, run_contract, summary_table  # schemathesis loads only for this command
+
+    def progress(op: Any, mode: Any, done: int, total: int) -> None:
+        state = "ERROR" if mode.error is not None else "ok" if mode.ok else f"FAIL ({mode.failed} failed)"
+        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
+
+    report = run_contract(
+        args.wsdl,
+        url=args.url,
+        backend=args.backend,
+        config=args.config,
+        max_examples=args.max_examples,
+        sample=args.sample,
+        seed_value=args.seed,
+        allow_network=args.allow_network,
+        progress=progress,
+    )
+    sys.stdout.write(summary_table(report))
+    for kind, path in args.report or []:
+        if kind == "junit":
+            _write(path, junit_xml(report))
+        else:
+            _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
+    return 0 if report.ok else EXIT_CONTRACT
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from .recording import record
+
+    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network)
+    print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
     p.add_argument("--version", action="version", version=f"soapbridge {__version__}")
@@ -241,6 +301,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--backend", help="SOAP endpoint URL")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)
+
+    sp = sub.add_parser(
+        "contract",
+        help="check the REST API against its spec with schemathesis (positive and negative data)",
+        epilog="exit status: 0 every check passed, 4 a check failed, 1 the run could not start, 2 usage",
+    )
+    wsdl_arg(sp)
+    target = sp.add_mutually_exclusive_group()
+    target.add_argument("--url", help="test a bridge already running at URL (its /openapi.json)")
+    target.add_argument("--backend", help="put the bridge in front of this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--config", help="config file (YAML or JSON) for the in-process bridge")
+    sp.add_argument("--max-examples", type=_positive, default=50, metavar="N", help="examples per operation and mode (default 50)")
+    sp.add_argument("--sample", type=_positive, metavar="K", help="check a seeded sample of K operations instead of all")
+    sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the sample, the generated data and the mock (default 0)")
+    sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
+    sp.set_defaults(func=cmd_contract)
+
+    sp = sub.add_parser("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")
+    wsdl_arg(sp)
+    sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
+    sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
+    sp.set_defaults(func=cmd_record)
 
     sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
     sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")

@@ -1,0 +1,406 @@
+"""Contract testing: schemathesis positive and negative data against the REST API of a WSDL.
+
+Three targets: the bridge in-process with the generated mock behind it (offline, the default),
+the bridge in-process in front of a live SOAP endpoint, or a bridge already running at a URL.
+Each operation runs once per generation mode; every example is checked with ``CHECKS`` and the
+failures are collected (not raised), so one report says what passed and what broke.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core import NOT_SET
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from .bridge import Bridge
+from .errors import BridgeError
+from .mock import MockService
+from .settings import make_settings
+from .wsdl.loader import load_model
+
+# The checks the issue names: no 5xx, declared statuses, content types and response schemas,
+# negative data rejected and positive data accepted.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+]
+MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+MOCK_ENDPOINT = "http://mock.invalid/soap"
+DEFAULT_MAX_EXAMPLES = 50
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class ModeResult:
+    """One operation run in one generation mode."""
+
+    mode: str  # positive | negative
+    examples: int = 0
+    failed: int = 0  # examples that broke at least one check
+    failure: str | None = None  # the first failure, readable
+    error: str | None = None  # the run itself broke (no data could be generated, the target is unreachable)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and self.error is None
+
+
+@dataclass
+class OperationResult:
+    operation_id: str
+    label: str  # "POST /Service/Operation"
+    modes: list[ModeResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(m.ok for m in self.modes)
+
+    @property
+    def examples(self) -> int:
+        return sum(m.examples for m in self.modes)
+
+    def mode(self, name: str) -> ModeResult | None:
+        return next((m for m in self.modes if m.mode == name), None)
+
+
+@dataclass
+class ContractReport:
+    wsdl: str
+    target: str  # mock | backend URL | url URL
+    seed: int
+    max_examples: int
+    available: int  # operations the spec has; `operations` may be a sample of them
+    operations: list[OperationResult] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.operations)
+
+    @property
+    def examples(self) -> int:
+        return sum(o.examples for o in self.operations)
+
+    @property
+    def failed_operations(self) -> list[OperationResult]:
+        return [o for o in self.operations if not o.ok]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "wsdl": self.wsdl,
+            "target": self.target,
+            "seed": self.seed,
+            "max_examples": self.max_examples,
+            "operations_available": self.available,
+            "operations_checked": len(self.operations),
+            "examples": self.examples,
+            "ok": self.ok,
+            "duration": round(self.duration, 3),
+            "operations": [
+                {
+                    "operation_id": o.operation_id,
+                    "label": o.label,
+                    "ok": o.ok,
+                    "modes": [
+                        {
+                            "mode": m.mode,
+                            "examples": m.examples,
+                            "failed": m.failed,
+                            "failure": m.failure,
+                            "error": m.error,
+                            "duration": round(m.duration, 3),
+                        }
+                        for m in o.modes
+                    ],
+                }
+                for o in self.operations
+            ],
+        }
+
+
+class _Stop(Exception):
+    """The target failed in a way every further example would repeat (it is unreachable)."""
+
+
+def sample_ids(ids: list[str], k: int | None, seed_value: int) -> list[str]:
+    """A deterministic sample of k operation ids (all when k is None or not smaller), sorted."""
+    ordered = sorted(ids)
+    if k is None or k >= len(ordered):
+        return ordered
+    return sorted(random.Random(seed_value).sample(ordered, k))
+
+
+def _describe(case: schemathesis.Case) -> str:
+    body = "" if case.body is NOT_SET else " " + json.dumps(case.body, default=str)[:400]
+    return f"{case.method} {case.formatted_path}{body}"
+
+
+def _failure_text(exc: BaseException, case: schemathesis.Case, response: Any) -> str:
+    failures = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else [exc]
+    parts = []
+    for f in failures:
+        title = getattr(f, "title", None) or type(f).__name__
+        message = (getattr(f, "message", None) or str(f)).strip()
+        code = getattr(f, "code", "")
+        parts.append(f"{code + ' ' if code else ''}{title}" + (f": {message}" if message and message != title else ""))
+    parts.append(f"request: {_describe(case)}")
+    if response is not None:
+        media = response.headers.get("content-type", [""])
+        media = media[0] if isinstance(media, list) and media else media
+        body = response.content.decode("utf-8", "replace")[:600]
+        parts.append(f"response: HTTP {response.status_code} {media} {body}".rstrip())
+    return "\n".join(parts)[:MESSAGE_LIMIT]
+
+
+# Sends a case and returns the response plus the transport arguments checks need to resend it.
+Caller = Callable[[schemathesis.Case], tuple[Any, dict[str, Any]]]
+
+
+def _run_mode(operation: Any, mode: schemathesis.GenerationMode, call: Caller, max_examples: int, seed_value: int) -> ModeResult:
+    result = ModeResult(mode.value)
+
+    @seed(seed_value)
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: every example runs once, the count is exact
+        report_multiple_bugs=False,
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case: schemathesis.Case) -> None:
+        result.examples += 1
+        try:
+            response, kwargs = call(case)
+        except (httpx.HTTPError, OSError) as exc:  # requests' errors are OSErrors too
+            raise _Stop(f"cannot reach the bridge: {type(exc).__name__}: {exc}") from None
+        try:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+        except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis' Failure and FailureGroup
+            result.failed += 1
+            if result.failure is None:
+                result.failure = _failure_text(exc, case, response)
+
+    started = time.perf_counter()
+    try:
+        check()
+    except _Stop as exc:
+        result.error = str(exc)[:MESSAGE_LIMIT]
+    except Exception as exc:  # generation errors: schemathesis or hypothesis could not produce data
+        result.error = f"{type(exc).__name__}: {str(exc).strip()}"[:MESSAGE_LIMIT]
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _load_spec(url: str) -> tuple[dict[str, Any], str]:
+    """The spec a running bridge serves, and the base URL its paths are relative to."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BridgeError(f"--url expects an http(s) URL of a running bridge, got {url!r}")
+    spec_url = url if parts.path.endswith(".json") else url.rstrip("/") + "/openapi.json"
+    try:
+        r = httpx.get(spec_url, timeout=10, trust_env=False)
+    except httpx.HTTPError as exc:
+        raise BridgeError(f"cannot fetch {spec_url}: {exc or type(exc).__name__}") from None
+    if r.status_code != 200:
+        raise BridgeError(f"cannot fetch {spec_url}: HTTP {r.status_code}")
+    try:
+        spec = r.json()
+    except ValueError:
+        raise BridgeError(f"{spec_url} is not JSON; is a soapbridge bridge running at {url}?") from None
+    if not isinstance(spec, dict) or "paths" not in spec:
+        raise BridgeError(f"{spec_url} is not an OpenAPI document")
+    # Spec paths carry the bridge's base_path already, so calls go to the server's root.
+    return spec, f"{parts.scheme}://{parts.netloc}"
+
+
+def run_contract(
+    wsdl: str | Path,
+    *,
+    url: str | None = None,
+    backend: str | None = None,
+    config: str | Path | None = None,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    sample: int | None = None,
+    seed_value: int = 0,
+    allow_network: bool = False,
+    progress: Callable[[OperationResult, ModeResult, int, int], None] | None = None,
+) -> ContractReport:
+    """Run the checks on every operation (or a seeded sample of ``sample``) and return the results."""
+    if url and backend:
+        raise BridgeError("--url and --backend exclude each other")
+    if url and config:
+        raise BridgeError("--config configures an in-process bridge; it has no effect with --url")
+    if max_examples < 1:
+        raise BridgeError(f"--max-examples must be at least 1, got {max_examples}")
+    if sample is not None and sample < 1:
+        raise BridgeError(f"--sample must be at least 1, got {sample}")
+    model = load_model(wsdl, allow_network=allow_network)
+    started = time.perf_counter()
+    call: Caller
+    if url:
+        spec, base_url = _load_spec(url)
+        wanted = {op.operation_id for op in Bridge(model, make_settings()).routed}
+        served = {o.get("operationId") for item in spec["paths"].values() for o in item.values() if isinstance(o, dict)}
+        if not wanted & served:
+            raise BridgeError(f"the bridge at {url} does not serve {Path(str(wsdl)).name} (none of its operations is in its spec)")
+        target = f"url {url}"
+
+        def call(case: schemathesis.Case) -> tuple[Any, dict[str, Any]]:
+            return case.call(base_url=base_url, timeout=60), {"base_url": base_url, "timeout": 60}
+
+    else:
+        if backend:
+            b = Bridge(model, make_settings(config, endpoint=backend, allow_network=allow_network))
+            target = f"backend {backend}"
+        else:
+            mock = MockService(model, seed=seed_value)
+            transport = httpx.ASGITransport(app=mock.asgi())  # type: ignore[arg-type]
+            b = Bridge(model, make_settings(config, endpoint=MOCK_ENDPOINT), transport=transport)
+            target = "mock"
+        spec = b.openapi()
+        app = b.asgi()
+
+        def call(case: schemathesis.Case) -> tuple[Any, dict[str, Any]]:
+            return case.call(app=app), {"app": app}
+
+    # An explicit config: a schemathesis.toml in the working directory must not change the run.
+    schema = schemathesis.openapi.from_dict(spec, config=SchemathesisConfig())
+    operations: dict[str, Any] = {}
+    invalid: dict[str, str] = {}  # operations schemathesis cannot read: reported as errors, never skipped
+    for item in schema.get_all_operations():
+        if isinstance(item, Ok):
+            op = item.ok()
+            operations[str(op.definition.raw.get("operationId") or op.label)] = op
+        else:
+            error = item.err()
+            invalid[f"{(error.method or '?').upper()} {error.path or '?'}"] = error.message
+    chosen = sample_ids(list(operations) + list(invalid), sample, seed_value)
+    report = ContractReport(str(wsdl), target, seed_value, max_examples, len(operations) + len(invalid))
+    total = len(chosen) * len(MODES)
+    done = 0
+    for op_id in chosen:
+        if op_id in invalid:
+            result = OperationResult(op_id, op_id, [ModeResult(m.value, error=f"invalid operation: {invalid[op_id]}") for m in MODES])
+            report.operations.append(result)
+            for mode_result in result.modes:
+                done += 1
+                if progress is not None:
+                    progress(result, mode_result, done, total)
+            continue
+        operation = operations[op_id]
+        result = OperationResult(op_id, operation.label)
+        report.operations.append(result)
+        for mode in MODES:
+            mode_result = _run_mode(operation, mode, call, max_examples, seed_value)
+            result.modes.append(mode_result)
+            done += 1
+            if progress is not None:
+                progress(result, mode_result, done, total)
+    report.duration = time.perf_counter() - started
+    return report
+
+
+# --- reports --------------------------------------------------------------------------
+
+
+def summary_table(report: ContractReport) -> str:
+    """The per-operation table the CLI prints, then the first failure of each failing run."""
+
+    def cell(m: ModeResult | None) -> str:
+        if m is None:
+            return "-"
+        if m.error is not None:
+            return "ERROR"
+        return "ok" if m.ok else f"FAIL {m.failed}/{m.examples}"
+
+    rows = [("operation", "examples", "positive", "negative", "result")]
+    for o in report.operations:
+        rows.append((o.operation_id, str(o.examples), cell(o.mode("positive")), cell(o.mode("negative")), "ok" if o.ok else "FAIL"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(c.rjust(widths[i]) if i == 1 else c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    failed = report.failed_operations
+    sampled = f" (a sample of {report.available})" if len(report.operations) < report.available else ""
+    lines.append(
+        f"{len(report.operations)} operation(s){sampled}, {report.examples} examples, "
+        f"{len(failed)} failed; target {report.target}; seed {report.seed}; {report.duration:.1f} s"
+    )
+    for o in failed:
+        for m in o.modes:
+            if not m.ok:
+                lines.append("")
+                lines.append(f"{o.operation_id} [{m.mode}] ({o.label}):")
+                lines.extend("  " + line for line in (m.error or m.failure or "").splitlines())
+    return "\n".join(lines) + "\n"
+
+
+# Characters XML 1.0 cannot carry (controls, lone surrogates): fuzzed data and replies are full of them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def junit_xml(report: ContractReport) -> bytes:
+    """JUnit XML: one testsuite, one testcase per operation and generation mode."""
+    cases = [(o, m) for o in report.operations for m in o.modes]
+    failures = sum(1 for _, m in cases if m.error is None and m.failed)
+    errors = sum(1 for _, m in cases if m.error is not None)
+    name = f"soapbridge contract {Path(report.wsdl).name}"
+    root = ET.Element("testsuites", name="soapbridge contract", tests=str(len(cases)), failures=str(failures), errors=str(errors), time=f"{report.duration:.3f}")
+    suite = ET.SubElement(
+        root, "testsuite", name=name, tests=str(len(cases)), failures=str(failures), errors=str(errors), skipped="0", time=f"{report.duration:.3f}"
+    )
+    props = ET.SubElement(suite, "properties")
+    for key, value in (("wsdl", _xml_text(report.wsdl)), ("target", report.target), ("seed", str(report.seed)), ("max_examples", str(report.max_examples))):
+        ET.SubElement(props, "property", name=key, value=value)
+    classname = f"soapbridge.contract.{Path(report.wsdl).stem}"
+    for o, m in cases:
+        tc = ET.SubElement(suite, "testcase", classname=classname, name=f"{o.operation_id} [{m.mode}]", time=f"{m.duration:.3f}")
+        ET.SubElement(tc, "system-out").text = f"{o.label}: {m.examples} examples, {m.failed} failed"
+        if m.error is not None:
+            error = _xml_text(m.error)
+            ET.SubElement(tc, "error", message=error.splitlines()[0][:300], type="error").text = error
+        elif m.failed:
+            text = _xml_text(m.failure or "")
+            ET.SubElement(tc, "failure", message=text.splitlines()[0][:300] if text else "check failed", type="check").text = (
+                f"{m.failed} of {m.examples} examples failed; the first:\n{text}"
+            )
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+__all__ = ["CHECKS", "ContractReport", "ModeResult", "OperationResult", "junit_xml", "run_contract", "sample_ids", "summary_table"]
