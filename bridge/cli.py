@@ -13,6 +13,7 @@ from typing import Any
 
 from ._version import __version__
 from .bridge import Bridge, load
+from .diff import DiffResult, diff_files, iter_grouped
 from .errors import BridgeError, SoapFault, ValidationError
 from .mock import MockService
 from .settings import make_settings
@@ -21,6 +22,7 @@ from .wsdl.loader import load_model
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_FAULT = 3
+EXIT_CHANGES = 4  # `diff`: changes that --fail-on counts (by default, breaking ones)
 
 
 def _samples_dir() -> Path:
@@ -197,6 +199,30 @@ Ctrl-C stops both.""", flush=True)
     return 0
 
 
+def _print_diff(result: DiffResult, old: str, new: str) -> None:
+    out = sys.stdout.write
+    out(f"{old} -> {new}\n")
+    for title, changes in (("breaking", result.breaking), ("non-breaking", result.non_breaking)):
+        if not changes:
+            continue
+        out(f"{title} ({len(changes)}):\n")
+        for op, loc, group in iter_grouped(changes):
+            out(f"  {op}  {loc}\n" if loc else f"  {op}\n")
+            for c in group:
+                out(f"    {c.kind}: {c.message}" + (f" (schema {c.schema})" if c.schema else "") + "\n")
+    out(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    result = diff_files(args.old, args.new)
+    if args.json:
+        _dump(result.as_dict(args.old, args.new), None)
+    else:
+        _print_diff(result, args.old, args.new)
+    failing = {"breaking": result.breaking, "any": result.changes, "none": []}[args.fail_on]
+    return EXIT_CHANGES if failing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
     p.add_argument("--version", action="version", version=f"soapbridge {__version__}")
@@ -241,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--backend", help="SOAP endpoint URL")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)
+
+    sp = sub.add_parser(
+        "diff",
+        help="list the changes between two WSDLs or specs that break REST consumers, and those that don't",
+        description=f"Compare two OpenAPI 3.x documents (JSON or YAML; '-' reads stdin) or WSDLs. Exit codes: 0 nothing that "
+        f"--fail-on counts, {EXIT_CHANGES} changes that it counts, {EXIT_ERROR} unreadable input, {EXIT_USAGE} usage error.",
+    )
+    sp.add_argument("old", metavar="OLD", help="the previous WSDL or spec")
+    sp.add_argument("new", metavar="NEW", help="the new WSDL or spec")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp.add_argument(
+        "--fail-on", choices=["breaking", "any", "none"], default="breaking", help=f"which changes exit with {EXIT_CHANGES} (default: breaking)"
+    )
+    sp.set_defaults(func=cmd_diff)
 
     sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
     sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")
