@@ -244,6 +244,7 @@ class _View:
     prefix: list[list[Schema]] = field(default_factory=list)
     groups: list[_Group] = field(default_factory=list)
     refs: list[str] = field(default_factory=list)
+    external: set[str] = field(default_factory=set)  # $refs into other documents: not followed
 
     def merge(self, other: _View) -> None:
         if other.types is not None:
@@ -286,6 +287,7 @@ class _View:
             self.prefix[i].extend(members)
         self.groups.extend(other.groups)
         self.refs.extend(other.refs)
+        self.external |= other.external
         self.origin = self.origin or other.origin
 
     def add_null(self) -> None:
@@ -334,7 +336,9 @@ class _Flattener:
             tv = self._targets.get(ref)
             if tv is None:
                 target = self.doc.resolve(ref)
-                if target is not None:
+                if target is None:
+                    v.external.add(ref)
+                else:
                     tv = self._node(target[0], target[1], active | {ref})
                     tv.origin = target[1]
                     self._targets[ref] = tv
@@ -672,6 +676,10 @@ class _Differ:
         def emit(kind: str, effect: Effect, message: str, severity: Severity | None = None) -> None:
             self._emit(kind, severity or _severity(effect, direction), loc, message, schema)
 
+        if ov.external != nv.external:
+            gone, added = sorted(ov.external - nv.external), sorted(nv.external - ov.external)
+            emit("external-reference-changed", "changed", f"{what} refers to {_show(added) or 'no other document'} instead of {_show(gone) or 'no other document'}; not compared")
+            return []  # one side is unknown: anything more would be guesswork
         self._types(emit, what, ov.types, nv.types)
 
         def applies(t: str) -> bool:

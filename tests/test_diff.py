@@ -367,3 +367,19 @@ def test_cli_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["diff", "a", "b", "--fail-on", "sometimes"])
     assert exc.value.code == 2
+
+
+def test_annotations_are_not_changes_and_external_refs_are_not_followed() -> None:
+    old = shop("base")
+    new = copy.deepcopy(old)
+    new["info"]["description"] = "another text"
+    for path_item in new["paths"].values():
+        for op in path_item.values():
+            op["summary"] = "renamed"
+            op["responses"]["200"]["content"]["application/json"]["example"] = {}
+    new["components"]["schemas"]["Item"]["description"] = "an item"
+    assert diff_specs(old, new).changes == []
+    new["components"]["schemas"]["PutItem"]["properties"]["item"] = {"$ref": "items.yaml#/Item"}
+    (c,) = diff_specs(old, new).changes
+    assert (c.kind, c.severity, c.location) == ("external-reference-changed", B, f"{REQ}/item")
+    assert c.message == 'field item refers to "items.yaml#/Item" instead of no other document; not compared'
