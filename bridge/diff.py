@@ -17,6 +17,7 @@ once there, and recursive schemas end. ``Change.schema`` names the component a c
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -516,7 +517,8 @@ class _Differ:
                 node = item.get(m)
                 if isinstance(node, dict):
                     name = node.get("operationId") or f"{m.upper()} {path}"
-                    ops[(m.upper(), str(path))] = _Op(str(name), m.upper(), str(path), node, [*shared, *(node.get("parameters") or [])])
+                    # /items/{id} and /items/{itemId} are the same route for a consumer
+                    ops[(m.upper(), re.sub(r"\{[^}]*\}", "{}", str(path)))] = _Op(str(name), m.upper(), str(path), node, [*shared, *(node.get("parameters") or [])])
         return ops
 
     def run(self) -> list[Change]:
@@ -554,15 +556,19 @@ class _Differ:
         self._responses(old.node.get("responses") or {}, new.node.get("responses") or {})
 
     def _parameters(self, old: _Op, new: _Op) -> None:
-        def index(doc: _Doc, params: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        # Path parameters pair by their place in the template: renaming one does not change the URL.
+        renamed = dict(zip(re.findall(r"\{([^}]*)\}", old.path), re.findall(r"\{([^}]*)\}", new.path), strict=False))
+
+        def index(doc: _Doc, params: list[Any], rename: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
             out: dict[tuple[str, str], dict[str, Any]] = {}
             for p in params:
                 p = doc.deref(p)
                 if isinstance(p, dict) and "name" in p and "in" in p:
-                    out[(str(p["in"]), str(p["name"]))] = p
+                    name = str(p["name"])
+                    out[(str(p["in"]), rename.get(name, name) if p["in"] == "path" else name)] = p
             return out
 
-        op_, np_ = index(self.old, old.params), index(self.new, new.params)
+        op_, np_ = index(self.old, old.params, renamed), index(self.new, new.params, {})
         for key, p in op_.items():
             loc = f"parameter[{key[0]}][{key[1]}]"
             q = np_.get(key)

@@ -383,3 +383,13 @@ def test_annotations_are_not_changes_and_external_refs_are_not_followed() -> Non
     (c,) = diff_specs(old, new).changes
     assert (c.kind, c.severity, c.location) == ("external-reference-changed", B, f"{REQ}/item")
     assert c.message == 'field item refers to "items.yaml#/Item" instead of no other document; not compared'
+
+
+def test_path_parameters_pair_by_place_not_name() -> None:
+    def item(template: str, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        op = {"operationId": "get", "parameters": [{"name": name, "in": "path", "required": True, "schema": schema}], "responses": {"200": {"description": "ok"}}}
+        return {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {template: {"get": op}}}
+
+    old = item("/items/{id}", "id", {"type": "string"})
+    assert diff_specs(old, item("/items/{itemId}", "itemId", {"type": "string"})).changes == []
+    assert rows(diff_specs(old, item("/items/{itemId}", "itemId", {"type": "integer"})).changes) == {("type-changed", B, "get", "parameter[path][itemId]")}
