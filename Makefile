@@ -17,10 +17,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/soapbridge demo
 
-# Interop peers (PHP SoapServer) come from apt; the script is idempotent.
+# Interop peers (PHP SoapServer) come from apt; the script is idempotent. openapi-compat fails on a breaking
+# change to openapi/ since the previous commit that openapi/BREAKING does not announce.
 test: $(STAMP)
 	bash .ci/install-peers
 	$(BIN)/ruff check bridge tests
+	$(BIN)/python .ci/openapi-compat
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ._version import __version__
 from .bridge import Bridge, load
+from .diff import DiffResult, diff_files, iter_grouped
 from .errors import BridgeError, SoapFault, ValidationError
 from .mock import MockService
 from .settings import make_settings
@@ -21,7 +22,7 @@ from .wsdl.loader import load_model
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_FAULT = 3
-EXIT_CONTRACT = 4  # soapbridge contract: a check failed (1 stays "could not run")
+EXIT_CHECKS = 4  # `contract`: a check failed; `diff`: changes that --fail-on counts (1 stays "could not run")
 
 
 def _samples_dir() -> Path:
@@ -236,7 +237,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
             _write(path, junit_xml(report))
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
-    return 0 if report.ok else EXIT_CONTRACT
+    return 0 if report.ok else EXIT_CHECKS
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -255,6 +256,28 @@ def _positive(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
     return n
+def _print_diff(result: DiffResult, old: str, new: str) -> None:
+    out = sys.stdout.write
+    out(f"{old} -> {new}\n")
+    for title, changes in (("breaking", result.breaking), ("non-breaking", result.non_breaking)):
+        if not changes:
+            continue
+        out(f"{title} ({len(changes)}):\n")
+        for op, loc, group in iter_grouped(changes):
+            out(f"  {op}  {loc}\n" if loc else f"  {op}\n")
+            for c in group:
+                out(f"    {c.kind}: {c.message}" + (f" (schema {c.schema})" if c.schema else "") + "\n")
+    out(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    result = diff_files(args.old, args.new)
+    if args.json:
+        _dump(result.as_dict(args.old, args.new), None)
+    else:
+        _print_diff(result, args.old, args.new)
+    failing = {"breaking": result.breaking, "any": result.changes, "none": []}[args.fail_on]
+    return EXIT_CHECKS if failing else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,6 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
     sp.set_defaults(func=cmd_record)
+
+    sp = sub.add_parser(
+        "diff",
+        help="list the changes between two WSDLs or specs that break REST consumers, and those that don't",
+        description=f"Compare two OpenAPI 3.x documents (JSON or YAML; '-' reads stdin) or WSDLs. Exit codes: 0 nothing that "
+        f"--fail-on counts, {EXIT_CHECKS} changes that it counts, {EXIT_ERROR} unreadable input, {EXIT_USAGE} usage error.",
+    )
+    sp.add_argument("old", metavar="OLD", help="the previous WSDL or spec")
+    sp.add_argument("new", metavar="NEW", help="the new WSDL or spec")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp.add_argument(
+        "--fail-on", choices=["breaking", "any", "none"], default="breaking", help=f"which changes exit with {EXIT_CHECKS} (default: breaking)"
+    )
+    sp.set_defaults(func=cmd_diff)
 
     sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
     sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")

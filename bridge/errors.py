@@ -89,11 +89,16 @@ class XmlError(BridgeError):
     """XML that is malformed, or that breaks a safety limit (DTD, entity, size, depth)."""
 
 
+class SpecError(BridgeError):
+    """An OpenAPI document given to ``soapbridge diff`` cannot be read, or is not OpenAPI 3.x."""
+
+
 __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
     "SoapFault",
+    "SpecError",
     "UpstreamError",
     "ValidationError",
     "Violation",

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.cli import EXIT_CONTRACT, main
+from bridge.cli import EXIT_CHECKS, main
 from bridge.contract import ContractReport, ModeResult, OperationResult, junit_xml, sample_ids, summary_table
 from bridge.mock import MockService
 from bridge.wsdl.loader import load_model
@@ -88,7 +88,7 @@ def test_contract_reports_a_drifting_backend(capsys: pytest.CaptureFixture[str],
     junit = tmp_path / "contract.xml"
     with ServerThread(_drifted_backend()) as server:
         code, out, err = run(capsys, "contract", CALCULATOR, "--backend", server.url + "/soap", "--max-examples", "3", "--report", f"junit:{junit}")
-    assert code == EXIT_CONTRACT, out + err
+    assert code == EXIT_CHECKS, out + err
     rows = _rows(out)
     assert rows["CalculatorService_Add"] == ["6", "FAIL 3/3", "ok", "FAIL"]  # negative data never reaches the backend
     assert rows["CalculatorService_Divide"][-1] == rows["CalculatorService_Echo"][-1] == "ok"
