@@ -210,6 +210,8 @@ def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
             if b != "decimal" and s in ("INF", "-INF", "NaN"):
                 raise DecodeError(ptr, f"xsd:{b} value {s} has no JSON representation")
             d = Decimal(s)
+            if not d.is_finite():  # "Infinity", "sNaN": not XSD lexical forms, and no JSON number either
+                raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}")
             if b == "decimal" and (t.facets.fraction_digits == 0 or ("." not in s and "e" not in s.lower())):
                 return int(d)  # "91" stays 91, so XML -> JSON -> XML keeps the lexical form
             return float(d)
