@@ -350,3 +350,54 @@ class CompiledCodec:
             return out
 
         return decode
+
+
+def generic_constructs(op: Operation) -> list[str]:
+    """What in an operation's reply the compiled decoder hands to the generic codec (both are
+    soapbridge's own; nothing falls back to zeep). Empty: the reply is decoded by compiled code only."""
+    found: set[str] = set()
+    if op.use == "encoded":
+        found.add("SOAP encoding")
+    seen: set[int] = set()
+    msg = op.output
+    stack: list[XsdType] = [p.element.type for p in msg.parts] if msg is not None else []
+    for p in msg.parts if msg is not None else []:
+        if p.element.substitutes:
+            found.add("substitution groups")
+
+    def walk_group(g: Group) -> None:
+        if g.is_array:
+            found.add("repeated groups")
+        for p in g.particles:
+            if isinstance(p, Element):
+                if p.substitutes:
+                    found.add("substitution groups")
+                    stack.extend(s.type for s in p.substitutes)
+                stack.append(p.type)
+            elif isinstance(p, Group):
+                walk_group(p)
+            else:
+                found.add("xs:any")
+
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, ComplexType):
+            continue
+        seen.add(id(t))
+        if t.soapenc_array_item is not None:
+            found.add("SOAP-encoded arrays")
+            stack.append(t.soapenc_array_item)
+        if t.mixed:
+            found.add("mixed content")
+        if t.any_attribute_inherited():
+            found.add("xs:anyAttribute")
+        if all_derived(t):
+            found.add("nodes with xsi:type")
+            stack.extend(all_derived(t))
+        for g in t.content_chain():
+            walk_group(g)
+        if t.soapenc_array_item is None and not found.intersection({"xs:any", "repeated groups", "substitution groups"}):
+            names = [p.qname.name for p in _plain_particles(t) or []]
+            if len(set(names)) != len(names):
+                found.add("repeated element names")
+    return sorted(found)

@@ -3,13 +3,15 @@ for every operation of every sample and conformance WSDL, and the same errors on
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
 
 import bridge
-from bridge.codec import DecodeError, to_json_ready
+from bridge.codec import Codec, DecodeError, to_json_ready
 from bridge.envelope import build, parse
 from bridge.errors import BridgeError, UpstreamError, XmlError
 from bridge.openapi import message_example
@@ -136,3 +138,43 @@ def test_plain_replies_take_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(b.codec, "decode_message", refuse)
     data = b.decode_response(op, _reply(_order(note='<o:note xsi:nil="true"/>') + _order(q="3")))
     assert [o["line"][0]["quantity"] for o in data["order"]] == [2, 3]
+
+
+def _inspect(capsys: pytest.CaptureFixture[str], wsdl: Path) -> dict[str, Any]:
+    from bridge.cli import main
+
+    assert main(["inspect", "--json", str(wsdl)]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("wsdl", _loadable(), ids=lambda p: p.name)
+def test_inspect_reports_the_codec_and_means_it(wsdl: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every operation is converted by soapbridge's codec (none by zeep); an operation reported as
+    "compiled" decodes its replies without touching the generic codec."""
+    report = _inspect(capsys, wsdl)
+    b = bridge.load(wsdl)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the generic codec was used")
+
+    for entry in report["operations"]:
+        codec = entry["codec"]
+        assert codec["engine"] == "soapbridge" and codec["zeep_fallback"] is False
+        assert (codec["decode"] == "compiled") == (codec["generic_for"] == [])
+        op = b.operation(entry["key"])
+        if codec["decode"] != "compiled" or op.output is None:
+            continue
+        for name in ("decode_message", "decode_node", "decode_value", "decode_element"):
+            monkeypatch.setattr(b.codec, name, refuse)
+        for seed in range(3):
+            data = to_json_ready(message_example(op, op.output, seed))
+            headers, body = Codec(b.model).encode_message(op, op.output, data, response=True)
+            assert b.decode_response(op, build(op.soap_version, headers, body)) == data
+        monkeypatch.undo()
+
+
+def test_inspect_names_what_the_generic_codec_handles(capsys: pytest.CaptureFixture[str]) -> None:
+    report = _inspect(capsys, Path(__file__).parent / "conformance" / "wsdl" / "xsd_any.wsdl")
+    assert "xs:any" in report["operations"][0]["codec"]["generic_for"]
+    report = _inspect(capsys, sample("calculator.wsdl"))
+    assert {e["codec"]["decode"] for e in report["operations"]} == {"compiled"}
