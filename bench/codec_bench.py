@@ -112,7 +112,7 @@ def run_decode(quick: bool, log: Any) -> list[dict[str, Any]]:
         # Same answer first: every contender sees all the orders.
         assert json.loads(fns["soapbridge"]()) == json.loads(dumps(data)), "soapbridge decodes the reply it was given"
         assert len(json.loads(zeep_decode())) == len(data["order"]), "zeep decodes every order"
-        secs = compare(fns, budget=0.6 if quick else 3.0, min_rounds=3 if target > 100 * KB else 5)
+        secs = compare(fns, budget=0.6 if quick else 2.0, min_rounds=3 if target > 100 * KB else 5)
         rows.append(_row(target, len(xml), secs, "lxml floor"))
         log(f"decode {len(xml):>9} B: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in secs.items()))
     return rows
@@ -138,7 +138,7 @@ def run_encode(quick: bool, log: Any) -> list[dict[str, Any]]:
         }
         lines = f"{{{ORDERS_NS}}}line"
         assert len(etree.fromstring(zeep_encode()).findall(f".//{lines}")) == len(etree.fromstring(xml).findall(f".//{lines}"))
-        secs = compare(fns, budget=0.6 if quick else 3.0, min_rounds=3 if target > 100 * KB else 5)
+        secs = compare(fns, budget=0.6 if quick else 2.0, min_rounds=3 if target > 100 * KB else 5)
         rows.append(_row(target, len(xml), secs, "lxml floor"))
         log(f"encode {len(xml):>9} B: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in secs.items()))
     return rows

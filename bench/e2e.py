@@ -102,8 +102,8 @@ def _measure(cmd: list[str], timeout: float) -> dict[str, Any]:
 def run_e2e(quick: bool, log: Any, *, sizes: list[int] | None = None, clients: list[int] | None = None, duration: float | None = None) -> list[dict[str, Any]]:
     sizes = sizes or ([1 * KiB] if quick else SIZES)
     clients = clients or ([1, 16] if quick else CLIENTS)
-    duration = duration or (1.0 if quick else 2.0)
-    warmup = 0.3 if quick else 0.5
+    duration = duration or (1.0 if quick else 1.5)
+    warmup = 0.3
     b = bridge.load(WSDL)
     op = b.operation("ListOrders")
     assert op.output is not None
