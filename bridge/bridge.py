@@ -14,6 +14,7 @@ import jsonschema_rs
 from .app import create_app
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
+from .compiled import CompiledCodec
 from .envelope import build, find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
@@ -36,6 +37,7 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.codec = Codec(model)
+        self.compiled = CompiledCodec(self.codec)
         self.client = SoapClient(settings, transport=transport)
         self._spec: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
@@ -140,7 +142,7 @@ class Bridge:
         if op.output is None:
             return {}
         try:
-            data = self.codec.decode_message(op, op.output, env.body_children, env.header_children)
+            data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
         self._check_output(op, data)

@@ -14,6 +14,7 @@ from typing import Any
 from ._version import __version__
 from .bridge import Bridge, load
 from .diff import DiffResult, diff_files, iter_grouped
+from .compiled import generic_constructs
 from .errors import BridgeError, SoapFault, ValidationError
 from .mock import MockService
 from .settings import make_settings
@@ -72,6 +73,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                         "http_method": op.http_method or None,
                         "path": op.path or None,
                         "operation_id": op.operation_id,
+                        "codec": _codec(op),
                     }
                     for op in b.operations
                 ],
@@ -94,7 +96,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             out(f"  port {p.name} ({kind}) {p.address or '(no address)'}\n")
             for op in p.operations:
                 route = f"{op.http_method} {op.path}" if id(op) in routed else "(not routed: another port serves this interface)"
-                out(f"    {op.name:<32} {op.style}/{op.use:<8} {route}\n")
+                generic = generic_constructs(op)
+                codec = "codec:compiled" + (f"+generic({', '.join(generic)})" if generic else "")
+                out(f"    {op.name:<32} {op.style}/{op.use:<8} {codec:<16} {route}\n")
     if model.skipped:
         out(f"skipped ({len(model.skipped)}):\n")
         for s in model.skipped:
@@ -109,6 +113,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         + "\n"
     )
     return 0
+
+
+def _codec(op: Any) -> dict[str, Any]:
+    """Which code converts the operation's messages. Every operation the model holds is soapbridge's
+    own codec's (operations it cannot model are in "skipped"); none falls back to zeep."""
+    generic = generic_constructs(op)
+    return {
+        "engine": "soapbridge",
+        "zeep_fallback": False,
+        "decode": "compiled" if not generic else "compiled+generic",
+        "generic_for": generic,
+    }
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:

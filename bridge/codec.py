@@ -59,6 +59,9 @@ _PROTOCOL_ATTRIBUTES = tuple(
         "http://www.w3.org/2003/05/soap-envelope",
     )
 )
+# Characters outside XML 1.0's Char production: what lxml refuses to write (a regex is far
+# cheaper than trying an lxml element per value).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # True while the body of a use="encoded" message is written: every accessor then carries
 # xsi:type (SOAP 1.1 section 5). A context variable, so nested encode calls need no flag
 # and concurrent threads or tasks do not see each other's setting.
@@ -210,6 +213,8 @@ def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
             if b != "decimal" and s in ("INF", "-INF", "NaN"):
                 raise DecodeError(ptr, f"xsd:{b} value {s} has no JSON representation")
             d = Decimal(s)
+            if not d.is_finite():  # "Infinity", "sNaN": not XSD lexical forms, and no JSON number either
+                raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}")
             if b == "decimal" and (t.facets.fraction_digits == 0 or ("." not in s and "e" not in s.lower())):
                 return int(d)  # "91" stays 91, so XML -> JSON -> XML keeps the lexical form
             return float(d)
@@ -413,10 +418,8 @@ class Codec:
 
     @staticmethod
     def _check_chars(text: str, ptr: str) -> str:
-        try:
-            etree.Element("x").text = text
-        except ValueError:
-            raise _invalid(ptr, "contains characters that XML cannot carry (control characters or NUL)") from None
+        if _NOT_XML_CHAR.search(text):
+            raise _invalid(ptr, "contains characters that XML cannot carry (control characters or NUL)")
         return text
 
     # ---- decode -------------------------------------------------------------------

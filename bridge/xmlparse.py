@@ -3,6 +3,7 @@ bounded size and depth."""
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from lxml import etree
@@ -38,23 +39,39 @@ def parse_untrusted(data: bytes, *, max_bytes: int, max_depth: int, what: str = 
     try:
         root = etree.fromstring(data, parser=_thread_parser())
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):
+            raise XmlError(f"{what} is nested deeper than the limit of {min(max_depth, PARSER_DEPTH_LIMIT or max_depth)}") from None
         raise XmlError(f"{what} is not well-formed: {exc}") from None
     if root is None:
         raise XmlError(f"{what} is empty")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise XmlError(f"{what} has a DTD, which is refused")
-    check_depth(root, max_depth, what)
+    if PARSER_DEPTH_LIMIT is None or max_depth < PARSER_DEPTH_LIMIT:
+        check_depth(root, max_depth, what)
     return root
 
 
+def _probe_depth_limit() -> int | None:
+    """The nesting depth libxml2 refuses to go past without huge_tree (256), or None if it has none."""
+    for depth in (256, 257):
+        try:
+            etree.fromstring(b"<a>" * depth + b"</a>" * depth, parser=_parser())
+        except etree.XMLSyntaxError:
+            return depth - 1
+    return None
+
+
+# libxml2 itself refuses deeper documents; a walk is needed only for a stricter limit.
+PARSER_DEPTH_LIMIT = _probe_depth_limit()
+
+
+@functools.lru_cache(maxsize=8)
+def _deeper_than(max_depth: int) -> etree.XPath:
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
 def check_depth(root: etree._Element, max_depth: int, what: str = "XML") -> None:
-    # Iterative walk: the depth limit exists to protect us from deep recursion.
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise XmlError(f"{what} is nested deeper than the limit of {max_depth}")
-        for child in node:
-            if isinstance(child.tag, str):
-                stack.append((child, depth + 1))
+    # XPath in C, not a walk in Python: is there an element max_depth + 1 levels down?
+    if _deeper_than(max_depth)(root):
+        raise XmlError(f"{what} is nested deeper than the limit of {max_depth}")

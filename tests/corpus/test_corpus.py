@@ -155,17 +155,7 @@ def _run_operation(operation: object, mode: schemathesis.GenerationMode, app: ob
 # Open work on issue #3: schemathesis still finds failures on these cases. strict=True makes a
 # fixed case fail here until it is removed from this list.
 CONTRACT_OPEN: dict[str, str] = {
-    "aukro-webapi": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects (rpc/encoded: SOAP-encoded array items)",
-    "omniture-admin": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects (rpc/encoded: SOAP-encoded array items)",
-    "reformagkh": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects (rpc/encoded: SOAP-encoded array items)",
-    "yandex-direct-live": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects (rpc/encoded: SOAP-encoded array items)",
-    "ms-ews": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects",
-    "royalmail-shipping-v2": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects",
-    "wsdltophp-OrderContract": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects",
-    "wsdltophp-whl": "ST202: schemathesis finds schema-valid requests that the bridge or the mock rejects",
-    "chromedata-vehicleselection": "schemathesis cannot generate data for some of this spec's schemas ('Failed to generate test cases')",
     "netsuite": "schemathesis cannot generate data for some of this spec's schemas ('Failed to generate test cases')",
-    "wsdltophp-MyBoardPack": "schemathesis cannot generate data for some of this spec's schemas ('Failed to generate test cases')",
 }
 
 

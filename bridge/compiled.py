@@ -1,0 +1,403 @@
+"""The compiled codec: each type of the model becomes, once, a closure that converts XML to JSON
+(and JSON to envelope bytes) with no per-node dispatch over the model.
+
+It covers the constructs real services use most: sequences, choices and all groups of elements,
+attributes, simpleContent, nil, defaults, arrays, nested types. Anything else (wildcards,
+repeated groups, substitution groups, xsi:type on a type with subtypes, SOAP encoding) is handed,
+node by node, to the generic ``Codec``, which is the reference: when the compiled path meets
+anything unexpected, including invalid data, the whole message is converted again by the generic
+codec, so errors carry the same JSON pointers and messages and the output never differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from lxml import etree
+
+from .codec import _COLLAPSED, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical
+from .jsonschema import INT_RANGES, all_derived, json_kind
+from .model import HEADERS_KEY, ComplexType, Element, Group, Message, Operation, SimpleType, XsdType, unwrapped_part
+
+Node: TypeAlias = etree._Element
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_TAG_CACHE_LIMIT = 256  # distinct tags remembered per type; a hostile reply cannot grow it further
+
+
+_TEXT, _CONVERT, _DECODER = "text", "convert", "decoder"
+_Spec = tuple[str, bool, bool, str, Callable[..., Any], int]
+
+
+class _Retry(Exception):
+    """The compiled path leaves this message to the generic codec."""
+
+
+def _local(tag: str) -> str:
+    return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
+
+
+def _generic_simple(t: SimpleType) -> Callable[[str], Any]:
+    return lambda s: from_lexical(t, s, "")
+
+
+def _simple_decoder(t: SimpleType) -> Callable[[str], Any] | None:
+    """Lexical form -> JSON value, as ``codec.from_lexical`` does it; None means the text itself."""
+    if t.variety != "atomic":
+        return _generic_simple(t)
+    b = t.builtin
+    kind = json_kind(b)
+    if kind == "string":
+        if b == "base64Binary":
+            return _generic_simple(t)
+        if b in ("string", "anySimpleType") or b not in _COLLAPSED:
+            return None
+        return lambda s: " ".join(s.split())
+    if kind == "boolean":
+
+        def boolean(s: str) -> bool:
+            v = _BOOLEANS.get(s.strip())
+            if v is None:
+                raise _Retry
+            return v
+
+        return boolean
+    if kind == "integer":
+        lo, hi = INT_RANGES[b]
+
+        def integer(s: str) -> int:
+            v = int(s.strip())
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise _Retry
+            return v
+
+        return integer
+    if kind == "number":
+        is_decimal = b == "decimal"
+        whole = t.facets.fraction_digits == 0
+
+        def number(s: str) -> int | float:
+            s = s.strip()
+            d = Decimal(s)
+            if not d.is_finite():
+                raise _Retry
+            if is_decimal and (whole or ("." not in s and "e" not in s and "E" not in s)):
+                return int(d)
+            return float(d)
+
+        return number
+    return _generic_simple(t)
+
+
+def _plain_particles(t: ComplexType) -> list[Element] | None:
+    """The elements of a type whose content is only (nested, non-repeating) groups of plain
+    elements, in wire order; None when the type needs the generic codec."""
+    if t.soapenc_array_item is not None or t.mixed or t.any_attribute_inherited():
+        return None
+    out: list[Element] = []
+
+    def walk(g: Group) -> bool:
+        if g.is_array:
+            return False
+        for p in g.particles:
+            if isinstance(p, Element):
+                if p.substitutes:
+                    return False
+                out.append(p)
+            elif isinstance(p, Group):
+                if not walk(p):
+                    return False
+            else:
+                return False  # xs:any
+        return True
+
+    if not all(walk(g) for g in t.content_chain()):
+        return None
+    if len({p.qname.name for p in out}) != len(out):
+        return None  # two particles share a local name: the generic codec decides which takes what
+    return out
+
+
+class CompiledCodec:
+    """Decoders compiled per type on first use, over the generic ``Codec`` they fall back to."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self._types: dict[int, Callable[[Node], Any]] = {}
+        self._elements: dict[int, Callable[[Node], Any]] = {}
+
+    # ---- decode -------------------------------------------------------------------
+
+    def decode_message(self, op: Operation, msg: Message, body: list[Node], header: list[Node]) -> dict[str, Any]:
+        try:
+            return self._decode_message(op, msg, body, header)
+        except Exception:
+            # Unusual content or invalid data: the generic codec gives the answer, or the error
+            # with its JSON pointer.
+            return self.codec.decode_message(op, msg, body, header)
+
+    def _decode_message(self, op: Operation, msg: Message, body: list[Node], header: list[Node]) -> dict[str, Any]:
+        if op.use == "encoded":
+            raise _Retry
+        out: dict[str, Any]
+        wrapped = unwrapped_part(op, msg)
+        if wrapped is not None:
+            name = wrapped.element.qname.name
+            node = next((c for c in body if isinstance(c.tag, str) and _local(c.tag) == name), None)
+            if node is None:
+                raise _Retry
+            value = self.element_decoder(wrapped.element)(node)
+            out = value if isinstance(value, dict) else {"value": value}
+        else:
+            out = {}
+            container = body
+            if op.style == "rpc":
+                if not body:
+                    raise _Retry
+                container = [c for c in body[0] if isinstance(c.tag, str)]
+            pool = _Pool(container)
+            for part in msg.body_parts:
+                nodes = pool.take(part.element)
+                if not nodes:
+                    if op.style == "rpc" or part.element.min_occurs > 0:
+                        raise _Retry
+                    continue
+                out[part.name] = self._element_value(part.element, nodes)
+        if msg.header_parts:
+            hpool = _Pool(header)
+            hdata: dict[str, Any] = {}
+            for part in msg.header_parts:
+                nodes = hpool.take(part.element)
+                if nodes:
+                    hdata[part.name] = self._element_value(part.element, nodes)
+            if hdata:
+                out[HEADERS_KEY] = hdata
+        return out
+
+    def _element_value(self, el: Element, nodes: list[Node]) -> Any:
+        dec = self.element_decoder(el)
+        if el.is_array:
+            return [dec(n) for n in nodes]
+        if len(nodes) > 1:
+            raise _Retry
+        return dec(nodes[0])
+
+    def element_decoder(self, el: Element) -> Callable[[Node], Any]:
+        dec = self._elements.get(id(el))
+        if dec is None:
+            dec = self._elements[id(el)] = self._compile_element(el)
+        return dec
+
+    def _compile_element(self, el: Element) -> Callable[[Node], Any]:
+        codec = self.codec
+        if el.substitutes:
+            return lambda n: codec.decode_node(n, el, "")
+        t = el.type
+        nillable = el.nillable
+        preset = el.fixed if el.fixed is not None else el.default
+        if preset is not None and isinstance(t, SimpleType):
+            try:
+                value = from_lexical(t, preset, "")
+            except DecodeError:
+                value = None
+            if not isinstance(value, (str, int, float, bool)):
+                return lambda n: codec.decode_node(n, el, "")
+            conv = self.type_decoder(t)
+
+            def with_preset(n: Node) -> Any:
+                nil = n.get(XSI_NIL)
+                if nil is not None and (nil == "true" or nil == "1"):
+                    if not nillable:
+                        raise _Retry
+                    return None
+                if not n.text and not len(n):
+                    return value
+                return conv(n)
+
+            return with_preset
+        if isinstance(t, SimpleType):
+            simple = _simple_decoder(t)
+            if simple is None:
+
+                def text(n: Node) -> Any:
+                    nil = n.get(XSI_NIL)
+                    if nil is not None and (nil == "true" or nil == "1"):
+                        if not nillable:
+                            raise _Retry
+                        return None
+                    return n.text or ""
+
+                return text
+
+            def simple_value(n: Node) -> Any:
+                nil = n.get(XSI_NIL)
+                if nil is not None and (nil == "true" or nil == "1"):
+                    if not nillable:
+                        raise _Retry
+                    return None
+                return simple(n.text or "")
+
+            return simple_value
+        conv = self.type_decoder(t)
+
+        def complex_value(n: Node) -> Any:
+            nil = n.get(XSI_NIL)
+            if nil is not None and (nil == "true" or nil == "1"):
+                if not nillable:
+                    raise _Retry
+                return None
+            return conv(n)
+
+        return complex_value
+
+    def type_decoder(self, t: XsdType) -> Callable[[Node], Any]:
+        dec = self._types.get(id(t))
+        if dec is None:
+            if isinstance(t, SimpleType):
+                simple = _simple_decoder(t)
+                dec = (lambda n: n.text or "") if simple is None else (lambda n: simple(n.text or ""))
+                self._types[id(t)] = dec
+                return dec
+            # Recursive types meet themselves while compiling: a forwarder stands in meanwhile.
+            cell: list[Callable[[Node], Any]] = []
+            self._types[id(t)] = lambda n: cell[0](n)
+            dec = self._compile_complex(t)
+            cell.append(dec)
+            self._types[id(t)] = dec
+        return dec
+
+    def _compile_complex(self, t: ComplexType) -> Callable[[Node], Any]:
+        codec = self.codec
+        particles = _plain_particles(t)
+        if particles is None:
+            return lambda n: codec.decode_value(n, t, "")
+        has_subtypes = bool(all_derived(t))
+        _, layout = codec._layout(t)
+        attrs = [(key, _tag(a.qname), a.qname.name if a.qname.namespace else None, _simple_decoder(a.type)) for key, a in layout]
+        vt = t.value_type()
+        vconv = _simple_decoder(vt) if vt is not None else None
+        names = [p.qname.name for p in particles]
+        keys = [key for key, _ in layout] + ["$value"] + names  # the generic codec's key order
+        # Per particle: how to decode it. Simple elements without a default are decoded inline
+        # (TEXT: the text itself; CONVERT: through a lexical converter), others by their decoder.
+        by_local: dict[str, _Spec] = {}
+        for i, p in enumerate(particles):
+            conv: Callable[..., Any] | None = None
+            kind = _DECODER
+            if isinstance(p.type, SimpleType) and p.fixed is None and p.default is None:
+                conv = _simple_decoder(p.type)
+                kind = _TEXT if conv is None else _CONVERT
+            if conv is None:
+                conv = self.element_decoder(p)
+            by_local[p.qname.name] = (p.qname.name, p.is_array, p.nillable, kind, conv, i)
+        by_tag: dict[str, _Spec] = {}
+
+        def decode(n: Node) -> dict[str, Any]:
+            if has_subtypes and n.get(XSI_TYPE) is not None:
+                return codec.decode_value(n, t, "")  # type: ignore[no-any-return]
+            out: dict[str, Any] = {}
+            for key, tag, alt, aconv in attrs:
+                raw = n.get(tag)
+                if raw is None and alt is not None:
+                    raw = n.get(alt)
+                if raw is not None:
+                    out[key] = raw if aconv is None else aconv(raw)
+            if vt is not None:
+                text = n.text or ""
+                out["$value"] = text if vconv is None else vconv(text)
+            last = -1
+            shuffled = False
+            for c in n:
+                tag = c.tag
+                spec = by_tag.get(tag)
+                if spec is None:
+                    if not isinstance(tag, str):
+                        continue
+                    spec = by_local.get(_local(tag))
+                    if spec is None:
+                        raise _Retry  # an unexpected element
+                    if len(by_tag) < _TAG_CACHE_LIMIT:
+                        by_tag[tag] = spec
+                name, is_array, nillable, kind, conv, i = spec
+                if i < last:
+                    shuffled = True  # out of schema order: keys are put back in order below
+                last = i
+                if kind is _DECODER:
+                    v = conv(c)
+                else:
+                    nil = c.get(XSI_NIL)
+                    if nil is not None and (nil == "true" or nil == "1"):
+                        if not nillable:
+                            raise _Retry
+                        v = None
+                    elif kind is _TEXT:
+                        v = c.text or ""
+                    else:
+                        v = conv(c.text or "")
+                if is_array:
+                    items = out.get(name)
+                    if items is None:
+                        out[name] = [v]
+                    else:
+                        items.append(v)
+                elif name in out:
+                    raise _Retry  # a second occurrence of a single element
+                else:
+                    out[name] = v
+            if shuffled:
+                out = {k: out[k] for k in keys if k in out}
+            return out
+
+        return decode
+
+
+def generic_constructs(op: Operation) -> list[str]:
+    """What in an operation's reply the compiled decoder hands to the generic codec (both are
+    soapbridge's own; nothing falls back to zeep). Empty: the reply is decoded by compiled code only."""
+    found: set[str] = set()
+    if op.use == "encoded":
+        found.add("SOAP encoding")
+    seen: set[int] = set()
+    msg = op.output
+    stack: list[XsdType] = [p.element.type for p in msg.parts] if msg is not None else []
+    for p in msg.parts if msg is not None else []:
+        if p.element.substitutes:
+            found.add("substitution groups")
+
+    def walk_group(g: Group) -> None:
+        if g.is_array:
+            found.add("repeated groups")
+        for p in g.particles:
+            if isinstance(p, Element):
+                if p.substitutes:
+                    found.add("substitution groups")
+                    stack.extend(s.type for s in p.substitutes)
+                stack.append(p.type)
+            elif isinstance(p, Group):
+                walk_group(p)
+            else:
+                found.add("xs:any")
+
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, ComplexType):
+            continue
+        seen.add(id(t))
+        if t.soapenc_array_item is not None:
+            found.add("SOAP-encoded arrays")
+            stack.append(t.soapenc_array_item)
+        if t.mixed:
+            found.add("mixed content")
+        if t.any_attribute_inherited():
+            found.add("xs:anyAttribute")
+        if all_derived(t):
+            found.add("nodes with xsi:type")
+            stack.extend(all_derived(t))
+        for g in t.content_chain():
+            walk_group(g)
+        if t.soapenc_array_item is None and not found.intersection({"xs:any", "repeated groups", "substitution groups"}):
+            names = [p.qname.name for p in _plain_particles(t) or []]
+            if len(set(names)) != len(names):
+                found.add("repeated element names")
+    return sorted(found)

@@ -1,0 +1,180 @@
+"""The compiled codec gives exactly what the generic codec gives: the same JSON (key order too)
+for every operation of every sample and conformance WSDL, and the same errors on bad replies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+import bridge
+from bridge.codec import Codec, DecodeError, to_json_ready
+from bridge.envelope import build, parse
+from bridge.errors import BridgeError, UpstreamError, XmlError
+from bridge.openapi import message_example
+from bridge.xmlparse import PARSER_DEPTH_LIMIT, parse_untrusted
+from tests.conftest import SAMPLES, sample
+
+FIXTURES = sorted((Path(__file__).parent / "conformance" / "wsdl").glob("*.wsdl"))
+
+
+def _loadable() -> list[Path]:
+    out = []
+    for p in [*SAMPLES, *FIXTURES]:
+        try:
+            bridge.load(p)
+        except BridgeError:
+            continue
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("wsdl", _loadable(), ids=lambda p: p.name)
+def test_compiled_equals_generic(wsdl: Path) -> None:
+    b = bridge.load(wsdl)
+    for op in b.operations:
+        for msg, response in ((op.input, False), (op.output, True)):
+            if msg is None:
+                continue
+            for seed in range(4):
+                data = to_json_ready(message_example(op, msg, seed))
+                headers, body = b.codec.encode_message(op, msg, data, response=response)
+                env = parse(build(op.soap_version, headers, body), max_bytes=10**7, max_depth=256)
+                generic = b.codec.decode_message(op, msg, env.body_children, env.header_children)
+                compiled = b.compiled.decode_message(op, msg, env.body_children, env.header_children)
+                assert compiled == generic == data
+                assert list(compiled) == list(generic)  # the same key order
+
+
+ORDERS = "http://soapbridge.dev/samples/orders"
+
+
+def _reply(order_xml: str) -> bytes:
+    return (
+        f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f'<s:Body><o:ListOrdersResponse xmlns:o="{ORDERS}">{order_xml}</o:ListOrdersResponse></s:Body></s:Envelope>'
+    ).encode()
+
+
+LINE = '<o:line sku="A1" lineNo="1"><o:product>p</o:product><o:quantity>{q}</o:quantity><o:unitPrice currency="EUR">{price}</o:unitPrice></o:line>'
+CUSTOMER = "<o:customer><o:name>n</o:name><o:address><o:street>s</o:street><o:city>c</o:city><o:country>DE</o:country></o:address></o:customer>"
+
+
+def _order(*, q: str = "2", price: str = "9.50", note: str = "<o:note>x</o:note>", extra: str = "", first: str = "") -> str:
+    return f"<o:order>{first}{CUSTOMER}<o:orderDate>2024-01-02</o:orderDate>{LINE.format(q=q, price=price)}{extra}{note}</o:order>"
+
+
+def _both(xml: bytes) -> tuple[object, object]:
+    """(generic result or error text, compiled result or error text) for one ListOrders reply."""
+    b = bridge.load(sample("orders.wsdl"), reply_validation="off")
+    op = b.operation("ListOrders")
+    assert op.output is not None
+    env = parse(xml, max_bytes=10**6, max_depth=256)
+    results = []
+    for decode in (b.codec.decode_message, b.compiled.decode_message):
+        try:
+            results.append(decode(op, op.output, env.body_children, env.header_children))
+        except DecodeError as exc:
+            results.append(f"DecodeError: {exc}")
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        _reply(_order()),
+        _reply(_order() + _order(q="7")),
+        _reply(_order(note='<o:note xsi:nil="true"/>')),
+        _reply(_order(q="x")),  # not an integer
+        _reply(_order(q="0")),  # positiveInteger out of range
+        _reply(_order(price="Infinity")),  # no XSD decimal, no JSON number
+        _reply(_order(extra="<o:surprise/>")),  # undeclared element
+        _reply(_order(note='<o:note xsi:nil="true"/>', extra='<o:orderId xsi:nil="true"/>')),  # nil, not nillable
+        _reply(_order(extra="<o:orderDate>2024-01-03</o:orderDate>")),  # a single element twice
+        _reply(_order(first="<o:note>early</o:note>", note="")),  # out of schema order
+        _reply(_order(extra='<o:status xmlns:o="urn:other">SHIPPED</o:status>')),  # qualification is not trusted
+    ],
+    ids=["plain", "two", "nil", "bad-int", "range", "infinity", "unexpected", "nil-not-nillable", "twice", "order", "other-ns"],
+)
+def test_same_answer_and_errors(xml: bytes) -> None:
+    generic, compiled = _both(xml)
+    assert compiled == generic
+    if isinstance(generic, dict):
+        assert list(generic["order"][0]) == list(compiled["order"][0])  # type: ignore[index]
+
+
+def test_infinity_is_a_decode_error_not_a_crash() -> None:
+    generic, _ = _both(_reply(_order(price="Infinity")))
+    assert isinstance(generic, str) and "'Infinity' is not a valid xsd:decimal" in generic
+    b = bridge.load(sample("orders.wsdl"))
+    with pytest.raises(UpstreamError, match="does not match the WSDL"):
+        b.decode_response("ListOrders", _reply(_order(price="Infinity")))
+
+
+@pytest.mark.parametrize(("depth", "limit", "ok"), [(5, 5, True), (6, 5, False), (256, 256, True), (257, 256, False), (300, 1000, False)])
+def test_depth_limit(depth: int, limit: int, ok: bool) -> None:
+    xml = b"<a>" * depth + b"</a>" * depth
+    if ok:
+        assert etree.QName(parse_untrusted(xml, max_bytes=10**6, max_depth=limit)).localname == "a"
+    else:
+        with pytest.raises(XmlError, match="nested deeper than the limit of"):
+            parse_untrusted(xml, max_bytes=10**6, max_depth=limit)
+
+
+def test_parser_depth_limit_is_known() -> None:
+    assert PARSER_DEPTH_LIMIT == 256  # libxml2 without huge_tree: the walk is skipped for the default limit
+
+
+def test_plain_replies_take_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("fell back to the generic codec")
+
+    monkeypatch.setattr(b.codec, "decode_message", refuse)
+    data = b.decode_response(op, _reply(_order(note='<o:note xsi:nil="true"/>') + _order(q="3")))
+    assert [o["line"][0]["quantity"] for o in data["order"]] == [2, 3]
+
+
+def _inspect(capsys: pytest.CaptureFixture[str], wsdl: Path) -> dict[str, Any]:
+    from bridge.cli import main
+
+    assert main(["inspect", "--json", str(wsdl)]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("wsdl", _loadable(), ids=lambda p: p.name)
+def test_inspect_reports_the_codec_and_means_it(wsdl: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every operation is converted by soapbridge's codec (none by zeep); an operation reported as
+    "compiled" decodes its replies without touching the generic codec."""
+    report = _inspect(capsys, wsdl)
+    b = bridge.load(wsdl)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the generic codec was used")
+
+    for entry in report["operations"]:
+        codec = entry["codec"]
+        assert codec["engine"] == "soapbridge" and codec["zeep_fallback"] is False
+        assert (codec["decode"] == "compiled") == (codec["generic_for"] == [])
+        op = b.operation(entry["key"])
+        if codec["decode"] != "compiled" or op.output is None:
+            continue
+        for name in ("decode_message", "decode_node", "decode_value", "decode_element"):
+            monkeypatch.setattr(b.codec, name, refuse)
+        for seed in range(3):
+            data = to_json_ready(message_example(op, op.output, seed))
+            headers, body = Codec(b.model).encode_message(op, op.output, data, response=True)
+            assert b.decode_response(op, build(op.soap_version, headers, body)) == data
+        monkeypatch.undo()
+
+
+def test_inspect_names_what_the_generic_codec_handles(capsys: pytest.CaptureFixture[str]) -> None:
+    report = _inspect(capsys, Path(__file__).parent / "conformance" / "wsdl" / "xsd_any.wsdl")
+    assert "xs:any" in report["operations"][0]["codec"]["generic_for"]
+    report = _inspect(capsys, sample("calculator.wsdl"))
+    assert {e["codec"]["decode"] for e in report["operations"]} == {"compiled"}
