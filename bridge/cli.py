@@ -13,8 +13,8 @@ from typing import Any
 
 from ._version import __version__
 from .bridge import Bridge, load
-from .diff import DiffResult, diff_files, iter_grouped
 from .compiled import generic_constructs
+from .diff import DiffResult, diff_files, iter_grouped
 from .errors import BridgeError, SoapFault, ValidationError
 from .mock import MockService
 from .settings import make_settings
