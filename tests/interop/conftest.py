@@ -1,16 +1,25 @@
-"""Fixtures for interop tests against an independent SOAP stack: PHP's ext/soap SoapServer.
+"""Fixtures for interop tests against independent SOAP stacks.
 
-The peer (tests/interop/php/router.php) serves the sample WSDLs in wsdl/:
+PHP's ext/soap SoapServer (``php_server``): tests/interop/php/router.php serves the sample WSDLs
+in wsdl/:
 
     {base}/calculator   wsdl/calculator.wsdl   (SOAP 1.1 and 1.2)
     {base}/orders       wsdl/orders.wsdl       (SOAP 1.1)
     {base}/inventory    wsdl/rpc-literal.wsdl  (SOAP 1.1, rpc/literal)
+    {base}/interop      wsdl/interop.wsdl      (SOAP 1.1 and 1.2, the interop contract)
+    {base}/rpc-encoded  tests/conformance/wsdl/wsdl_rpc_encoded.wsdl
     {base}/<service>?wsdl  the WSDL with soap:address pointing at the peer
     {base}/health       "ok"
 
-Without PHP (or without its soap extension) the tests that use ``php_server`` are skipped, except
-when the environment variable CI is "true": then they fail, so CI cannot silently lose interop
-coverage. Install the peer with ``.ci/install-peers``.
+spyne (``spyne_server``, tests/interop/spyne_peer.py): the interop contract at {base}/soap11 and
+{base}/soap12, WSGI in a thread.
+
+When a peer cannot run (no PHP or no soap extension; spyne not installed) its tests are skipped,
+except when the environment variable CI is "true": then they fail, so CI cannot silently lose
+interop coverage. ``.ci/install-peers`` installs what they need.
+
+Every envelope the bridge sends through a ``tests.interop.envelopes.RecordingTransport`` is
+checked against the WSDL's XSD; the autouse fixture below fails the test that sent an invalid one.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.interop import envelopes
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROUTER = Path("tests", "interop", "php", "router.php")  # relative to REPO_ROOT (the server's cwd)
 WSDL_DIR = REPO_ROOT / "wsdl"
@@ -38,6 +49,7 @@ PEER_SERVICES = {
     "/calculator": WSDL_DIR / "calculator.wsdl",
     "/orders": WSDL_DIR / "orders.wsdl",
     "/inventory": WSDL_DIR / "rpc-literal.wsdl",
+    "/interop": WSDL_DIR / "interop.wsdl",
 }
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for the server to answer
@@ -48,13 +60,10 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, peer: str = "the PHP interop peer") -> None:
     """Skip locally; fail under CI=true, where interop coverage is mandatory."""
     if _in_ci():
-        pytest.fail(
-            f"{reason}; CI=true requires the PHP interop peer (run .ci/install-peers)",
-            pytrace=False,
-        )
+        pytest.fail(f"{reason}; CI=true requires {peer} (run .ci/install-peers)", pytrace=False)
     pytest.skip(reason)
 
 
@@ -161,4 +170,31 @@ def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.fail(
         f"could not start the PHP SOAP peer: {last_error}\n--- {log_path} ---\n{_tail(log_path)}",
         pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def spyne_server() -> Iterator[str]:
+    """Base URL of the spyne peer: the interop contract at ``/soap11`` and ``/soap12``."""
+    try:
+        from tests.interop import spyne_peer
+    except ImportError as exc:  # spyne is in the test extra; a bare environment may lack it
+        _unavailable(f"spyne is not importable: {exc}", "the spyne interop peer")
+    with spyne_peer.serve() as base_url:
+        if not _answers(f"{base_url}/health"):
+            pytest.fail(f"the spyne peer at {base_url} does not answer", pytrace=False)
+        yield base_url
+
+
+@pytest.fixture(autouse=True)
+def _sent_envelopes_are_schema_valid() -> Iterator[None]:
+    """Fail the test if the bridge sent any envelope that breaks the WSDL's XSD (see envelopes.py)."""
+    with envelopes.lock:
+        envelopes.SENT.clear()
+    yield
+    with envelopes.lock:
+        bad = [s for s in envelopes.SENT if s.problems]
+        envelopes.SENT.clear()
+    assert not bad, "the bridge sent envelopes that break the XSD:\n" + "\n".join(
+        f"- to {s.url}: {'; '.join(s.problems)}\n  {s.body[:600].decode(errors='replace')}" for s in bad
     )
