@@ -11,10 +11,11 @@ in wsdl/:
     {base}/<service>?wsdl  the WSDL with soap:address pointing at the peer
     {base}/health       "ok"
 
-spyne (``spyne_server``, tests/interop/spyne_peer.py): the interop contract at {base}/soap11 and
-{base}/soap12, WSGI in a thread.
+spyne (``spyne_server``, tests/interop/spyne_peer.py) and node-soap (``node_server``,
+tests/interop/node/server.js): the interop contract at {base}/soap11 and {base}/soap12.
 
-When a peer cannot run (no PHP or no soap extension; spyne not installed) its tests are skipped,
+When a peer cannot run (no PHP or no soap extension; spyne not installed; no node or node-soap
+not installed in tests/interop/node) its tests are skipped,
 except when the environment variable CI is "true": then they fail, so CI cannot silently lose
 interop coverage. ``.ci/install-peers`` installs what they need.
 
@@ -33,7 +34,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,9 @@ PEER_SERVICES = {
     "/inventory": WSDL_DIR / "rpc-literal.wsdl",
     "/interop": WSDL_DIR / "interop.wsdl",
 }
+
+NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
+NODE_MIN = (20, 19)  # node-soap 1.13 declares engines: node >= 20.19
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for the server to answer
 STOP_TIMEOUT = 5.0
@@ -122,24 +126,17 @@ def _tail(path: Path, limit: int = 2000) -> str:
         return ""
 
 
-@pytest.fixture(scope="session")
-def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:PORT``) of a running PHP SoapServer peer."""
-    problem = _php_problem()
-    if problem is not None:
-        _unavailable(problem)
-
-    log_path = tmp_path_factory.mktemp("php-peer") / "php-server.log"
-    env = dict(os.environ)
-    env.setdefault("PHP_CLI_SERVER_WORKERS", "4")  # serve concurrent requests
-
+@contextlib.contextmanager
+def _serve_process(name: str, command: Callable[[int], list[str]], log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a peer server (``command(port)``) on a free loopback port until it answers /health;
+    yields its base URL and stops its whole process group afterwards."""
     last_error = ""
-    for _attempt in range(3):  # another process may grab the free port before php binds it
+    for _attempt in range(3):  # another process may grab the free port before the server binds it
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                [shutil.which("php") or "php", "-S", f"127.0.0.1:{port}", str(ROUTER)],
+                command(port),
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -156,9 +153,9 @@ def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             exit_code = proc.poll()
             _stop(proc)
             last_error = (
-                f"php -S on port {port} exited with status {exit_code}"
+                f"{name} on port {port} exited with status {exit_code}"
                 if exit_code is not None
-                else f"php -S on port {port} did not answer within {STARTUP_TIMEOUT:.0f}s"
+                else f"{name} on port {port} did not answer within {STARTUP_TIMEOUT:.0f}s"
             )
             continue
         try:
@@ -167,10 +164,53 @@ def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _stop(proc)
         return
 
-    pytest.fail(
-        f"could not start the PHP SOAP peer: {last_error}\n--- {log_path} ---\n{_tail(log_path)}",
-        pytrace=False,
-    )
+    pytest.fail(f"could not start {name}: {last_error}\n--- {log_path} ---\n{_tail(log_path)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def php_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT``) of a running PHP SoapServer peer."""
+    problem = _php_problem()
+    if problem is not None:
+        _unavailable(problem)
+    env = dict(os.environ)
+    env.setdefault("PHP_CLI_SERVER_WORKERS", "4")  # serve concurrent requests
+    php = shutil.which("php") or "php"
+    log_path = tmp_path_factory.mktemp("php-peer") / "php-server.log"
+    with _serve_process("the PHP SOAP peer (php -S)", lambda port: [php, "-S", f"127.0.0.1:{port}", str(ROUTER)], log_path, env) as url:
+        yield url
+
+
+def _node_problem() -> str | None:
+    """Why the node-soap peer cannot run here, or None if it can."""
+    node = shutil.which("node")
+    if node is None:
+        return "node is not on PATH"
+    try:
+        version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot run 'node --version': {exc}"
+    try:
+        major, minor = (int(x) for x in version.lstrip("v").split(".")[:2])
+    except ValueError:
+        return f"cannot read the node version from {version!r}"
+    if (major, minor) < NODE_MIN:
+        return f"node {version} is older than {'.'.join(map(str, NODE_MIN))}, which node-soap 1.13 needs"
+    if not (NODE_DIR / "node_modules" / "soap" / "package.json").is_file():
+        return f"node-soap is not installed in {NODE_DIR.relative_to(REPO_ROOT)} (npm ci there)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the node-soap peer: the interop contract at ``/soap11`` and ``/soap12``."""
+    problem = _node_problem()
+    if problem is not None:
+        _unavailable(problem, "the node-soap interop peer")
+    node = shutil.which("node") or "node"
+    log_path = tmp_path_factory.mktemp("node-peer") / "node-server.log"
+    with _serve_process("the node-soap peer", lambda port: [node, str(NODE_DIR / "server.js"), str(port)], log_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
