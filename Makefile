@@ -17,7 +17,8 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/soapbridge demo
 
-# Interop peers (PHP SoapServer) come from apt; the script is idempotent.
+# Interop peers: PHP's SoapServer and gSOAP from apt, node-soap from npm (spyne is a Python test
+# dependency); the script is idempotent.
 test: $(STAMP)
 	bash .ci/install-peers
 	$(BIN)/ruff check bridge tests
@@ -35,4 +36,4 @@ openapi: $(STAMP)
 	for f in wsdl/*.wsdl; do $(BIN)/soapbridge openapi $$f -o openapi/$$(basename $$f .wsdl).json; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules

@@ -13,9 +13,11 @@ in wsdl/:
 
 spyne (``spyne_server``, tests/interop/spyne_peer.py) and node-soap (``node_server``,
 tests/interop/node/server.js): the interop contract at {base}/soap11 and {base}/soap12.
+gSOAP (``gsoap_server``, tests/interop/gsoap/server.cpp, built from the WSDL by the fixture): the
+interop contract, SOAP 1.1 and 1.2 on any path.
 
 When a peer cannot run (no PHP or no soap extension; spyne not installed; no node or node-soap
-not installed in tests/interop/node) its tests are skipped,
+not installed in tests/interop/node; no gSOAP tools or g++) its tests are skipped,
 except when the environment variable CI is "true": then they fail, so CI cannot silently lose
 interop coverage. ``.ci/install-peers`` installs what they need.
 
@@ -26,11 +28,13 @@ checked against the WSDL's XSD; the autouse fixture below fails the test that se
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -54,6 +58,10 @@ PEER_SERVICES = {
 }
 
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
+GSOAP_DIR = REPO_ROOT / "tests" / "interop" / "gsoap"
+GSOAP_IMPORT = Path("/usr/share/gsoap/import")  # Debian's gsoap package: soap12.h, stlvector.h, ...
+BUILD_CACHE = REPO_ROOT / ".soapbridge-cache"  # gitignored; a built gSOAP peer is reused while its inputs stay the same
+BUILD_TIMEOUT = 180.0
 NODE_MIN = (20, 19)  # node-soap 1.13 declares engines: node >= 20.19
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for the server to answer
@@ -238,3 +246,59 @@ def _sent_envelopes_are_schema_valid() -> Iterator[None]:
     assert not bad, "the bridge sent envelopes that break the XSD:\n" + "\n".join(
         f"- to {s.url}: {'; '.join(s.problems)}\n  {s.body[:600].decode(errors='replace')}" for s in bad
     )
+
+
+def _gsoap_problem() -> str | None:
+    """Why the gSOAP peer cannot be built here, or None if it can."""
+    for tool in ("wsdl2h", "soapcpp2", "g++"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not on PATH (apt-get install gsoap libgsoap-dev g++)"
+    if not (GSOAP_IMPORT / "soap12.h").is_file():
+        return f"{GSOAP_IMPORT}/soap12.h is missing (apt-get install gsoap)"
+    if not Path("/usr/include/stdsoap2.h").is_file():
+        return "/usr/include/stdsoap2.h is missing (apt-get install libgsoap-dev)"
+    return None
+
+
+def _build_gsoap() -> Path:
+    """Generate the gSOAP service from wsdl/interop.wsdl and compile it with server.cpp (about 5 s);
+    cached under .soapbridge-cache by a hash of the inputs and the tools' versions."""
+    wsdl = WSDL_DIR / "interop.wsdl"
+    source = GSOAP_DIR / "server.cpp"
+    tools = " ".join(os.path.realpath(shutil.which(t) or t) for t in ("wsdl2h", "soapcpp2", "g++"))
+    key = hashlib.sha256(wsdl.read_bytes() + source.read_bytes() + tools.encode()).hexdigest()[:16]
+    binary = BUILD_CACHE / f"gsoap-{key}" / "interop-server"
+    if binary.is_file():
+        return binary
+    BUILD_CACHE.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="gsoap-build-", dir=BUILD_CACHE))
+    shutil.copy(source, work / "server.cpp")
+    steps = [
+        ["wsdl2h", "-o", "interop.h", str(wsdl)],
+        ["soapcpp2", "-j", "-S", "-x", "-L", f"-I{GSOAP_IMPORT}", "interop.h"],
+        ["g++", "-O0", "-DWITH_PURE_VIRTUAL", "-o", "interop-server", "server.cpp", "soapC.cpp", "soapInteropSoapBindingService.cpp", "-lgsoap++"],
+    ]
+    for step in steps:
+        done = subprocess.run(step, cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"building the gSOAP peer failed at {' '.join(step)}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}", pytrace=False)
+    try:
+        work.rename(binary.parent)
+    except OSError:  # another session built it meanwhile
+        shutil.rmtree(work, ignore_errors=True)
+    for old in BUILD_CACHE.glob("gsoap-*"):  # builds from earlier inputs
+        if old != binary.parent and not old.name.startswith("gsoap-build-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def gsoap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the gSOAP peer (built from wsdl/interop.wsdl): SOAP 1.1 and 1.2 on any path."""
+    problem = _gsoap_problem()
+    if problem is not None:
+        _unavailable(problem, "the gSOAP interop peer")
+    binary = _build_gsoap()
+    log_path = tmp_path_factory.mktemp("gsoap-peer") / "gsoap-server.log"
+    with _serve_process("the gSOAP peer", lambda port: [str(binary), str(port)], log_path) as url:
+        yield url
