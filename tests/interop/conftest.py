@@ -14,10 +14,12 @@ in wsdl/:
 spyne (``spyne_server``, tests/interop/spyne_peer.py) and node-soap (``node_server``,
 tests/interop/node/server.js): the interop contract at {base}/soap11 and {base}/soap12.
 gSOAP (``gsoap_server``, tests/interop/gsoap/server.cpp, built from the WSDL by the fixture): the
-interop contract, SOAP 1.1 and 1.2 on any path.
+interop contract, SOAP 1.1 and 1.2 on any path. The JAX-WS RI (``jaxws_server``,
+tests/interop/jaxws/InteropServer.java, wsimport from the WSDL): {base}/soap11 and {base}/soap12.
+Built peers are cached in .soapbridge-cache (gitignored).
 
 When a peer cannot run (no PHP or no soap extension; spyne not installed; no node or node-soap
-not installed in tests/interop/node; no gSOAP tools or g++) its tests are skipped,
+not installed in tests/interop/node; no gSOAP tools or g++; no JAX-WS RI or JDK) its tests are skipped,
 except when the environment variable CI is "true": then they fail, so CI cannot silently lose
 interop coverage. ``.ci/install-peers`` installs what they need.
 
@@ -60,8 +62,12 @@ PEER_SERVICES = {
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
 GSOAP_DIR = REPO_ROOT / "tests" / "interop" / "gsoap"
 GSOAP_IMPORT = Path("/usr/share/gsoap/import")  # Debian's gsoap package: soap12.h, stlvector.h, ...
+JAXWS_DIR = REPO_ROOT / "tests" / "interop" / "jaxws"
+JAXWS_RT = Path("/usr/share/java/jaxws-rt.jar")  # Debian's libjaxws-java; its manifest names the other jars
 BUILD_CACHE = REPO_ROOT / ".soapbridge-cache"  # gitignored; a built gSOAP peer is reused while its inputs stay the same
 BUILD_TIMEOUT = 180.0
+
+Step = list[str] | Callable[[Path], list[str]]
 NODE_MIN = (20, 19)  # node-soap 1.13 declares engines: node >= 20.19
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for the server to answer
@@ -260,36 +266,49 @@ def _gsoap_problem() -> str | None:
     return None
 
 
-def _build_gsoap() -> Path:
-    """Generate the gSOAP service from wsdl/interop.wsdl and compile it with server.cpp (about 5 s);
-    cached under .soapbridge-cache by a hash of the inputs and the tools' versions."""
-    wsdl = WSDL_DIR / "interop.wsdl"
-    source = GSOAP_DIR / "server.cpp"
-    tools = " ".join(os.path.realpath(shutil.which(t) or t) for t in ("wsdl2h", "soapcpp2", "g++"))
-    key = hashlib.sha256(wsdl.read_bytes() + source.read_bytes() + tools.encode()).hexdigest()[:16]
-    binary = BUILD_CACHE / f"gsoap-{key}" / "interop-server"
-    if binary.is_file():
-        return binary
+def _cached_build(name: str, inputs: list[Path], tools: list[str], steps: list[Step], product: str) -> Path:
+    """Run the build ``steps`` (commands, or functions of the build directory giving one) in a fresh
+    directory holding copies of ``inputs``; return ``product`` there. Cached under .soapbridge-cache by a hash of the inputs and of the tools' paths (which carry
+    their versions on Debian); an older build of the same peer is removed."""
+    digest = hashlib.sha256(" ".join(os.path.realpath(shutil.which(t) or t) for t in tools).encode())
+    for path in inputs:
+        digest.update(path.read_bytes())
+    done_dir = BUILD_CACHE / f"{name}-{digest.hexdigest()[:16]}"
+    if (done_dir / product).exists():
+        return done_dir / product
     BUILD_CACHE.mkdir(exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="gsoap-build-", dir=BUILD_CACHE))
-    shutil.copy(source, work / "server.cpp")
-    steps = [
-        ["wsdl2h", "-o", "interop.h", str(wsdl)],
-        ["soapcpp2", "-j", "-S", "-x", "-L", f"-I{GSOAP_IMPORT}", "interop.h"],
-        ["g++", "-O0", "-DWITH_PURE_VIRTUAL", "-o", "interop-server", "server.cpp", "soapC.cpp", "soapInteropSoapBindingService.cpp", "-lgsoap++"],
-    ]
-    for step in steps:
-        done = subprocess.run(step, cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"building the gSOAP peer failed at {' '.join(step)}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}", pytrace=False)
+    work = Path(tempfile.mkdtemp(prefix=f"build-{name}-", dir=BUILD_CACHE))
+    for path in inputs:
+        shutil.copy(path, work / path.name)
+    for make_step in steps:
+        step = make_step(work) if callable(make_step) else make_step
+        result = subprocess.run(step, cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
+        if result.returncode != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            pytest.fail(f"building the {name} peer failed at {' '.join(step)}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}", pytrace=False)
     try:
-        work.rename(binary.parent)
+        work.rename(done_dir)
     except OSError:  # another session built it meanwhile
         shutil.rmtree(work, ignore_errors=True)
-    for old in BUILD_CACHE.glob("gsoap-*"):  # builds from earlier inputs
-        if old != binary.parent and not old.name.startswith("gsoap-build-"):
+    for old in BUILD_CACHE.glob(f"{name}-*"):
+        if old != done_dir:
             shutil.rmtree(old, ignore_errors=True)
-    return binary
+    return done_dir / product
+
+
+def _build_gsoap() -> Path:
+    """Generate the gSOAP service from wsdl/interop.wsdl and compile it with server.cpp (about 5 s)."""
+    return _cached_build(
+        "gsoap",
+        [WSDL_DIR / "interop.wsdl", GSOAP_DIR / "server.cpp"],
+        ["wsdl2h", "soapcpp2", "g++"],
+        [
+            ["wsdl2h", "-o", "interop.h", "interop.wsdl"],
+            ["soapcpp2", "-j", "-S", "-x", "-L", f"-I{GSOAP_IMPORT}", "interop.h"],
+            ["g++", "-O0", "-DWITH_PURE_VIRTUAL", "-o", "interop-server", "server.cpp", "soapC.cpp", "soapInteropSoapBindingService.cpp", "-lgsoap++"],
+        ],
+        "interop-server",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -301,4 +320,41 @@ def gsoap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = _build_gsoap()
     log_path = tmp_path_factory.mktemp("gsoap-peer") / "gsoap-server.log"
     with _serve_process("the gSOAP peer", lambda port: [str(binary), str(port)], log_path) as url:
+        yield url
+
+
+def _jaxws_problem() -> str | None:
+    """Why the JAX-WS RI peer cannot be built here, or None if it can."""
+    for tool in ("wsimport", "javac", "java"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not on PATH (apt-get install jaxws libjaxws-java default-jdk-headless)"
+    if not JAXWS_RT.is_file():
+        return f"{JAXWS_RT} is missing (apt-get install libjaxws-java)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def jaxws_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the JAX-WS RI peer (wsimport from wsdl/interop.wsdl): ``/soap11`` and ``/soap12``."""
+    problem = _jaxws_problem()
+    if problem is not None:
+        _unavailable(problem, "the JAX-WS RI interop peer")
+    classes = _cached_build(
+        "jaxws",
+        [WSDL_DIR / "interop.wsdl", JAXWS_DIR / "InteropServer.java"],
+        ["wsimport", "javac"],
+        [
+            ["mkdir", "gen", "classes"],  # wsimport and javac want their output directories to exist
+            ["wsimport", "-extension", "-keep", "-Xnocompile", "-quiet", "-s", "gen", "-p", "dev.soapbridge.interop", "interop.wsdl"],
+            lambda work: [
+                "javac", "-nowarn", "-cp", str(JAXWS_RT), "-d", "classes", "InteropServer.java",
+                *sorted(str(p.relative_to(work)) for p in (work / "gen").rglob("*.java")),
+            ],
+        ],
+        "classes",
+    )
+    java = shutil.which("java") or "java"
+    log_path = tmp_path_factory.mktemp("jaxws-peer") / "jaxws-server.log"
+    command = [java, "-Dsun.net.httpserver.nodelay=true", "-XX:TieredStopAtLevel=1", "-cp", f"{classes}:{JAXWS_RT}", "InteropServer"]
+    with _serve_process("the JAX-WS RI peer", lambda port: [*command, str(port)], log_path) as url:
         yield url

@@ -46,6 +46,7 @@ STACKS: dict[str, tuple[str, Callable[[str], dict[str, str]]]] = {
     "spyne": ("spyne_server", lambda base: {"1.1": f"{base}/soap11", "1.2": f"{base}/soap12"}),
     "node": ("node_server", lambda base: {"1.1": f"{base}/soap11", "1.2": f"{base}/soap12"}),
     "gsoap": ("gsoap_server", lambda base: {"1.1": f"{base}/interop", "1.2": f"{base}/interop"}),
+    "jaxws": ("jaxws_server", lambda base: {"1.1": f"{base}/soap11", "1.2": f"{base}/soap12"}),
 }
 
 # (operation, JSON request): every operation, normal and edge values, arrays of 0, 1 and many
