@@ -1,7 +1,9 @@
 """The interop contract (wsdl/interop.wsdl) through the REST app, against every independent stack.
 
-Each stack serves the same contract its own way (PHP's SoapServer from the WSDL; spyne code-first;
-see tests/interop/conftest.py). For every operation, SOAP 1.1 and SOAP 1.2, and every stack:
+Each stack serves the same contract its own way: PHP's SoapServer and node-soap from the WSDL,
+spyne code-first, gSOAP and the JAX-WS RI from code generated from the WSDL (see
+tests/interop/conftest.py and the README's interop section for their quirks). For every operation,
+SOAP 1.1 and SOAP 1.2, and every stack:
 
 - the REST result (status and JSON body) equals the one computed here from the inputs
   (``expected``), so the stacks give identical results; ``test_stacks_agree`` compares the stacks'
@@ -13,7 +15,7 @@ see tests/interop/conftest.py). For every operation, SOAP 1.1 and SOAP 1.2, and 
 
 The one part of a fault that legitimately differs between stacks is the code the stack chose:
 spyne refines it (``Client.DivisionByZero`` in SOAP 1.1, a ``DivisionByZero`` subcode in 1.2),
-PHP does not. The bridge reports what the peer said in ``faultcode`` and ``subcodes``; the tests
+the others do not. The bridge reports what the peer said in ``faultcode`` and ``subcodes``; the tests
 compare the class of the code (Client/Sender, Server/Receiver) and nothing else of it.
 """
 
