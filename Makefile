@@ -17,8 +17,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/soapbridge demo
 
-# Interop peers (PHP SoapServer) come from apt; the script is idempotent. openapi-compat fails on a breaking
-# change to openapi/ since the previous commit that openapi/BREAKING does not announce.
+# Interop peers: PHP's SoapServer, gSOAP and the JAX-WS RI from apt, node-soap from npm (spyne is a
+# Python dependency); the script is idempotent. openapi-compat fails on a breaking change to openapi/
+# since the previous commit that openapi/BREAKING does not announce.
 test: $(STAMP)
 	bash .ci/install-peers
 	$(BIN)/ruff check bridge tests
@@ -41,4 +42,4 @@ contracts: $(STAMP)
 	for f in wsdl/*.wsdl; do $(BIN)/soapbridge record $$f -o contracts; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules

@@ -32,7 +32,9 @@ def _pointer(path: list[str | int]) -> str:
 
 
 class Bridge:
-    def __init__(self, model: ServiceModel, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, model: ServiceModel, settings: Settings, *, transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None
+    ) -> None:
         self.model = model
         self.settings = settings
         self.routed = assign_routes(model, settings)
@@ -215,10 +217,14 @@ def load(
     *,
     endpoint: str | None = None,
     config: str | os.PathLike[str] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None,
     **settings: Any,
 ) -> Bridge:
-    """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports."""
+    """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports.
+
+    ``transport``: an httpx transport for the calls to the SOAP service, used by ``acall`` and the
+    REST app when it is an ``AsyncBaseTransport``, by ``call`` when it is a ``BaseTransport``, by both
+    when it is both."""
     s = make_settings(config, endpoint=endpoint, **settings)
     model = load_model(source, allow_network=s.allow_network, timeout=s.read_timeout, verify_tls=s.verify_tls)
     return Bridge(model, s, transport=transport)

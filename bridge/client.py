@@ -55,9 +55,11 @@ def _map(exc: Exception, url: str, settings: Settings) -> UpstreamError:
 class SoapClient:
     """Sync and async posting of SOAP envelopes; one pool each, opened lazily."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None) -> None:
         self.settings = settings
-        self._async_transport = transport
+        # each client takes the transport only if it is of its kind; one object may be both
+        self._async_transport = transport if isinstance(transport, httpx.AsyncBaseTransport) else None
+        self._sync_transport = transport if isinstance(transport, httpx.BaseTransport) else None
         self._sync: httpx.Client | None = None
         self._async: httpx.AsyncClient | None = None
         # Network calls: one single-connection client per request in flight (see _checkout).
@@ -69,7 +71,11 @@ class SoapClient:
     def _sync_client(self) -> httpx.Client:
         if self._sync is None:
             self._sync = httpx.Client(
-                timeout=_timeout(self.settings), limits=_limits(self.settings), verify=self.settings.verify_tls, trust_env=False
+                timeout=_timeout(self.settings),
+                limits=_limits(self.settings),
+                verify=self.settings.verify_tls,
+                transport=self._sync_transport,
+                trust_env=False,
             )
         return self._sync
 

@@ -30,6 +30,7 @@ from .model import (
     Attribute,
     ComplexType,
     Element,
+    Fault,
     Group,
     Message,
     Operation,
@@ -669,12 +670,12 @@ class Codec:
     def decode_fault_detail(self, op: Operation, detail: list[etree._Element]) -> tuple[str | None, Any]:
         """Match a fault's detail against the operation's declared faults."""
         for node in detail:
-            for f in op.faults:
-                if f.element is not None and _matches(node, f.element.qname):
-                    try:
-                        return f.name, self.decode_node(node, f.element, "")
-                    except DecodeError:
-                        return f.name, _to_generic(node)
+            f = _declared_fault(op, node)
+            if f is not None and f.element is not None:
+                try:
+                    return f.name, self.decode_node(node, f.element, "")
+                except DecodeError:
+                    return f.name, _to_generic(node)
         if detail:
             return None, {k: v for c in detail for k, v in _to_generic(c).items()}
         return None, None
@@ -831,6 +832,21 @@ def _env_ns(op: Operation) -> str:
 
 def _children(node: etree._Element) -> list[etree._Element]:
     return [c for c in node if isinstance(c.tag, str)]
+
+
+def _declared_fault(op: Operation, node: etree._Element) -> Fault | None:
+    """The declared fault whose detail element this is: by qualified name, else by local name alone
+    when exactly one declared fault has it. Some stacks write the detail element unqualified
+    (spyne serialises a fault's dict detail with no namespace), so the local name must do, but
+    only where it cannot pick the wrong fault."""
+    qn = etree.QName(node)
+    declared = [(f, f.element.qname) for f in op.faults if f.element is not None]
+    exact = QName(qn.namespace or "", qn.localname)
+    for f, q in declared:
+        if q == exact:
+            return f
+    same_name = [f for f, q in declared if q.name == qn.localname]
+    return same_name[0] if len(same_name) == 1 else None
 
 
 def _matches(node: etree._Element, q: QName) -> bool:

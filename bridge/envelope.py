@@ -134,7 +134,8 @@ def find_fault(env: Envelope) -> FaultInfo | None:
         category,
         reason,
         subcodes,
-        (role.text or "").strip() if role is not None else None,
+        # an empty Role (spyne writes one) says no more than none, as an empty faultactor in 1.1
+        ((role.text or "").strip() or None) if role is not None else None,
         _elements(f.find(f"{{{SOAP12}}}Detail")),
     )
 

@@ -31,6 +31,7 @@ def _schema(wsdl_name: str) -> schemathesis.schemas.BaseSchema:
 calculator = _schema("calculator.wsdl")
 orders = _schema("orders.wsdl")
 rpc_literal = _schema("rpc-literal.wsdl")
+interop = _schema("interop.wsdl")
 
 
 @pytest.mark.slow
@@ -51,5 +52,11 @@ def test_rpc_literal_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
 
 
+@pytest.mark.slow
+@interop.parametrize()
+def test_interop_contract(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS)
+
+
 def test_every_sample_is_covered() -> None:
-    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "orders.wsdl", "rpc-literal.wsdl"}
+    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "interop.wsdl", "orders.wsdl", "rpc-literal.wsdl"}

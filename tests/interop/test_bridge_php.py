@@ -7,28 +7,28 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-import bridge
 from tests.conftest import sample
+from tests.interop.envelopes import checked_load
 
 pytestmark = pytest.mark.interop
 
 
 @pytest.fixture(scope="module")
 def calc(php_server: str) -> Iterator[TestClient]:
-    with TestClient(bridge.load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator").asgi()) as c:
+    with TestClient(checked_load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator").asgi()) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def calc12(php_server: str) -> Iterator[TestClient]:
-    b = bridge.load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator", ports={"CalculatorService": "CalculatorSoap12"})
+    b = checked_load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator", ports={"CalculatorService": "CalculatorSoap12"})
     with TestClient(b.asgi()) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def orders(php_server: str) -> Iterator[TestClient]:
-    with TestClient(bridge.load(sample("orders.wsdl"), endpoint=f"{php_server}/orders").asgi()) as c:
+    with TestClient(checked_load(sample("orders.wsdl"), endpoint=f"{php_server}/orders").asgi()) as c:
         yield c
 
 
@@ -105,7 +105,7 @@ def test_create_and_list(orders: TestClient) -> None:
 
 
 def test_rpc_literal(php_server: str) -> None:
-    with bridge.load(sample("rpc-literal.wsdl"), endpoint=f"{php_server}/inventory") as b:
+    with checked_load(sample("rpc-literal.wsdl"), endpoint=f"{php_server}/inventory") as b:
         client = TestClient(b.asgi())
         r = client.post("/InventoryService/CheckStock", json={"sku": "ABCD", "warehouse": "W1"})
         assert r.status_code == 200, r.text
@@ -117,5 +117,5 @@ def test_rpc_literal(php_server: str) -> None:
 
 
 def test_library_call_matches_rest(php_server: str, calc: TestClient) -> None:
-    with bridge.load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator") as b:
+    with checked_load(sample("calculator.wsdl"), endpoint=f"{php_server}/calculator") as b:
         assert b.call("Add", {"a": 1, "b": 2}) == calc.post("/CalculatorService/Add", json={"a": 1, "b": 2}).json()

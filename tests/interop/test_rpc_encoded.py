@@ -17,6 +17,7 @@ from lxml import etree
 from starlette.testclient import TestClient
 
 import bridge
+from tests.interop.envelopes import checked_load
 
 pytestmark = pytest.mark.interop
 
@@ -26,7 +27,7 @@ SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 
 @pytest.fixture(scope="module")
 def peer(php_server: str) -> Iterator[bridge.Bridge]:
-    with bridge.load(WSDL, endpoint=f"{php_server}/rpc-encoded") as b:
+    with checked_load(WSDL, endpoint=f"{php_server}/rpc-encoded") as b:
         yield b
 
 
@@ -63,7 +64,7 @@ def test_php_reply_is_soap_encoded(php_server: str, peer: bridge.Bridge) -> None
 
 
 def test_through_rest(php_server: str) -> None:
-    b = bridge.load(WSDL, endpoint=f"{php_server}/rpc-encoded")
+    b = checked_load(WSDL, endpoint=f"{php_server}/rpc-encoded")
     with TestClient(b.asgi()) as c:
         r = c.post("/RpcEncodedService/FindPeople", json={"names": ["zoë"], "minAge": 1})
         empty = c.post("/RpcEncodedService/FindPeople", json={"names": [], "minAge": 1})

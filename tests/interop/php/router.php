@@ -8,6 +8,7 @@
  *   POST /calculator   CalculatorService  (wsdl/calculator.wsdl, SOAP 1.1 and 1.2)
  *   POST /orders       OrderService       (wsdl/orders.wsdl, SOAP 1.1)
  *   POST /inventory    InventoryService   (wsdl/rpc-literal.wsdl, SOAP 1.1 rpc/literal)
+ *   POST /interop      InteropService     (wsdl/interop.wsdl, the interop contract, SOAP 1.1 and 1.2)
  *   POST /rpc-encoded  RpcEncodedService  (tests/conformance/wsdl/wsdl_rpc_encoded.wsdl, SOAP 1.1
  *                      rpc/encoded with SOAP-encoded arrays)
  *   GET  /<service>?wsdl  the WSDL, with soap:address rewritten to this server
@@ -24,6 +25,7 @@ require_once __DIR__ . '/CalculatorService.php';
 require_once __DIR__ . '/OrderService.php';
 require_once __DIR__ . '/InventoryService.php';
 require_once __DIR__ . '/RpcEncodedService.php';
+require_once __DIR__ . '/InteropService.php';
 
 const WSDL_DIR = __DIR__ . '/../../../wsdl';
 
@@ -31,6 +33,7 @@ const ROUTES = [
     '/calculator' => ['wsdl' => 'calculator.wsdl', 'class' => CalculatorService::class],
     '/orders' => ['wsdl' => 'orders.wsdl', 'class' => OrderService::class],
     '/inventory' => ['wsdl' => 'rpc-literal.wsdl', 'class' => InventoryService::class],
+    '/interop' => ['wsdl' => 'interop.wsdl', 'class' => InteropService::class],
     // relative to WSDL_DIR: the conformance fixture, not a sample
     '/rpc-encoded' => ['wsdl' => '../tests/conformance/wsdl/wsdl_rpc_encoded.wsdl', 'class' => RpcEncodedService::class],
 ];
