@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import time
@@ -11,17 +12,16 @@ from typing import Any
 import httpx
 import jsonschema_rs
 
-from .app import create_app
+from .app import create_app, dumps
+from .cache import CacheEntry, load_model_cached
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .envelope import build, find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
-from .openapi import build_openapi
 from .routing import assign_routes
 from .settings import Settings, make_settings
-from .wsdl.loader import load_model
 
 log = logging.getLogger("soapbridge")
 
@@ -31,13 +31,22 @@ def _pointer(path: list[str | int]) -> str:
 
 
 class Bridge:
-    def __init__(self, model: ServiceModel, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        model: ServiceModel,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        cache: CacheEntry | None = None,
+    ) -> None:
         self.model = model
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.codec = Codec(model)
         self.client = SoapClient(settings, transport=transport)
+        self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
+        self._spec_json: bytes | None = None
         self._validators: dict[str, Any] = {}
 
     # --- discovery ------------------------------------------------------------------
@@ -67,9 +76,30 @@ class Bridge:
     def openapi(self) -> dict[str, Any]:
         return copy.deepcopy(self._openapi())
 
+    def openapi_bytes(self) -> bytes:
+        """The spec as compact JSON (what GET /openapi.json serves): read from the disk cache when
+        warm, so a server starts without building or even parsing it."""
+        if self._spec_json is None and self._cache is not None:
+            self._spec_json = self._cache.load_spec(self.settings)
+        if self._spec_json is None:
+            self._openapi()
+        assert self._spec_json is not None
+        return self._spec_json
+
     def _openapi(self) -> dict[str, Any]:
         if self._spec is None:
+            data = self._spec_json
+            if data is None and self._cache is not None:
+                data = self._cache.load_spec(self.settings)
+            if data is not None:
+                self._spec_json, self._spec = data, json.loads(data)
+                return self._spec
+            from .openapi import build_openapi  # the generator (and elementpath): only when not cached
+
             self._spec = build_openapi(self.model, self.routed, self.settings)
+            self._spec_json = dumps(self._spec)
+            if self._cache is not None:
+                self._cache.store_spec(self.settings, self._spec_json)
         return self._spec
 
     # --- validation -----------------------------------------------------------------
@@ -82,6 +112,8 @@ class Bridge:
             name = f"{op.operation_id}{which}"
             if name not in spec["components"]["schemas"]:
                 # Operations without a REST route still validate: build their schemas on demand.
+                from .openapi import build_openapi
+
                 spec = build_openapi(self.model, [op], self.settings)
             root = {"$ref": f"#/components/schemas/{name}"}
             schema = {**root, "components": {"schemas": reachable_components(root, spec["components"]["schemas"])}}
@@ -216,7 +248,9 @@ def load(
     transport: httpx.AsyncBaseTransport | None = None,
     **settings: Any,
 ) -> Bridge:
-    """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports."""
+    """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports.
+
+    The model and spec come from the disk cache (``cache_dir``) when no document changed."""
     s = make_settings(config, endpoint=endpoint, **settings)
-    model = load_model(source, allow_network=s.allow_network, timeout=s.read_timeout, verify_tls=s.verify_tls)
-    return Bridge(model, s, transport=transport)
+    model, entry = load_model_cached(source, s)
+    return Bridge(model, s, transport=transport, cache=entry)
