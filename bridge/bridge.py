@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import time
@@ -13,7 +12,7 @@ import httpx
 import jsonschema_rs
 
 from .app import create_app, dumps
-from .cache import CacheEntry, load_model_cached
+from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .envelope import build, find_fault, http_headers, parse
@@ -47,6 +46,7 @@ class Bridge:
         self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
         self._spec_json: bytes | None = None
+        self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
 
     # --- discovery ------------------------------------------------------------------
@@ -80,7 +80,7 @@ class Bridge:
         """The spec as compact JSON (what GET /openapi.json serves): read from the disk cache when
         warm, so a server starts without building or even parsing it."""
         if self._spec_json is None and self._cache is not None:
-            self._spec_json = self._cache.load_spec(self.settings)
+            self._spec_json = self._cache.load_spec(self.settings, "spec")
         if self._spec_json is None:
             self._openapi()
         assert self._spec_json is not None
@@ -90,17 +90,28 @@ class Bridge:
         if self._spec is None:
             data = self._spec_json
             if data is None and self._cache is not None:
-                data = self._cache.load_spec(self.settings)
+                data = self._cache.load_spec(self.settings, "spec")
             if data is not None:
-                self._spec_json, self._spec = data, json.loads(data)
+                self._spec_json, self._spec = data, json_loads(data)
                 return self._spec
             from .openapi import build_openapi  # the generator (and elementpath): only when not cached
 
             self._spec = build_openapi(self.model, self.routed, self.settings)
             self._spec_json = dumps(self._spec)
             if self._cache is not None:
-                self._cache.store_spec(self.settings, self._spec_json)
+                self._cache.store_spec(self.settings, "spec", self._spec_json)
+                # The schemas alone, for validators: a fifth of a large spec, whose bulk is examples.
+                self._cache.store_spec(self.settings, "schemas", dumps(self._spec["components"]["schemas"]))
         return self._spec
+
+    def _components(self) -> dict[str, Any]:
+        """The spec's component schemas, which is all validators need."""
+        if self._schemas is None:
+            data = None
+            if self._spec is None and self._cache is not None:
+                data = self._cache.load_spec(self.settings, "schemas")
+            self._schemas = json_loads(data) if data is not None else self._openapi()["components"]["schemas"]
+        return self._schemas
 
     # --- validation -----------------------------------------------------------------
 
@@ -108,15 +119,15 @@ class Bridge:
         key = f"{id(op)}:{which}"
         v = self._validators.get(key)
         if v is None:
-            spec = self._openapi()
+            schemas = self._components()
             name = f"{op.operation_id}{which}"
-            if name not in spec["components"]["schemas"]:
+            if name not in schemas:
                 # Operations without a REST route still validate: build their schemas on demand.
                 from .openapi import build_openapi
 
-                spec = build_openapi(self.model, [op], self.settings)
+                schemas = build_openapi(self.model, [op], self.settings)["components"]["schemas"]
             root = {"$ref": f"#/components/schemas/{name}"}
-            schema = {**root, "components": {"schemas": reachable_components(root, spec["components"]["schemas"])}}
+            schema = {**root, "components": {"schemas": reachable_components(root, schemas)}}
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[key] = v
         return v
