@@ -379,6 +379,7 @@ def load_model_cached(source: str | os.PathLike[str], settings: Settings) -> tup
     from .wsdl.loader import load_model_traced  # zeep and the readers: only on a miss
 
     model, sources = load_model_traced(location, allow_network=settings.allow_network, timeout=settings.read_timeout, verify_tls=settings.verify_tls)
+    gc.collect()  # zeep's document graph is cyclic garbage now, tens of megabytes for a large WSDL
     if cache is None:
         return model, None
     digest = cache.store_model(location, settings.allow_network, model, sources)

@@ -140,14 +140,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
     # workers then start from the warm cache.
+    started = time.perf_counter()
     b = load(args.wsdl, **options)
+    app = b.asgi() if args.workers == 1 else None
     print(
         f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)"
-        + (f", {args.workers} workers" if args.workers > 1 else ""),
+        + (f", {args.workers} workers" if args.workers > 1 else "")
+        + f"; loaded in {time.perf_counter() - started:.2f} s",
         file=sys.stderr,
     )
-    if args.workers == 1:
-        _serve(b.asgi(), args.host, args.port)
+    if app is not None:
+        gc.freeze()  # the model lives as long as the server: the collector need not walk it again
+        _serve(app, args.host, args.port)
         return 0
     from .worker import ENV, options_to_env
 

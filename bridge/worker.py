@@ -7,6 +7,7 @@ every worker reads the model and the spec from the warm disk cache.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from typing import Any
@@ -25,4 +26,6 @@ def create_app() -> Any:
     if not raw:
         raise RuntimeError(f"{ENV} is not set: start workers with `soapbridge serve --workers N`")
     options = json.loads(raw)
-    return load(options.pop("wsdl"), **options).asgi()
+    app = load(options.pop("wsdl"), **options).asgi()
+    gc.freeze()  # the model lives as long as the worker: the collector need not walk it again
+    return app
