@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import jsonschema_rs
 
-from .app import create_app
+from .app import create_app, dumps
+from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .compiled import CompiledCodec
@@ -19,10 +20,8 @@ from .envelope import build, find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
-from .openapi import build_openapi
 from .routing import assign_routes
 from .settings import Settings, make_settings
-from .wsdl.loader import load_model
 
 log = logging.getLogger("soapbridge")
 
@@ -33,7 +32,12 @@ def _pointer(path: list[str | int]) -> str:
 
 class Bridge:
     def __init__(
-        self, model: ServiceModel, settings: Settings, *, transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None
+        self,
+        model: ServiceModel,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None,
+        cache: CacheEntry | None = None,
     ) -> None:
         self.model = model
         self.settings = settings
@@ -41,7 +45,10 @@ class Bridge:
         self.codec = Codec(model)
         self.compiled = CompiledCodec(self.codec)
         self.client = SoapClient(settings, transport=transport)
+        self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
+        self._spec_json: bytes | None = None
+        self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
 
     # --- discovery ------------------------------------------------------------------
@@ -71,10 +78,42 @@ class Bridge:
     def openapi(self) -> dict[str, Any]:
         return copy.deepcopy(self._openapi())
 
+    def openapi_bytes(self) -> bytes:
+        """The spec as compact JSON (what GET /openapi.json serves): read from the disk cache when
+        warm, so a server starts without building or even parsing it."""
+        if self._spec_json is None and self._cache is not None:
+            self._spec_json = self._cache.load_spec(self.settings, "spec")
+        if self._spec_json is None:
+            self._openapi()
+        assert self._spec_json is not None
+        return self._spec_json
+
     def _openapi(self) -> dict[str, Any]:
         if self._spec is None:
+            data = self._spec_json
+            if data is None and self._cache is not None:
+                data = self._cache.load_spec(self.settings, "spec")
+            if data is not None:
+                self._spec_json, self._spec = data, json_loads(data)
+                return self._spec
+            from .openapi import build_openapi  # the generator (and elementpath): only when not cached
+
             self._spec = build_openapi(self.model, self.routed, self.settings)
+            self._spec_json = dumps(self._spec)
+            if self._cache is not None:
+                self._cache.store_spec(self.settings, "spec", self._spec_json)
+                # The schemas alone, for validators: a fifth of a large spec, whose bulk is examples.
+                self._cache.store_spec(self.settings, "schemas", dumps(self._spec["components"]["schemas"]))
         return self._spec
+
+    def _components(self) -> dict[str, Any]:
+        """The spec's component schemas, which is all validators need."""
+        if self._schemas is None:
+            data = None
+            if self._spec is None and self._cache is not None:
+                data = self._cache.load_spec(self.settings, "schemas")
+            self._schemas = json_loads(data) if data is not None else self._openapi()["components"]["schemas"]
+        return self._schemas
 
     # --- validation -----------------------------------------------------------------
 
@@ -82,13 +121,15 @@ class Bridge:
         key = f"{id(op)}:{which}"
         v = self._validators.get(key)
         if v is None:
-            spec = self._openapi()
+            schemas = self._components()
             name = f"{op.operation_id}{which}"
-            if name not in spec["components"]["schemas"]:
+            if name not in schemas:
                 # Operations without a REST route still validate: build their schemas on demand.
-                spec = build_openapi(self.model, [op], self.settings)
+                from .openapi import build_openapi
+
+                schemas = build_openapi(self.model, [op], self.settings)["components"]["schemas"]
             root = {"$ref": f"#/components/schemas/{name}"}
-            schema = {**root, "components": {"schemas": reachable_components(root, spec["components"]["schemas"])}}
+            schema = {**root, "components": {"schemas": reachable_components(root, schemas)}}
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[key] = v
         return v
@@ -224,7 +265,8 @@ def load(
 
     ``transport``: an httpx transport for the calls to the SOAP service, used by ``acall`` and the
     REST app when it is an ``AsyncBaseTransport``, by ``call`` when it is a ``BaseTransport``, by both
-    when it is both."""
+    when it is both.
+    The model and spec come from the disk cache (``cache_dir``) when no document changed."""
     s = make_settings(config, endpoint=endpoint, **settings)
-    model = load_model(source, allow_network=s.allow_network, timeout=s.read_timeout, verify_tls=s.verify_tls)
-    return Bridge(model, s, transport=transport)
+    model, entry = load_model_cached(source, s)
+    return Bridge(model, s, transport=transport, cache=entry)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -12,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .bridge import Bridge, load
+from .bridge import load
+from .cache import load_model_cached
 from .compiled import generic_constructs
 from .diff import DiffResult, diff_files, iter_grouped
 from .errors import BridgeError, SoapFault, ValidationError
-from .mock import MockService
 from .settings import make_settings
-from .wsdl.loader import load_model
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -50,8 +51,17 @@ def _dump(data: Any, path: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _cache(args: argparse.Namespace) -> dict[str, Any]:
+    """The cache_dir override the flags ask for; none given leaves the config's (or "auto")."""
+    if args.no_cache:
+        return {"cache_dir": None}
+    if args.cache_dir:
+        return {"cache_dir": args.cache_dir}
+    return {}
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    b = load(args.wsdl, allow_network=args.allow_network)
+    b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
     model = b.model
     if args.json:
         _dump(
@@ -128,7 +138,7 @@ def _codec(op: Any) -> dict[str, Any]:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    b = load(args.wsdl, config=args.config, allow_network=args.allow_network)
+    b = load(args.wsdl, config=args.config, allow_network=args.allow_network, **_cache(args))
     _dump(b.openapi(), args.output)
     if args.output:
         print(f"wrote {args.output} ({len(b.routed)} operations)", file=sys.stderr)
@@ -138,13 +148,37 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 def _serve(app: Any, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers)
+    # Several workers need the app as an import string (each is a fresh process): a factory.
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    b = load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network)
-    print(f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)", file=sys.stderr)
-    _serve(b.asgi(), args.host, args.port)
+    if args.workers < 1:
+        raise BridgeError(f"--workers must be 1 or more, got {args.workers}")
+    options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
+    # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
+    # workers then start from the warm cache.
+    started = time.perf_counter()
+    b = load(args.wsdl, **options)
+    app = b.asgi() if args.workers == 1 else None
+    print(
+        f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)"
+        + (f", {args.workers} workers" if args.workers > 1 else "")
+        + f"; loaded in {time.perf_counter() - started:.2f} s",
+        file=sys.stderr,
+    )
+    if app is not None:
+        gc.freeze()  # the model lives as long as the server: the collector need not walk it again
+        _serve(app, args.host, args.port)
+        return 0
+    from .worker import ENV, options_to_env
+
+    b.openapi_bytes()  # the spec into the cache too
+    b.close()
+    del b
+    gc.collect()  # the supervisor serves nothing: let it hold no model
+    os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
+    _serve("bridge.worker:create_app", args.host, args.port, workers=args.workers)
     return 0
 
 
@@ -159,7 +193,9 @@ def _parse_faults(values: list[str]) -> dict[str, str]:
 
 
 def cmd_mock(args: argparse.Namespace) -> int:
-    model = load_model(args.wsdl, allow_network=args.allow_network)
+    from .mock import MockService  # with the example generator and elementpath: not for the other commands
+
+    model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
     mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
     print(f"soapbridge mock: {len(model.operations)} operations on http://{args.host}:{args.port}/", file=sys.stderr)
     _serve(mock.asgi(), args.host, args.port)
@@ -171,7 +207,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         data = json.loads(args.data)
     except json.JSONDecodeError as exc:
         raise BridgeError(f"--data is not valid JSON: {exc}") from None
-    with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network) as b:
+    with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network, **_cache(args)) as b:
         result = b.call(args.operation, data)
     _dump(result, None)
     return 0
@@ -181,7 +217,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
-    model = load_model(wsdl)
+    from .mock import MockService
+
+    model, _ = load_model_cached(wsdl, make_settings())
     mock = MockService(model, seed=0)
     mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), host=args.host, port=args.mock_port, log_level="warning"))
     thread = threading.Thread(target=mock_server.run, daemon=True)
@@ -191,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             break
         time.sleep(0.05)
     backend = f"http://{args.host}:{args.mock_port}/"
-    b = Bridge(load_model(wsdl), make_settings(endpoint=backend))
+    b = load(wsdl, endpoint=backend)
     base = f"http://{args.host}:{args.port}"
     # Suggest the operation with the smallest example request, sent as the spec shows it.
     spec = b.openapi()
@@ -305,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     def wsdl_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("wsdl", metavar="WSDL", help="path to the WSDL (or a URL with --allow-network)")
         sp.add_argument("--allow-network", action="store_true", help="allow fetching documents over http(s)")
+        cache = sp.add_mutually_exclusive_group()
+        cache.add_argument("--cache-dir", metavar="DIR", help="disk cache of loaded WSDLs (default: $SOAPBRIDGE_CACHE_DIR or ~/.cache/soapbridge)")
+        cache.add_argument("--no-cache", action="store_true", help="neither read nor write the disk cache")
 
     sp = sub.add_parser("inspect", help="list services, ports, operations and what was skipped")
     wsdl_arg(sp)
@@ -323,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8080)
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
     sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("mock", help="serve a mock SOAP service generated from the WSDL")

@@ -15,6 +15,11 @@ from .model import Operation, Port, ServiceModel
 from .settings import Settings
 
 _RANK = {"soap11": 0, "soap12": 1}
+BODY_METHODS = ("POST", "PUT", "PATCH")  # the methods whose route takes the input as a JSON body
+
+
+def api_title(routed: list[Operation]) -> str:
+    return ", ".join(sorted({op.service for op in routed})) or "SOAP service"
 
 
 def _ident(text: str) -> str:

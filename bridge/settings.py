@@ -7,6 +7,7 @@ so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ class Settings:
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
     base_path: str = ""
+    # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
+    # directory), a directory, or None for no cache. See bridge.cache.
+    cache_dir: str | None = "auto"
 
     def merged(self, **overrides: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -92,7 +96,12 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"reply_validation: expected strict, lax or off, got {s.reply_validation!r}")
     if not isinstance(s.ports, dict):
         raise ConfigError("ports: expected a mapping of service name to port name")
-    return replace(s, status=status, routes=routes)
+    cache_dir = s.cache_dir
+    if isinstance(cache_dir, os.PathLike):
+        cache_dir = os.fspath(cache_dir)
+    if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
+        raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
+    return replace(s, status=status, routes=routes, cache_dir=cache_dir)
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
@@ -133,5 +142,6 @@ def make_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     values: dict[str, Any] = {}
     if config is not None:
         values.update(load_config(config))
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    # None means "not given", except for cache_dir, where it turns the cache off.
+    values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
     return Settings().merged(**values)

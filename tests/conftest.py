@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +17,12 @@ import uvicorn
 import bridge
 from bridge.mock import MockService
 from bridge.wsdl.loader import load_model
+
+# The disk cache is on by default: the suite (and the CLI subprocesses it starts) uses a private
+# one, never the user's ~/.cache. It also makes repeated loads of the same WSDL warm.
+TEST_CACHE_DIR = tempfile.mkdtemp(prefix="soapbridge-test-cache-")
+os.environ["SOAPBRIDGE_CACHE_DIR"] = TEST_CACHE_DIR
+atexit.register(shutil.rmtree, TEST_CACHE_DIR, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 WSDL_DIR = ROOT / "wsdl"

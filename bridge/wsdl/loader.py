@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import warnings
-from pathlib import Path
 from urllib.parse import urlparse
 
 import zeep
@@ -18,22 +17,10 @@ import zeep.wsdl
 from ..errors import BridgeError, WsdlError
 from ..model import ServiceModel
 from .reader import WsdlReader
+from .sources import resolve_location
 from .transport import LoaderTransport
 
 log = logging.getLogger("soapbridge.wsdl")
-
-
-def _location(source: str | os.PathLike[str]) -> str:
-    s = os.fspath(source)
-    scheme = urlparse(s).scheme.lower()
-    if scheme in ("http", "https", "file"):
-        return s
-    p = Path(s).expanduser()
-    if not p.exists():
-        raise WsdlError(f"WSDL file not found: {s}")
-    if p.is_dir():
-        raise WsdlError(f"{s} is a directory, not a WSDL file")
-    return str(p.resolve())
 
 
 def zeep_settings() -> zeep.Settings:
@@ -44,7 +31,15 @@ def zeep_settings() -> zeep.Settings:
 def load_model(
     source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True
 ) -> ServiceModel:
-    location = _location(source)
+    return load_model_traced(source, allow_network=allow_network, timeout=timeout, verify_tls=verify_tls)[0]
+
+
+def load_model_traced(
+    source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True
+) -> tuple[ServiceModel, dict[str, tuple[str, str, bool]]]:
+    """The model, and where every document asked for came from: URL -> (kind, path or URL, loaded?)
+    (see ``LoaderTransport.sources``), for the disk cache to re-check."""
+    location = resolve_location(source)
     if urlparse(location).scheme in ("http", "https") and not allow_network:
         raise WsdlError(f"{location} is a URL and network loading is off (allow_network=True / --allow-network)")
     transport = LoaderTransport(allow_network=allow_network, timeout=timeout, verify_tls=verify_tls)
@@ -73,7 +68,7 @@ def load_model(
     _cross_check(model, zeep_ops, zeep_error, zeep_warnings)
     if not model.operations:
         raise WsdlError(f"{location} yields no callable SOAP operation: {_why_none(model)}")
-    return model
+    return model, dict(transport.sources)
 
 
 def _refuse_offline_gaps(location: str, model: ServiceModel, refused: list[str]) -> None:

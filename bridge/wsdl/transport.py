@@ -5,13 +5,10 @@ Every document handed out is recorded, so the WSDL and XSD readers see exactly w
 
 from __future__ import annotations
 
-import os
-from urllib.parse import unquote, urlparse
-
 import zeep.transports
 
 from ..errors import WsdlError
-from . import catalog
+from .sources import locate
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
@@ -35,22 +32,28 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
         self.session.verify = verify_tls
         self.documents: dict[str, bytes] = {}
         self.refused: list[str] = []  # http(s) URLs refused because network loading is off
+        # Where each document asked for came from, loaded or not: (kind, path or URL, loaded?).
+        # The disk cache re-checks these files, so a change to any of them (or a missing import
+        # appearing) invalidates a cached model.
+        self.sources: dict[str, tuple[str, str, bool]] = {}
 
     def load(self, url: str) -> bytes:
         if not url:
             raise WsdlError("empty document location")
         if url in self.documents:
             return self.documents[url]
-        content = self._fetch(url)
+        kind, target = locate(url)
+        self.sources[url] = (kind, target, False)
+        content = self._fetch(url, kind, target)
+        self.sources[url] = (kind, target, True)
         self.documents[url] = content
         return content
 
-    def _fetch(self, url: str) -> bytes:
-        local = catalog.lookup(url)
-        if local is not None:
-            return local.read_bytes()
-        scheme = urlparse(url).scheme.lower()
-        if scheme in ("http", "https"):
+    def _fetch(self, url: str, kind: str, target: str) -> bytes:
+        if kind == "catalog":
+            with open(target, "rb") as fh:
+                return fh.read()
+        if kind == "network":
             if not self.allow_network:
                 self.refused.append(url)
                 raise NetworkDisabled(url)
@@ -61,8 +64,7 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise WsdlError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
             return bytes(data)
-        path = unquote(urlparse(url).path) if scheme == "file" else url
-        path = os.path.expanduser(path)
+        path = target
         try:
             with open(path, "rb") as fh:
                 data = fh.read(MAX_DOCUMENT_BYTES + 1)

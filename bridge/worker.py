@@ -1,0 +1,31 @@
+"""The app factory each ``soapbridge serve --workers N`` worker process calls.
+
+uvicorn starts workers as fresh processes that import an app by name, so the CLI hands the WSDL
+and its options over in an environment variable. The CLI has already loaded the WSDL once, so
+every worker reads the model and the spec from the warm disk cache.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from typing import Any
+
+from .bridge import load
+
+ENV = "SOAPBRIDGE_WORKER"
+
+
+def options_to_env(wsdl: str, **options: Any) -> str:
+    return json.dumps({"wsdl": wsdl, **options})
+
+
+def create_app() -> Any:
+    raw = os.environ.get(ENV)
+    if not raw:
+        raise RuntimeError(f"{ENV} is not set: start workers with `soapbridge serve --workers N`")
+    options = json.loads(raw)
+    app = load(options.pop("wsdl"), **options).asgi()
+    gc.freeze()  # the model lives as long as the worker: the collector need not walk it again
+    return app
