@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
+import schemathesis.core.errors
 from hypothesis import HealthCheck, Phase, given, settings
 from lxml import etree
 from openapi_spec_validator import validate
@@ -154,8 +155,17 @@ def _run_operation(operation: object, mode: schemathesis.GenerationMode, app: ob
 
 # Open work on issue #3: schemathesis still finds failures on these cases. strict=True makes a
 # fixed case fail here until it is removed from this list.
-CONTRACT_OPEN: dict[str, str] = {
-    "netsuite": "schemathesis cannot generate data for some of this spec's schemas ('Failed to generate test cases')",
+CONTRACT_OPEN: dict[str, str] = {}
+
+# Operations schemathesis itself cannot generate data for, with the reason. The test asserts they
+# still fail generation, so a schemathesis that learns to model them makes this list fail loudly.
+# The round-trip property above still runs them, with the bridge's own examples.
+UNGENERATABLE: dict[str, dict[str, str]] = {
+    "netsuite": {
+        "NetSuiteService_search": "searchRecord is the abstract SearchRecord: an anyOf of its 301 concrete derived "
+        "types. schemathesis 4.32's canonicaliser models up to about 260 branches (each branch alone, and 257 "
+        "together, canonicalise) and gives up beyond",
+    },
 }
 
 
@@ -185,13 +195,19 @@ def test_contract(case: str) -> None:
     schema = schemathesis.openapi.from_dict(b.openapi())
     app = b.asgi()
     wanted = {op.operation_id for op in sampled(b)}
+    excluded = UNGENERATABLE.get(case, {})
     failures: list[str] = []
     ran = 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        if operation.definition.raw.get("operationId") not in wanted:
+        op_id = operation.definition.raw.get("operationId")
+        if op_id not in wanted:
             continue
         ran += 1
+        if op_id in excluded:
+            with pytest.raises(schemathesis.core.errors.UnsupportedSchema):
+                _run_operation(operation, schemathesis.GenerationMode.POSITIVE, app)
+            continue
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
             try:
                 _run_operation(operation, mode, app)
