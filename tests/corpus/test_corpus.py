@@ -215,3 +215,22 @@ def test_contract(case: str) -> None:
                 failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:1500]}")
     assert ran == len(wanted)
     assert not failures, "\n\n".join(failures)
+
+
+# `soapbridge contract` itself, from the command line, on a spread of small corpus cases (doc/literal,
+# rpc/literal, rpc/encoded, faults, headers): the JUnit report names every sampled operation and mode.
+CLI_CASES = ["eu-vies", "afip-wsaa-logincms", "evacsync", "noaa-ndfd", "imageviewservice", "gowsdl-mnb-exchange"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_contract_command_with_junit(case: str, tmp_path: Path) -> None:
+    from bridge.cli import main
+
+    junit = tmp_path / "junit.xml"
+    code = main(["contract", str(entry(case)), "--sample", "5", "--max-examples", "3", "--report", f"junit:{junit}"])
+    assert code == 0
+    suite = etree.parse(str(junit)).getroot()[0]
+    names = [c.get("name") for c in suite.iter("testcase")]
+    assert names and len(names) == 2 * min(5, len(bridge.load(entry(case)).routed))
+    assert not list(suite.iter("failure")) and not list(suite.iter("error"))
