@@ -376,12 +376,12 @@ class SchemaBuilder:
         if not derived:
             if "$ref" not in s and s.get("type") != "object":
                 return s
-            closed = {**s, "unevaluatedProperties": False}
+            shut: JsonSchema = {**s, "unevaluatedProperties": False}
             if t.base is not None and t.derivation is not None:
                 # The base's "$type" property reaches this type through allOf: only its own name.
                 own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
-                closed["properties"] = {**s.get("properties", {}), "$type": own_type}
-            return closed
+                shut["properties"] = {**s.get("properties", {}), "$type": own_type}
+            return shut
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None

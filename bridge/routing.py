@@ -41,8 +41,8 @@ def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
         for port in ports:
             groups[port.port_type].append(port)
         for group in groups.values():
-            wanted = settings.ports.get(service)
-            pick = next((p for p in group if p.name == wanted), None)
+            configured = settings.ports.get(service)
+            pick = next((p for p in group if p.name == configured), None)
             if pick is None:
                 pick = min(group, key=lambda p: (_RANK[p.kind], ports.index(p)))
             chosen.append(pick)
@@ -76,15 +76,15 @@ def assign_routes(model: ServiceModel, settings: Settings) -> list[Operation]:
     by_key = {op.key: op for op in routed}
     by_key.update({op.qualified_name: op for op in routed})
     for key, route in settings.routes.items():
-        op = by_key.get(key)
-        if op is None:
+        target = by_key.get(key)
+        if target is None:
             raise ConfigError(f"routes: {key!r} is not a routed operation (known: {', '.join(sorted(o.key for o in routed))})")
         if route.method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             raise ConfigError(f"routes.{key}: unsupported method {route.method!r}")
-        op.http_method = route.method
-        op.query = tuple(route.query)
+        target.http_method = route.method
+        target.query = tuple(route.query)
         if route.path:
-            op.path = base + "/" + route.path.lstrip("/")
+            target.path = base + "/" + route.path.lstrip("/")
     seen: dict[tuple[str, str], str] = {}
     for op in routed:
         k = (op.http_method, re.sub(r"\{[^}]+\}", "{}", op.path))

@@ -115,7 +115,7 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML or JSON config file into keyword arguments for ``Settings``."""
     p = Path(path)
     try:
@@ -138,7 +138,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def make_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     values: dict[str, Any] = {}
     if config is not None:
         values.update(load_config(config))

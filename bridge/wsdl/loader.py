@@ -50,7 +50,8 @@ def load_model_traced(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            document = zeep.wsdl.Document(location, transport, settings=zeep_settings())
+            # zeep annotates ``transport`` as a class, but it takes (and uses) an instance
+            document = zeep.wsdl.Document(location, transport, settings=zeep_settings())  # type: ignore[arg-type]
             # by binding: a WSDL without wsdl:service still has bindings to compare
             zeep_ops = {
                 name: set(binding._operations)

@@ -182,7 +182,7 @@ class WsdlReader:
             for port in service.findall(f"{{{WSDL}}}port"):
                 pname = port.get("name", "")
                 try:
-                    bq = resolve_qname(port, port.get("binding"))
+                    port_binding = resolve_qname(port, port.get("binding"))
                 except WsdlError as exc:
                     self.skipped.append(Skipped("port", f"{sname}.{pname}", str(exc)))
                     continue
@@ -191,10 +191,10 @@ class WsdlReader:
                     a = port.find(f"{{{ns}}}address")
                     if a is not None:
                         address = a.get("location")
-                if bq is None:
+                if port_binding is None:
                     self.skipped.append(Skipped("port", f"{sname}.{pname}", "port has no binding attribute"))
                     continue
-                self._add_port(model, schemas, sname, pname, bq, address)
+                self._add_port(model, schemas, sname, pname, port_binding, address)
 
     def _point_to_soap_ports(self, model: ServiceModel) -> None:
         """An operation skipped on an HTTP port but served on a SOAP port of the same service
@@ -253,12 +253,12 @@ class WsdlReader:
                 continue
             bound.add(oname)
             try:
-                op = self._operation(bop, aop, soap_ns, default_style, schemas, port, address)
+                bound_op = self._operation(bop, aop, soap_ns, default_style, schemas, port, address)
             except (WsdlError, KeyError) as exc:
                 reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
                 self.skipped.append(Skipped("operation", full, str(reason)))
                 continue
-            port.operations.append(op)
+            port.operations.append(bound_op)
         for aop in abstract_ops:
             if aop.name not in bound:
                 self.skipped.append(
