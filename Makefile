@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test`: one per core (the suite is CPU-bound)
+PYTEST_WORKERS ?= auto
 
 .PHONY: setup demo test lint bench openapi contracts clean
 
@@ -24,7 +26,7 @@ test: $(STAMP)
 	bash .ci/install-peers
 	$(BIN)/ruff check bridge tests
 	$(BIN)/python .ci/openapi-compat
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests
