@@ -16,7 +16,7 @@ from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .compiled import CompiledCodec
-from .envelope import build, find_fault, http_headers, parse
+from .envelope import find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
@@ -160,8 +160,7 @@ class Bridge:
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         op = self.operation(operation)
         self.validate_input(op, data)
-        headers, body = self.codec.encode_message(op, op.input, data)
-        return build(op.soap_version, headers, body)
+        return self.compiled.encode_request(op, data)
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)
