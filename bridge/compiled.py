@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
-from .codec import _COLLAPSED, _NOT_XML_CHAR, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical, to_lexical
+from .codec import _COLLAPSED, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical, to_lexical
 from .envelope import ENV_NS, SOAP11, SOAP12, XSD, build
 from .jsonschema import INT_RANGES, all_derived, json_kind
 from .model import (
@@ -142,10 +142,14 @@ def _plain_particles(t: ComplexType) -> list[Element] | None:
 # are compiled, so the prefix lxml would choose is known in advance; anything else raises _Retry
 # and the generic codec writes the whole message.
 
-_SPECIAL_TEXT = re.compile("[&<>\r]|" + _NOT_XML_CHAR.pattern)
-_SPECIAL_ATTR = re.compile('[&<>"\n\r\t]|' + _NOT_XML_CHAR.pattern)
+# Characters XML cannot carry are looked for once, in the finished document's bytes (markup has
+# none; bytes.translate is several times faster than a regular expression); per value only the
+# characters to escape are.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+_SPECIAL_ATTR = re.compile('[&<>"\n\r\t]')
 _RESERVED_NS = frozenset({XSI_NS, XSD, SOAP11, SOAP12, "http://www.w3.org/XML/1998/namespace"})
 _PREFIX = "ns0"
+_STRING, _SIMPLE, _COMPLEX, _WRITER = 0, 1, 2, 3  # how a particle is written
 _NIL = ' xsi:nil="true"/>'
 _MISSING = object()
 _Writer: TypeAlias = Callable[[list[str], Any], None]
@@ -153,32 +157,38 @@ _TypeWriter: TypeAlias = Callable[[list[str], str, str, Any], None]
 
 
 def _escape_text(s: str) -> str:
-    if _NOT_XML_CHAR.search(s):
-        raise _Retry  # the generic codec reports it
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _escape_attr(s: str) -> str:
-    if _NOT_XML_CHAR.search(s):
-        raise _Retry
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return s.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+
+
+def _text(v: Any) -> str:
+    if type(v) is not str:
+        raise _Retry
+    # Four substring tests cost a fraction of one regular-expression search.
+    if "&" in v or "<" in v or ">" in v or "\r" in v:
+        return _escape_text(v)
+    return v
 
 
 def _lexical_writer(t: SimpleType, attr: bool) -> Callable[[Any], str]:
     """JSON value -> escaped lexical form, as ``codec.to_lexical`` writes it; raises on anything
     the generic codec would refuse."""
-    special = _SPECIAL_ATTR if attr else _SPECIAL_TEXT
     escape = _escape_attr if attr else _escape_text
     kind = json_kind(t.builtin) if t.variety == "atomic" else ""
-    if kind == "string":
+    if kind == "string" and attr:
 
-        def string(v: Any) -> str:
+        def attribute(v: Any) -> str:
             if type(v) is not str:
                 raise _Retry
-            return escape(v) if special.search(v) else v
+            return _escape_attr(v) if _SPECIAL_ATTR.search(v) else v
 
-        return string
+        return attribute
+    if kind == "string":
+        return _text
     if kind == "integer":
         # Numbers are written in ASCII digits, signs, points and exponents: nothing to escape.
         return lambda v: str(v) if type(v) is int else to_lexical(t, v, "")
@@ -317,7 +327,10 @@ class _EncoderMixin:
         else:
             out.append("</soap:Body>")
         out.append("</soap:Envelope>")
-        return "".join(out).encode()
+        doc = "".join(out).encode()  # a lone surrogate fails here
+        if len(doc.translate(None, _CONTROL_BYTES)) != len(doc) or b"\xef\xbf\xbe" in doc or b"\xef\xbf\xbf" in doc:
+            raise _Retry  # a character XML cannot carry (U+FFFE, U+FFFF or a control): the generic codec names the value
+        return doc
 
     def root_writer(self, el: Element) -> _Writer:
         """Writes a top-level element (a body or header part) with its namespace declaration."""
@@ -411,14 +424,20 @@ class _EncoderMixin:
         attrs = [(key, f' {_qualified(a.qname)}="', _lexical_writer(a.type, attr=True)) for key, a in layout]
         vt = t.value_type()
         value = _lexical_writer(vt, attr=False) if vt is not None else None
-        # Per particle: a single simple element is written inline, anything else by its writer.
-        children: list[tuple[str, str, str, str, bool, Callable[[Any], str] | None, _Writer | None]] = []
+        # Per particle: single elements are written inline (strings, other simple values, complex
+        # values through their type's writer), arrays by the element's writer.
+        children: list[tuple[str, int, str, str, str, bool, Any]] = []
         for p in particles:
             tag = _qualified(p.qname)
-            if isinstance(p.type, SimpleType) and not p.is_array and not p.substitutes:
-                children.append((p.qname.name, f"<{tag}>", f"</{tag}>", f"<{tag}{_NIL}", p.nillable, _lexical_writer(p.type, attr=False), None))
+            nil = f"<{tag}{_NIL}"
+            if p.is_array or p.substitutes:
+                children.append((p.qname.name, _WRITER, "", "", "", False, self.element_writer(p)))
+            elif isinstance(p.type, SimpleType):
+                conv = _lexical_writer(p.type, attr=False)
+                mode = _STRING if conv is _text else _SIMPLE
+                children.append((p.qname.name, mode, f"<{tag}>", f"</{tag}>", nil, p.nillable, conv))
             else:
-                children.append((p.qname.name, "", "", "", False, None, self.element_writer(p)))
+                children.append((p.qname.name, _COMPLEX, f"<{tag}", f"</{tag}>", nil, p.nillable, self.type_writer(p.type)))
 
         def write(out: list[str], start: str, close: str, v: Any) -> None:
             if type(v) is not dict or "$type" in v:
@@ -438,19 +457,27 @@ class _EncoderMixin:
                     return
             mark = len(out)
             out.append(start + ">")
-            for key, opened, closed, nil, nillable, conv, writer in children:
+            for key, mode, opened, closed, nil, nillable, fn in children:
                 c = v.get(key, _MISSING)
                 if c is _MISSING:
                     continue
                 used += 1
-                if writer is not None:
-                    writer(out, c)
-                elif c is not None:
-                    out.append(opened + conv(c) + closed)  # type: ignore[misc]
-                elif nillable:
+                if c is None and mode != _WRITER:
+                    if not nillable:
+                        raise _Retry
                     out.append(nil)
+                elif mode == _STRING:
+                    if type(c) is not str:
+                        raise _Retry
+                    if "&" in c or "<" in c or ">" in c or "\r" in c:
+                        c = _escape_text(c)
+                    out.append(opened + c + closed)
+                elif mode == _SIMPLE:
+                    out.append(opened + fn(c) + closed)
+                elif mode == _COMPLEX:
+                    fn(out, opened, closed, c)
                 else:
-                    raise _Retry
+                    fn(out, c)
             if used != len(v):
                 raise _Retry  # unknown fields
             if len(out) == mark + 1:

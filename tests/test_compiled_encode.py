@@ -145,7 +145,11 @@ def test_nil_and_empty_values() -> None:
     "change",
     [
         lambda d: d["order"].update(bogus=1),  # unknown field
-        lambda d: d["order"].update(note="nul \x00 inside"),  # a character XML cannot carry
+        lambda d: d["order"].update(note="nul \x00 inside"),  # characters XML cannot carry
+        lambda d: d["order"].update(note="vertical \x0b tab"),
+        lambda d: d["order"]["line"][0].update(sku="not a character \ufffe"),
+        lambda d: d["order"].update(note="last \uffff"),
+        lambda d: d["order"]["customer"].update(name="lone \ud800 surrogate"),
         lambda d: d["order"].update(orderId=None),  # null for a non-nillable element
         lambda d: d["order"].update(line={"product": "x"}),  # an object where an array belongs
         lambda d: d["order"]["line"][0].update(quantity="many"),  # a string for an integer
