@@ -146,9 +146,10 @@ class Bridge:
     def _check_output(self, op: Operation, data: Any) -> None:
         if self.settings.reply_validation == "off" or op.output is None:
             return
-        errors = [
-            f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in self._validator(op, "Response").iter_errors(data)
-        ]
+        validator = self._validator(op, "Response")
+        if validator.is_valid(data):
+            return
+        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
         if not errors:
             return
         text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
