@@ -16,7 +16,7 @@ from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .codec import Codec, DecodeError
 from .compiled import CompiledCodec
-from .envelope import build, find_fault, http_headers, parse
+from .envelope import find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
@@ -136,18 +136,20 @@ class Bridge:
 
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         op = self.operation(operation)
-        errors = [
-            Violation(_pointer(list(e.instance_path)), e.message) for e in self._validator(op, "Request").iter_errors(data)
-        ]
+        validator = self._validator(op, "Request")
+        if validator.is_valid(data):
+            return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
+        errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
     def _check_output(self, op: Operation, data: Any) -> None:
         if self.settings.reply_validation == "off" or op.output is None:
             return
-        errors = [
-            f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in self._validator(op, "Response").iter_errors(data)
-        ]
+        validator = self._validator(op, "Response")
+        if validator.is_valid(data):
+            return
+        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
         if not errors:
             return
         text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
@@ -160,8 +162,7 @@ class Bridge:
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         op = self.operation(operation)
         self.validate_input(op, data)
-        headers, body = self.codec.encode_message(op, op.input, data)
-        return build(op.soap_version, headers, body)
+        return self.compiled.encode_request(op, data)
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)

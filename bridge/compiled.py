@@ -11,15 +11,30 @@ codec, so errors carry the same JSON pointers and messages and the output never 
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 from lxml import etree
 
-from .codec import _COLLAPSED, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical
+from .codec import _COLLAPSED, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical, to_lexical
+from .envelope import ENV_NS, SOAP11, SOAP12, XSD, build
 from .jsonschema import INT_RANGES, all_derived, json_kind
-from .model import HEADERS_KEY, ComplexType, Element, Group, Message, Operation, SimpleType, XsdType, unwrapped_part
+from .model import (
+    HEADERS_KEY,
+    XSI_NS,
+    ComplexType,
+    Element,
+    Group,
+    Message,
+    Operation,
+    QName,
+    SimpleType,
+    XsdType,
+    unwrapped_part,
+)
 
 Node: TypeAlias = etree._Element
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -119,11 +134,376 @@ def _plain_particles(t: ComplexType) -> list[Element] | None:
     return out
 
 
-class CompiledCodec:
-    """Decoders compiled per type on first use, over the generic ``Codec`` they fall back to."""
+# ---- encode ---------------------------------------------------------------------------
+#
+# The request body is written as text, not as lxml elements: the same bytes lxml would give for
+# the generic codec's tree (one "ns0" prefix declared on each top-level element, attributes in
+# layout order, lxml's escaping). Only elements whose whole subtree uses one namespace (or none)
+# are compiled, so the prefix lxml would choose is known in advance; anything else raises _Retry
+# and the generic codec writes the whole message.
+
+# Characters XML cannot carry are looked for once, in the finished document's bytes (markup has
+# none; bytes.translate is several times faster than a regular expression); per value only the
+# characters to escape are.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+_SPECIAL_ATTR = re.compile('[&<>"\n\r\t]')
+_RESERVED_NS = frozenset({XSI_NS, XSD, SOAP11, SOAP12, "http://www.w3.org/XML/1998/namespace"})
+_PREFIX = "ns0"
+_STRING, _SIMPLE, _COMPLEX, _WRITER = 0, 1, 2, 3  # how a particle is written
+_NIL = ' xsi:nil="true"/>'
+_MISSING = object()
+_Writer: TypeAlias = Callable[[list[str], Any], None]
+_TypeWriter: TypeAlias = Callable[[list[str], str, str, Any], None]
+
+
+def _escape_text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _escape_attr(s: str) -> str:
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return s.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+
+
+def _text(v: Any) -> str:
+    if type(v) is not str:
+        raise _Retry
+    # Four substring tests cost a fraction of one regular-expression search.
+    if "&" in v or "<" in v or ">" in v or "\r" in v:
+        return _escape_text(v)
+    return v
+
+
+def _lexical_writer(t: SimpleType, attr: bool) -> Callable[[Any], str]:
+    """JSON value -> escaped lexical form, as ``codec.to_lexical`` writes it; raises on anything
+    the generic codec would refuse."""
+    escape = _escape_attr if attr else _escape_text
+    kind = json_kind(t.builtin) if t.variety == "atomic" else ""
+    if kind == "string" and attr:
+
+        def attribute(v: Any) -> str:
+            if type(v) is not str:
+                raise _Retry
+            return _escape_attr(v) if _SPECIAL_ATTR.search(v) else v
+
+        return attribute
+    if kind == "string":
+        return _text
+    if kind == "integer":
+        # Numbers are written in ASCII digits, signs, points and exponents: nothing to escape.
+        return lambda v: str(v) if type(v) is int else to_lexical(t, v, "")
+    if kind == "number" and t.builtin == "decimal":
+
+        def decimal(v: Any) -> str:
+            if type(v) is int:
+                return str(v)
+            if type(v) is float:
+                d = Decimal(repr(v))
+                if not d.is_finite():
+                    raise _Retry
+                return format(d, "f")
+            return to_lexical(t, v, "")
+
+        return decimal
+    if kind == "number":
+        return lambda v: repr(v) if type(v) is float and math.isfinite(v) else to_lexical(t, v, "")
+    if kind == "boolean":
+
+        def boolean(v: Any) -> str:
+            if v is True:
+                return "true"
+            if v is False:
+                return "false"
+            raise _Retry
+
+        return boolean
+    return lambda v: escape(to_lexical(t, v, ""))
+
+
+def _encodable_particles(t: ComplexType) -> list[Element] | None:
+    """The elements the compiled encoder writes for a type, in the generic codec's order; None
+    when the type needs the generic codec."""
+    particles = _plain_particles(t)
+    if particles is None or any(a.qname.namespace in _RESERVED_NS for a in t.all_attributes()):
+        return None
+    return particles
+
+
+def _one_namespace(el: Element) -> bool:
+    """Whether every element and attribute the compiled encoder may write under ``el`` is in
+    el's namespace or in none, so lxml would declare one prefix, on ``el``, for all of them."""
+    root = el.qname.namespace
+    if root in _RESERVED_NS:
+        return False
+    seen: set[int] = set()
+    stack: list[XsdType] = [el.type]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, ComplexType):
+            continue
+        seen.add(id(t))
+        particles = _encodable_particles(t)
+        if particles is None:
+            continue  # written by the generic codec: the message falls back as a whole
+        for a in t.all_attributes():
+            if a.qname.namespace not in ("", root):
+                return False
+        for p in particles:
+            if p.qname.namespace not in ("", root):
+                return False
+            stack.append(p.type)
+    return True
+
+
+def _qualified(q: QName) -> str:
+    return f"{_PREFIX}:{q.name}" if q.namespace else q.name
+
+
+class _EncoderMixin:
+    """Encoders compiled per type and element on first use (part of ``CompiledCodec``)."""
+
+    codec: Codec
+    _type_writers: dict[int, _TypeWriter]
+    _element_writers: dict[int, _Writer]
+    _root_writers: dict[int, _Writer]
+
+    def encode_request(self, op: Operation, data: Any) -> bytes:
+        """JSON data (already validated) -> SOAP envelope bytes, the same bytes as
+        ``envelope.build`` over ``Codec.encode_message``."""
+        try:
+            return self._encode_request(op, data)
+        except Exception:
+            headers, body = self.codec.encode_message(op, op.input, data)  # type: ignore[arg-type]
+            return build(op.soap_version, headers, body)
+
+    def _encode_request(self, op: Operation, data: Any) -> bytes:
+        msg = op.input
+        if msg is None or op.use == "encoded" or op.style != "document" or type(data) is not dict:
+            raise _Retry
+        ns = ENV_NS[op.soap_version]
+        out = [
+            f'<?xml version=\'1.0\' encoding=\'utf-8\'?>\n<soap:Envelope xmlns:soap="{ns}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD}">'
+        ]
+        headers_data = data.get(HEADERS_KEY, _MISSING)
+        n = len(data)
+        if headers_data is not _MISSING:
+            n -= 1
+            if not headers_data:
+                headers_data = {}
+            elif type(headers_data) is not dict:
+                raise _Retry
+            if headers_data:
+                names = {p.name for p in msg.header_parts}
+                if any(k not in names for k in headers_data):
+                    raise _Retry
+                out.append("<soap:Header>")
+                for part in msg.header_parts:
+                    if part.name in headers_data:
+                        self.root_writer(part.element)(out, headers_data[part.name])
+                if len(out) == 2:
+                    out.pop()
+                else:
+                    out.append("</soap:Header>")
+        mark = len(out)
+        out.append("<soap:Body>")
+        wrapped = unwrapped_part(op, msg)
+        if wrapped is not None:
+            body = data if headers_data is _MISSING else {k: v for k, v in data.items() if k != HEADERS_KEY}
+            self.root_writer(wrapped.element)(out, body)
+        else:
+            used = 0
+            for part in msg.body_parts:
+                v = data.get(part.name, _MISSING)
+                if v is _MISSING:
+                    if part.element.min_occurs > 0:
+                        raise _Retry
+                    continue
+                used += 1
+                self.root_writer(part.element)(out, v)
+            if used != n:
+                raise _Retry  # unknown parts
+        if len(out) == mark + 1:
+            out[mark] = "<soap:Body/>"
+        else:
+            out.append("</soap:Body>")
+        out.append("</soap:Envelope>")
+        doc = "".join(out).encode()  # a lone surrogate fails here
+        if len(doc.translate(None, _CONTROL_BYTES)) != len(doc) or b"\xef\xbf\xbe" in doc or b"\xef\xbf\xbf" in doc:
+            raise _Retry  # a character XML cannot carry (U+FFFE, U+FFFF or a control): the generic codec names the value
+        return doc
+
+    def root_writer(self, el: Element) -> _Writer:
+        """Writes a top-level element (a body or header part) with its namespace declaration."""
+        w = self._root_writers.get(id(el))
+        if w is None:
+            w = self._root_writers[id(el)] = self._compile_root(el)
+        return w
+
+    def _compile_root(self, el: Element) -> _Writer:
+        if not _one_namespace(el) or el.substitutes:
+            return _retry_writer
+        decl = f' xmlns:{_PREFIX}="{_escape_attr(el.qname.namespace)}"' if el.qname.namespace else ""
+        one = self._one_writer(el, f"<{_qualified(el.qname)}{decl}", nil=False)
+        if not el.is_array:
+            return one
+
+        def many(out: list[str], v: Any) -> None:
+            if type(v) is not list:
+                raise _Retry
+            for item in v:
+                one(out, item)
+
+        return many
+
+    def element_writer(self, el: Element) -> _Writer:
+        """Writes a local element (all its occurrences for an array) from its JSON value."""
+        w = self._element_writers.get(id(el))
+        if w is None:
+            w = self._element_writers[id(el)] = self._compile_element_writer(el)
+        return w
+
+    def _compile_element_writer(self, el: Element) -> _Writer:
+        if el.substitutes:
+            return _retry_writer
+        one = self._one_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
+        if not el.is_array:
+            return one
+
+        def many(out: list[str], v: Any) -> None:
+            if type(v) is not list:
+                raise _Retry
+            for item in v:
+                one(out, item)
+
+        return many
+
+    def _one_writer(self, el: Element, start: str, *, nil: bool) -> _Writer:
+        close = f"</{_qualified(el.qname)}>"
+        t = el.type
+        if isinstance(t, SimpleType):
+            lexical = _lexical_writer(t, attr=False)
+            opened = start + ">"
+
+            def simple(out: list[str], v: Any) -> None:
+                if v is None:
+                    if not nil:
+                        raise _Retry
+                    out.append(start + _NIL)
+                else:
+                    out.append(opened + lexical(v) + close)
+
+            return simple
+        tw = self.type_writer(t)
+
+        def complex_(out: list[str], v: Any) -> None:
+            if v is None:
+                if not nil:
+                    raise _Retry
+                out.append(start + _NIL)
+            else:
+                tw(out, start, close, v)
+
+        return complex_
+
+    def type_writer(self, t: ComplexType) -> _TypeWriter:
+        w = self._type_writers.get(id(t))
+        if w is None:
+            # Recursive types meet themselves while compiling: a forwarder stands in meanwhile.
+            cell: list[_TypeWriter] = []
+            self._type_writers[id(t)] = lambda out, start, close, v: cell[0](out, start, close, v)
+            w = self._compile_type_writer(t)
+            cell.append(w)
+            self._type_writers[id(t)] = w
+        return w
+
+    def _compile_type_writer(self, t: ComplexType) -> _TypeWriter:
+        particles = _encodable_particles(t)
+        if particles is None:
+            return _retry_type_writer
+        _, layout = self.codec._layout(t)
+        attrs = [(key, f' {_qualified(a.qname)}="', _lexical_writer(a.type, attr=True)) for key, a in layout]
+        vt = t.value_type()
+        value = _lexical_writer(vt, attr=False) if vt is not None else None
+        # Per particle: single elements are written inline (strings, other simple values, complex
+        # values through their type's writer), arrays by the element's writer.
+        children: list[tuple[str, int, str, str, str, bool, Any]] = []
+        for p in particles:
+            tag = _qualified(p.qname)
+            nil = f"<{tag}{_NIL}"
+            if p.is_array or p.substitutes:
+                children.append((p.qname.name, _WRITER, "", "", "", False, self.element_writer(p)))
+            elif isinstance(p.type, SimpleType):
+                conv = _lexical_writer(p.type, attr=False)
+                mode = _STRING if conv is _text else _SIMPLE
+                children.append((p.qname.name, mode, f"<{tag}>", f"</{tag}>", nil, p.nillable, conv))
+            else:
+                children.append((p.qname.name, _COMPLEX, f"<{tag}", f"</{tag}>", nil, p.nillable, self.type_writer(p.type)))
+
+        def write(out: list[str], start: str, close: str, v: Any) -> None:
+            if type(v) is not dict or "$type" in v:
+                raise _Retry
+            used = 0
+            for key, head, lexical in attrs:
+                a = v.get(key, _MISSING)
+                if a is not _MISSING:
+                    used += 1
+                    start += head + lexical(a) + '"'
+            if value is not None:
+                text = v.get("$value", _MISSING)
+                if text is not _MISSING:
+                    out.append(start + ">" + value(text) + close)
+                    if used + 1 != len(v):
+                        raise _Retry
+                    return
+            mark = len(out)
+            out.append(start + ">")
+            for key, mode, opened, closed, nil, nillable, fn in children:
+                c = v.get(key, _MISSING)
+                if c is _MISSING:
+                    continue
+                used += 1
+                if c is None and mode != _WRITER:
+                    if not nillable:
+                        raise _Retry
+                    out.append(nil)
+                elif mode == _STRING:
+                    if type(c) is not str:
+                        raise _Retry
+                    if "&" in c or "<" in c or ">" in c or "\r" in c:
+                        c = _escape_text(c)
+                    out.append(opened + c + closed)
+                elif mode == _SIMPLE:
+                    out.append(opened + fn(c) + closed)
+                elif mode == _COMPLEX:
+                    fn(out, opened, closed, c)
+                else:
+                    fn(out, c)
+            if used != len(v):
+                raise _Retry  # unknown fields
+            if len(out) == mark + 1:
+                out[mark] = start + "/>"
+            else:
+                out.append(close)
+
+        return write
+
+
+def _retry_writer(out: list[str], v: Any) -> None:
+    raise _Retry
+
+
+def _retry_type_writer(out: list[str], start: str, close: str, v: Any) -> None:
+    raise _Retry
+
+
+class CompiledCodec(_EncoderMixin):
+    """Decoders and encoders compiled per type on first use, over the generic ``Codec`` they fall back to."""
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec
+        self._type_writers: dict[int, _TypeWriter] = {}
+        self._element_writers: dict[int, _Writer] = {}
+        self._root_writers: dict[int, _Writer] = {}
         self._types: dict[int, Callable[[Node], Any]] = {}
         self._elements: dict[int, Callable[[Node], Any]] = {}
 
