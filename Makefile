@@ -25,6 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash .ci/install-peers
 	$(BIN)/ruff check bridge tests
+	$(BIN)/mypy bridge
 	$(BIN)/python .ci/openapi-compat
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
