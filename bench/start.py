@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .e2e import free_port
+from .e2e import free_port, reap
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "wsdl-corpus"
 LARGEST = [
@@ -66,12 +66,7 @@ def serve_once(wsdl: Path, cwd: Path, timeout: float = 300.0) -> dict[str, Any]:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        reap(proc)
 
 
 def _operations(wsdl: Path) -> int:

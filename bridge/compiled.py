@@ -259,6 +259,18 @@ def _qualified(q: QName) -> str:
     return f"{_PREFIX}:{q.name}" if q.namespace else q.name
 
 
+def _each(one: _Writer) -> _Writer:
+    """The writer of an array element: one occurrence per item of a JSON list."""
+
+    def many(out: list[str], v: Any) -> None:
+        if type(v) is not list:
+            raise _Retry
+        for item in v:
+            one(out, item)
+
+    return many
+
+
 class _EncoderMixin:
     """Encoders compiled per type and element on first use (part of ``CompiledCodec``)."""
 
@@ -344,16 +356,7 @@ class _EncoderMixin:
             return _retry_writer
         decl = f' xmlns:{_PREFIX}="{_escape_attr(el.qname.namespace)}"' if el.qname.namespace else ""
         one = self._one_writer(el, f"<{_qualified(el.qname)}{decl}", nil=False)
-        if not el.is_array:
-            return one
-
-        def many(out: list[str], v: Any) -> None:
-            if type(v) is not list:
-                raise _Retry
-            for item in v:
-                one(out, item)
-
-        return many
+        return _each(one) if el.is_array else one
 
     def element_writer(self, el: Element) -> _Writer:
         """Writes a local element (all its occurrences for an array) from its JSON value."""
@@ -366,16 +369,7 @@ class _EncoderMixin:
         if el.substitutes:
             return _retry_writer
         one = self._one_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
-        if not el.is_array:
-            return one
-
-        def many(out: list[str], v: Any) -> None:
-            if type(v) is not list:
-                raise _Retry
-            for item in v:
-                one(out, item)
-
-        return many
+        return _each(one) if el.is_array else one
 
     def _one_writer(self, el: Element, start: str, *, nil: bool) -> _Writer:
         close = f"</{_qualified(el.qname)}>"

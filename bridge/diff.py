@@ -20,7 +20,7 @@ import json
 import re
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -605,16 +605,26 @@ class _Differ:
             self._emit("request-body-became-required", BREAKING, "request", "the request body is now required")
         elif old.get("required") and not new.get("required"):
             self._emit("request-body-became-optional", NON_BREAKING, "request", "the request body is now optional")
+        self._content(
+            "request", "request", old, new,
+            removed=lambda mt: f"the request media type {mt} was removed",
+            added=lambda mt: f"the request media type {mt} was added",
+        )  # fmt: skip
+
+    def _content(
+        self, direction: str, loc: str, old: dict[Any, Any], new: dict[Any, Any], *,
+        removed: Callable[[str], str], added: Callable[[str], str],
+    ) -> None:  # fmt: skip
+        """Media types of a request body or response: removed ones break, shared ones compare schemas."""
         oc, nc = old.get("content") or {}, new.get("content") or {}
         for mt, media in oc.items():
-            loc = f"request[{mt}]"
             if mt not in nc:
-                self._emit("request-media-type-removed", BREAKING, loc, f"the request media type {mt} was removed")
+                self._emit(f"{direction}-media-type-removed", BREAKING, f"{loc}[{mt}]", removed(mt))
             else:
-                self._schema(loc, "request", _media_schema(media), _media_schema(nc[mt]))
+                self._schema(f"{loc}[{mt}]", direction, _media_schema(media), _media_schema(nc[mt]))
         for mt in nc:
             if mt not in oc:
-                self._emit("request-media-type-added", NON_BREAKING, f"request[{mt}]", f"the request media type {mt} was added")
+                self._emit(f"{direction}-media-type-added", NON_BREAKING, f"{loc}[{mt}]", added(mt))
 
     def _responses(self, old: dict[Any, Any], new: dict[Any, Any]) -> None:
         old = {str(k): self.old.deref(v) for k, v in old.items()}
@@ -627,16 +637,11 @@ class _Differ:
                 continue
             if not isinstance(o, dict) or not isinstance(n, dict):
                 continue
-            oc, nc = o.get("content") or {}, n.get("content") or {}
-            for mt, media in oc.items():
-                mloc = f"{loc}[{mt}]"
-                if mt not in nc:
-                    self._emit("response-media-type-removed", BREAKING, mloc, f"the {status} response no longer has media type {mt}")
-                else:
-                    self._schema(mloc, "response", _media_schema(media), _media_schema(nc[mt]))
-            for mt in nc:
-                if mt not in oc:
-                    self._emit("response-media-type-added", NON_BREAKING, f"{loc}[{mt}]", f"the {status} response may now have media type {mt}")
+            self._content(
+                "response", loc, o, n,
+                removed=lambda mt: f"the {status} response no longer has media type {mt}",  # noqa: B023 (called at once)
+                added=lambda mt: f"the {status} response may now have media type {mt}",  # noqa: B023
+            )  # fmt: skip
             oh, nh = o.get("headers") or {}, n.get("headers") or {}
             for name, h in oh.items():
                 hloc = f"{loc}.header[{name}]"
