@@ -612,7 +612,7 @@ class _Differ:
         )  # fmt: skip
 
     def _content(
-        self, direction: str, loc: str, old: dict[Any, Any], new: dict[Any, Any], *,
+        self, direction: Literal["request", "response"], loc: str, old: dict[Any, Any], new: dict[Any, Any], *,
         removed: Callable[[str], str], added: Callable[[str], str],
     ) -> None:  # fmt: skip
         """Media types of a request body or response: removed ones break, shared ones compare schemas."""
