@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import swagger_ui_bundle
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -54,8 +55,13 @@ def _default(o: Any) -> Any:
 
 
 def dumps(data: Any) -> bytes:
-    """Compact JSON, as the app sends it (Decimals as numbers)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=False).encode()
+    """Compact JSON, as the app sends it (Decimals as numbers). orjson writes it about ten times
+    faster than the json module (bench/); json takes what orjson refuses, such as integers
+    beyond 64 bits."""
+    try:
+        return orjson.dumps(data, default=_default)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=False).encode()
 
 
 def _fault_response(exc: SoapFault, settings: Settings) -> Response:

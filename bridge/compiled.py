@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from types import ModuleType
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -35,6 +36,12 @@ from .model import (
     XsdType,
     unwrapped_part,
 )
+
+_cdecode: ModuleType | None
+try:
+    from . import _cdecode  # the decoder's inner loop in C (bridge/_cdecode.pyx)
+except ImportError:  # not built (no compiler at install time): the Python loop stands in
+    _cdecode = None
 
 Node: TypeAlias = etree._Element
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -103,6 +110,27 @@ def _simple_decoder(t: SimpleType) -> Callable[[str], Any] | None:
 
         return number
     return _generic_simple(t)
+
+
+def _simple_plan(t: SimpleType) -> Any:
+    """The C decoder's plan for a simple type: the same converter, with the common lexical forms
+    (plain integers, decimals, booleans) handled in C."""
+    c = _cdecode
+    assert c is not None
+    conv = _simple_decoder(t)
+    if conv is None:
+        return c.Simple(c.TEXT)
+    if t.variety == "atomic":
+        b = t.builtin
+        kind = json_kind(b)
+        if kind == "integer":
+            lo, hi = INT_RANGES[b]
+            return c.Simple(c.INTEGER, conv, lo, hi)
+        if kind == "boolean":
+            return c.Simple(c.BOOLEAN, conv)
+        if kind == "number":
+            return c.Simple(c.NUMBER, conv, is_decimal=b == "decimal", whole=t.facets.fraction_digits == 0)
+    return c.Simple(c.CONVERT, conv)
 
 
 def _plain_particles(t: ComplexType) -> list[Element] | None:
@@ -500,6 +528,7 @@ class CompiledCodec(_EncoderMixin):
         self._root_writers: dict[int, _Writer] = {}
         self._types: dict[int, Callable[[Node], Any]] = {}
         self._elements: dict[int, Callable[[Node], Any]] = {}
+        self._plans: dict[int, Any] = {}  # _cdecode.TypePlan, or None for a type it cannot take
 
     # ---- decode -------------------------------------------------------------------
 
@@ -646,6 +675,8 @@ class CompiledCodec(_EncoderMixin):
         particles = _plain_particles(t)
         if particles is None:
             return lambda n: codec.decode_value(n, t, "")
+        if _cdecode is not None:
+            return self._plan(t).decode  # type: ignore[no-any-return]
         has_subtypes = bool(all_derived(t))
         _, layout = codec._layout(t)
         attrs = [(key, _tag(a.qname), a.qname.name if a.qname.namespace else None, _simple_decoder(a.type)) for key, a in layout]
@@ -724,6 +755,42 @@ class CompiledCodec(_EncoderMixin):
             return out
 
         return decode
+
+
+    def _plan(self, t: ComplexType) -> Any:
+        """The C decoder's plan for a type with plain particles (see ``_compile_complex``), or None
+        for a type it cannot take."""
+        c = _cdecode
+        assert c is not None
+        if id(t) in self._plans:
+            return self._plans[id(t)]
+        particles = _plain_particles(t)
+        if particles is None:
+            self._plans[id(t)] = None
+            return None
+        # Registered before it is filled: recursive types meet their own plan.
+        plan = self._plans[id(t)] = c.TypePlan()
+        codec = self.codec
+        _, layout = codec._layout(t)
+        attrs = [
+            c.Attr(key, a.qname.namespace.encode() or None, a.qname.name.encode(), bool(a.qname.namespace), _simple_plan(a.type))
+            for key, a in layout
+        ]
+        vt = t.value_type()
+        specs = []
+        for i, p in enumerate(particles):
+            if isinstance(p.type, SimpleType) and p.fixed is None and p.default is None:
+                specs.append(c.Particle(p.qname.name, p.is_array, p.nillable, i, simple=_simple_plan(p.type)))
+                continue
+            sub = self._plan(p.type) if isinstance(p.type, ComplexType) and not p.substitutes else None
+            if sub is not None:
+                specs.append(c.Particle(p.qname.name, p.is_array, p.nillable, i, plan=sub))
+            else:
+                specs.append(c.Particle(p.qname.name, p.is_array, p.nillable, i, decoder=self.element_decoder(p)))
+        keys = (*(key for key, _ in layout), "$value", *(p.qname.name for p in particles))
+        subtypes = (lambda n: codec.decode_value(n, t, "")) if all_derived(t) else None
+        plan.fill(attrs, _simple_plan(vt) if vt is not None else None, specs, keys, subtypes)
+        return plan
 
 
 def generic_constructs(op: Operation) -> list[str]:

@@ -1,0 +1,310 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The compiled decoder's inner loop in C: it walks libxml2's nodes directly, through lxml's public
+C API, instead of creating a Python proxy for every element, attribute and text.
+
+``compiled.py`` builds the plans (one ``TypePlan`` per complex type, one ``Simple`` per simple
+type) from the same facts its Python decoder uses, and this module follows them. It gives exactly
+what the Python decoder gives: where a lexical form is not the plain kind handled here, the
+Python converter is called with the text; where the content is not what the plan expects, it
+raises ``Unhandled`` and the caller hands the whole message to the generic codec.
+"""
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.list cimport PyList_Append
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport strcmp, strlen
+
+cimport lxml.includes.etreepublic as cetree
+from lxml.includes cimport tree
+from lxml.includes.etreepublic cimport _Document, _Element
+
+cetree.import_lxml__etree()
+
+
+class Unhandled(Exception):
+    """Content the plan does not cover: the message goes to the generic codec."""
+
+
+cdef const char* XSI = b"http://www.w3.org/2001/XMLSchema-instance"
+
+# Simple kinds: how a text becomes a JSON value.
+TEXT, INTEGER, BOOLEAN, NUMBER, CONVERT = 0, 1, 2, 3, 4
+# Particle kinds beyond the simple ones: a complex element with a plan; any element through
+# a Python decoder that takes an lxml element.
+ELEMENT, NODE = 5, 6
+
+
+cdef inline str _utf8(const tree.xmlChar* s):
+    if s is NULL:
+        return ""
+    return PyUnicode_DecodeUTF8(<const char*>s, strlen(<const char*>s), NULL)
+
+
+cdef inline bint _is_text(tree.xmlNode* c) noexcept:
+    return c is not NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE)
+
+
+cdef str _text(tree.xmlNode* n):
+    """lxml's ``.text``, or "": the run of text and CDATA nodes before any other child."""
+    cdef tree.xmlNode* c = n.children
+    if not _is_text(c):
+        return ""
+    if not _is_text(c.next):
+        return _utf8(c.content)
+    parts = []
+    while _is_text(c):
+        parts.append(_utf8(c.content))
+        c = c.next
+    return "".join(parts)
+
+
+cdef tree.xmlAttr* _attr(tree.xmlNode* n, const char* ns, const char* name) noexcept:
+    """The attribute ``name`` in namespace ``ns`` (NULL: in none), as lxml's ``get`` finds it."""
+    cdef tree.xmlAttr* a = n.properties
+    while a is not NULL:
+        if strcmp(<const char*>a.name, name) == 0:
+            if ns is NULL:
+                if a.ns is NULL:
+                    return a
+            elif a.ns is not NULL and strcmp(<const char*>a.ns.href, ns) == 0:
+                return a
+        a = a.next
+    return NULL
+
+
+cdef str _attr_value(tree.xmlAttr* a):
+    cdef tree.xmlNode* c = a.children
+    if c is NULL:
+        return ""
+    if c.next is NULL and c.type == tree.XML_TEXT_NODE:
+        return _utf8(c.content)
+    raise Unhandled("an attribute value made of several nodes")
+
+
+cdef bint _is_nil(tree.xmlNode* n) except -1:
+    cdef tree.xmlAttr* a = _attr(n, XSI, b"nil")
+    if a is NULL:
+        return False
+    v = _attr_value(a)
+    return v == "true" or v == "1"
+
+
+cdef inline bint _xml_space(Py_UCS4 ch) noexcept:
+    return ch == u" " or ch == u"\t" or ch == u"\n" or ch == u"\r"
+
+
+cdef class Simple:
+    """A simple type's text -> JSON value, as the Python converter ``conv`` gives it."""
+
+    cdef int kind
+    cdef object conv  # the Python converter (text -> value); None for TEXT
+    cdef object lo, hi  # integer bounds, or None
+    cdef bint is_decimal, whole
+
+    def __init__(self, int kind, conv=None, lo=None, hi=None, bint is_decimal=False, bint whole=False):
+        self.kind = kind
+        self.conv = conv
+        self.lo = lo
+        self.hi = hi
+        self.is_decimal = is_decimal
+        self.whole = whole
+
+    cdef object convert(self, str s):
+        if self.kind == TEXT:
+            return s
+        if self.kind == INTEGER:
+            return self._integer(s)
+        if self.kind == BOOLEAN:
+            t = s.strip() if (s and (_xml_space(s[0]) or _xml_space(s[len(s) - 1]))) else s
+            if t == "true" or t == "1":
+                return True
+            if t == "false" or t == "0":
+                return False
+        elif self.kind == NUMBER:
+            return self._number(s)
+        return self.conv(s)
+
+    cdef object _integer(self, str s):
+        cdef Py_ssize_t i = 0, n = len(s), start, end
+        cdef Py_UCS4 ch
+        while i < n and _xml_space(s[i]):
+            i += 1
+        end = n
+        while end > i and _xml_space(s[end - 1]):
+            end -= 1
+        start = i
+        if i < end and (s[i] == u"+" or s[i] == u"-"):
+            i += 1
+        if i == end:
+            return self.conv(s)
+        while i < end:
+            ch = s[i]
+            if ch < u"0" or ch > u"9":
+                return self.conv(s)  # not plain digits: the Python converter decides
+            i += 1
+        v = int(s[start:end])
+        if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+            raise Unhandled("an integer out of range")
+        return v
+
+    cdef object _number(self, str s):
+        cdef Py_ssize_t i = 0, n = len(s), start, end
+        cdef Py_UCS4 ch
+        cdef int digits = 0
+        cdef bint point = False, exponent = False
+        while i < n and _xml_space(s[i]):
+            i += 1
+        end = n
+        while end > i and _xml_space(s[end - 1]):
+            end -= 1
+        start = i
+        if i < end and (s[i] == u"+" or s[i] == u"-"):
+            i += 1
+        while i < end:
+            ch = s[i]
+            if u"0" <= ch <= u"9":
+                digits += 1
+            elif ch == u"." and not point and not exponent:
+                point = True
+            else:
+                return self.conv(s)  # exponents, INF, NaN and the like: the Python converter decides
+            i += 1
+        if digits == 0:
+            return self.conv(s)
+        t = s[start:end]
+        if self.is_decimal and not point:
+            return int(t)
+        if self.is_decimal and self.whole:
+            return self.conv(s)
+        return float(t)
+
+
+cdef class Attr:
+    cdef str key
+    cdef bytes ns  # None: no namespace
+    cdef bytes local
+    cdef bint unqualified_too
+    cdef Simple simple
+
+    def __init__(self, str key, ns, bytes local, bint unqualified_too, Simple simple):
+        self.key = key
+        self.ns = ns
+        self.local = local
+        self.unqualified_too = unqualified_too
+        self.simple = simple
+
+
+cdef class Particle:
+    cdef str name
+    cdef bytes local
+    cdef bint is_array, nillable
+    cdef int kind, index
+    cdef Simple simple  # simple kinds
+    cdef TypePlan plan  # ELEMENT
+    cdef object decoder  # NODE: a Python callable taking an lxml element
+
+    def __init__(self, str name, bint is_array, bint nillable, int index, Simple simple=None, TypePlan plan=None, decoder=None):
+        self.name = name
+        self.local = name.encode()
+        self.is_array = is_array
+        self.nillable = nillable
+        self.index = index
+        self.simple = simple
+        self.plan = plan
+        self.decoder = decoder
+        self.kind = ELEMENT if plan is not None else NODE if decoder is not None else simple.kind
+
+
+cdef class TypePlan:
+    """One complex type with plain content: its attributes, simpleContent value and elements."""
+
+    cdef list attrs
+    cdef Simple value  # None: no simpleContent
+    cdef list particles
+    cdef Py_ssize_t count
+    cdef tuple keys  # the generic codec's key order
+    cdef object subtypes  # None, or the Python decoder for a node carrying xsi:type
+
+    def fill(self, list attrs, Simple value, list particles, tuple keys, subtypes):
+        self.attrs = attrs
+        self.value = value
+        self.particles = particles
+        self.count = len(particles)
+        self.keys = keys
+        self.subtypes = subtypes
+
+    def decode(self, _Element el):
+        """An lxml element of this type -> its JSON object."""
+        return _decode(self, el._c_node, el._doc)
+
+
+cdef Particle _find(TypePlan p, const char* name, Py_ssize_t hint):
+    # Elements mostly come in schema order: look at the next particle first.
+    cdef Py_ssize_t i, j
+    cdef Particle spec
+    for j in range(p.count):
+        i = hint + j
+        if i >= p.count:
+            i -= p.count
+        spec = <Particle>p.particles[i]
+        if strcmp(<const char*>spec.local, name) == 0:
+            return spec
+    return None
+
+
+cdef dict _decode(TypePlan p, tree.xmlNode* n, _Document doc):
+    cdef dict out
+    cdef Attr a
+    cdef tree.xmlAttr* found
+    cdef tree.xmlNode* c
+    cdef Particle spec
+    cdef Py_ssize_t last = -1
+    cdef bint shuffled = False
+    cdef PyObject* items
+    if p.subtypes is not None and _attr(n, XSI, b"type") is not NULL:
+        return p.subtypes(cetree.elementFactory(doc, n))
+    out = {}
+    for a in p.attrs:
+        found = _attr(n, NULL if a.ns is None else <const char*>a.ns, <const char*>a.local)
+        if found is NULL and a.unqualified_too:
+            found = _attr(n, NULL, <const char*>a.local)
+        if found is not NULL:
+            out[a.key] = a.simple.convert(_attr_value(found))
+    if p.value is not None:
+        out["$value"] = p.value.convert(_text(n))
+    c = n.children
+    while c is not NULL:
+        if c.type != tree.XML_ELEMENT_NODE:
+            c = c.next
+            continue
+        spec = _find(p, <const char*>c.name, last + 1 if last >= 0 else 0)
+        if spec is None:
+            raise Unhandled("an unexpected element")
+        if spec.index < last:
+            shuffled = True  # out of schema order: keys are put back in order below
+        last = spec.index
+        if spec.kind == NODE:
+            v = spec.decoder(cetree.elementFactory(doc, c))
+        elif _is_nil(c):
+            if not spec.nillable:
+                raise Unhandled("nil on an element that is not nillable")
+            v = None
+        elif spec.kind == ELEMENT:
+            v = _decode(spec.plan, c, doc)
+        else:
+            v = spec.simple.convert(_text(c))
+        if spec.is_array:
+            items = PyDict_GetItem(out, spec.name)
+            if items is NULL:
+                out[spec.name] = [v]
+            else:
+                PyList_Append(<object>items, v)
+        elif spec.name in out:
+            raise Unhandled("a second occurrence of a single element")
+        else:
+            out[spec.name] = v
+        c = c.next
+    if shuffled:
+        out = {k: out[k] for k in p.keys if k in out}
+    return out
