@@ -239,6 +239,24 @@ cdef class TypePlan:
         return _decode(self, el._c_node, el._doc)
 
 
+cdef class ElementPlan:
+    """An element of a complex type with a plan: xsi:nil, then the type."""
+
+    cdef TypePlan plan
+    cdef bint nillable
+
+    def __init__(self, TypePlan plan, bint nillable):
+        self.plan = plan
+        self.nillable = nillable
+
+    def __call__(self, _Element el):
+        if _is_nil(el._c_node):
+            if not self.nillable:
+                raise Unhandled("nil on an element that is not nillable")
+            return None
+        return _decode(self.plan, el._c_node, el._doc)
+
+
 cdef Particle _find(TypePlan p, const char* name, Py_ssize_t hint):
     # Elements mostly come in schema order: look at the next particle first.
     cdef Py_ssize_t i, j

@@ -518,6 +518,15 @@ def _retry_type_writer(out: list[str], start: str, close: str, v: Any) -> None:
     raise _Retry
 
 
+class _Shape:
+    """What the decoder needs to know of a message, worked out once."""
+
+    def __init__(self, op: Operation, msg: Message) -> None:
+        self.wrapped = unwrapped_part(op, msg)
+        self.tag = _tag(self.wrapped.element.qname) if self.wrapped is not None else ""
+        self.header_parts = msg.header_parts
+
+
 class CompiledCodec(_EncoderMixin):
     """Decoders and encoders compiled per type on first use, over the generic ``Codec`` they fall back to."""
 
@@ -529,6 +538,7 @@ class CompiledCodec(_EncoderMixin):
         self._types: dict[int, Callable[[Node], Any]] = {}
         self._elements: dict[int, Callable[[Node], Any]] = {}
         self._plans: dict[int, Any] = {}  # _cdecode.TypePlan, or None for a type it cannot take
+        self._shapes: dict[int, _Shape] = {}  # per message
 
     # ---- decode -------------------------------------------------------------------
 
@@ -544,12 +554,17 @@ class CompiledCodec(_EncoderMixin):
         if op.use == "encoded":
             raise _Retry
         out: dict[str, Any]
-        wrapped = unwrapped_part(op, msg)
+        shape = self._shapes.get(id(msg))
+        if shape is None:
+            shape = self._shapes[id(msg)] = _Shape(op, msg)
+        wrapped = shape.wrapped
         if wrapped is not None:
             name = wrapped.element.qname.name
-            node = next((c for c in body if isinstance(c.tag, str) and _local(c.tag) == name), None)
-            if node is None:
-                raise _Retry
+            node = body[0] if body and body[0].tag == shape.tag else None
+            if node is None:  # qualification is not trusted: the first with the local name
+                node = next((c for c in body if isinstance(c.tag, str) and _local(c.tag) == name), None)
+                if node is None:
+                    raise _Retry
             value = self.element_decoder(wrapped.element)(node)
             out = value if isinstance(value, dict) else {"value": value}
         else:
@@ -567,10 +582,10 @@ class CompiledCodec(_EncoderMixin):
                         raise _Retry
                     continue
                 out[part.name] = self._element_value(part.element, nodes)
-        if msg.header_parts:
+        if shape.header_parts:
             hpool = _Pool(header)
             hdata: dict[str, Any] = {}
-            for part in msg.header_parts:
+            for part in shape.header_parts:
                 nodes = hpool.take(part.element)
                 if nodes:
                     hdata[part.name] = self._element_value(part.element, nodes)
@@ -642,6 +657,10 @@ class CompiledCodec(_EncoderMixin):
                 return simple(n.text or "")
 
             return simple_value
+        if _cdecode is not None and isinstance(t, ComplexType):
+            plan = self._plan(t)
+            if plan is not None:
+                return _cdecode.ElementPlan(plan, nillable)  # type: ignore[no-any-return]
         conv = self.type_decoder(t)
 
         def complex_value(n: Node) -> Any:

@@ -42,25 +42,32 @@ class Envelope:
     version: str
     header: etree._Element | None
     body: etree._Element
+    body_children: list[etree._Element] = field(init=False)  # elements only: no comments or PIs
+    header_children: list[etree._Element] = field(init=False)
 
-    @property
-    def body_children(self) -> list[etree._Element]:
-        return [c for c in self.body if isinstance(c.tag, str)]
+    def __post_init__(self) -> None:
+        self.body_children = [c for c in self.body if isinstance(c.tag, str)]
+        self.header_children = [] if self.header is None else [c for c in self.header if isinstance(c.tag, str)]
 
-    @property
-    def header_children(self) -> list[etree._Element]:
-        return [] if self.header is None else [c for c in self.header if isinstance(c.tag, str)]
+
+# Tags compared as strings: on a small reply, etree.QName and find() cost as much as the parse.
+_ROOTS = {f"{{{ns}}}Envelope": (version, f"{{{ns}}}Header", f"{{{ns}}}Body") for version, ns in ENV_NS.items()}
+_FAULTS = (f"{{{SOAP11}}}Fault", f"{{{SOAP12}}}Fault")
 
 
 def parse(data: bytes, *, max_bytes: int, max_depth: int, what: str = "SOAP message") -> Envelope:
     root = parse_untrusted(data, max_bytes=max_bytes, max_depth=max_depth, what=what)
-    qn = etree.QName(root)
-    if qn.localname != "Envelope" or qn.namespace not in (SOAP11, SOAP12):
+    known = _ROOTS.get(root.tag)  # type: ignore[call-overload]
+    if known is None:
         raise XmlError(f"{what} is not a SOAP envelope (root element {root.tag})")
-    version = "1.1" if qn.namespace == SOAP11 else "1.2"
-    ns = qn.namespace
-    header = root.find(f"{{{ns}}}Header")
-    body = root.find(f"{{{ns}}}Body")
+    version, header_tag, body_tag = known
+    header = body = None
+    for c in root:  # the first Header and the first Body, as find() would give
+        tag = c.tag
+        if tag == body_tag and body is None:
+            body = c
+        elif tag == header_tag and header is None:
+            header = c
     if body is None:
         raise XmlError(f"{what} has no SOAP Body")
     return Envelope(version, header, body)
@@ -92,7 +99,7 @@ def find_fault(env: Envelope) -> FaultInfo | None:
     if not children:
         return None
     f = children[0]
-    if etree.QName(f).localname != "Fault" or etree.QName(f).namespace not in (SOAP11, SOAP12):
+    if f.tag not in _FAULTS:
         return None
     if env.version == "1.1":
         code_node = f.find("faultcode")
