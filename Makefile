@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= auto
 
 .PHONY: setup demo test lint bench openapi contracts clean
 
-$(STAMP): pyproject.toml bridge/_cdecode.pyx
+$(STAMP): pyproject.toml bridge/_ccodec.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -37,11 +37,11 @@ from .model import (
     unwrapped_part,
 )
 
-_cdecode: ModuleType | None
+_ccodec: ModuleType | None
 try:
-    from . import _cdecode  # the decoder's inner loop in C (bridge/_cdecode.pyx)
+    from . import _ccodec  # the inner loops in C (bridge/_ccodec.pyx)
 except ImportError:  # not built (no compiler at install time): the Python loop stands in
-    _cdecode = None
+    _ccodec = None
 
 Node: TypeAlias = etree._Element
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -54,6 +54,10 @@ _Spec = tuple[str, bool, bool, str, Callable[..., Any], int]
 
 class _Retry(Exception):
     """The compiled path leaves this message to the generic codec."""
+
+
+# What the compiled path raises when it gives a message up, in Python or in C.
+GIVE_UP: tuple[type[Exception], ...] = (_Retry,) if _ccodec is None else (_Retry, _ccodec.Unhandled)
 
 
 def _local(tag: str) -> str:
@@ -115,7 +119,7 @@ def _simple_decoder(t: SimpleType) -> Callable[[str], Any] | None:
 def _simple_plan(t: SimpleType) -> Any:
     """The C decoder's plan for a simple type: the same converter, with the common lexical forms
     (plain integers, decimals, booleans) handled in C."""
-    c = _cdecode
+    c = _ccodec
     assert c is not None
     conv = _simple_decoder(t)
     if conv is None:
@@ -368,7 +372,7 @@ class _EncoderMixin:
             out.append("</soap:Body>")
         out.append("</soap:Envelope>")
         doc = "".join(out).encode()  # a lone surrogate fails here
-        if len(doc.translate(None, _CONTROL_BYTES)) != len(doc) or b"\xef\xbf\xbe" in doc or b"\xef\xbf\xbf" in doc:
+        if len(doc.translate(None, _CONTROL_BYTES)) != len(doc) or (b"\xef\xbf" in doc and (b"\xef\xbf\xbe" in doc or b"\xef\xbf\xbf" in doc)):
             raise _Retry  # a character XML cannot carry (U+FFFE, U+FFFF or a control): the generic codec names the value
         return doc
 
@@ -383,7 +387,10 @@ class _EncoderMixin:
         if not _one_namespace(el) or el.substitutes:
             return _retry_writer
         decl = f' xmlns:{_PREFIX}="{_escape_attr(el.qname.namespace)}"' if el.qname.namespace else ""
-        one = self._one_writer(el, f"<{_qualified(el.qname)}{decl}", nil=False)
+        start = f"<{_qualified(el.qname)}{decl}"
+        if _ccodec is not None:
+            return self._c_element_writer(el, start, nil=False)
+        one = self._one_writer(el, start, nil=False)
         return _each(one) if el.is_array else one
 
     def element_writer(self, el: Element) -> _Writer:
@@ -396,8 +403,19 @@ class _EncoderMixin:
     def _compile_element_writer(self, el: Element) -> _Writer:
         if el.substitutes:
             return _retry_writer
+        if _ccodec is not None:
+            return self._c_element_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
         one = self._one_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
         return _each(one) if el.is_array else one
+
+    def _c_element_writer(self, el: Element, start: str, *, nil: bool) -> _Writer:
+        """``_one_writer`` (with ``_each`` for an array) as one ``_ccodec.ElementWriter``."""
+        c = _ccodec
+        assert c is not None
+        close = f"</{_qualified(el.qname)}>"
+        if isinstance(el.type, SimpleType):
+            return c.ElementWriter(start, close, nil, el.is_array, lexical=_c_lexical(el.type, attr=False))  # type: ignore[no-any-return]
+        return c.ElementWriter(start, close, nil, el.is_array, tw=self.type_writer(el.type))  # type: ignore[no-any-return]
 
     def _one_writer(self, el: Element, start: str, *, nil: bool) -> _Writer:
         close = f"</{_qualified(el.qname)}>"
@@ -429,6 +447,10 @@ class _EncoderMixin:
 
     def type_writer(self, t: ComplexType) -> _TypeWriter:
         w = self._type_writers.get(id(t))
+        if w is None and _ccodec is not None and _encodable_particles(t) is not None:
+            # Registered before it is filled: recursive types meet their own writer.
+            w = self._type_writers[id(t)] = _ccodec.TypeWriter()
+            self._fill_c_type_writer(w, t)
         if w is None:
             # Recursive types meet themselves while compiling: a forwarder stands in meanwhile.
             cell: list[_TypeWriter] = []
@@ -437,6 +459,28 @@ class _EncoderMixin:
             cell.append(w)
             self._type_writers[id(t)] = w
         return w
+
+    def _fill_c_type_writer(self, w: Any, t: ComplexType) -> None:
+        """``_compile_type_writer``'s plan, for a ``_ccodec.TypeWriter``."""
+        c = _ccodec
+        assert c is not None
+        particles = _encodable_particles(t)
+        assert particles is not None
+        _, layout = self.codec._layout(t)
+        attrs = [(key, f' {_qualified(a.qname)}="', _c_lexical(a.type, attr=True)) for key, a in layout]
+        vt = t.value_type()
+        children = []
+        for p in particles:
+            tag = _qualified(p.qname)
+            nil = f"<{tag}{_NIL}"
+            if p.is_array or p.substitutes:
+                children.append(c.Child(p.qname.name, c.W_WRITER, "", "", "", False, fn=self.element_writer(p)))
+            elif isinstance(p.type, SimpleType):
+                mode = c.W_STRING if _lexical_writer(p.type, attr=False) is _text else c.W_SIMPLE
+                children.append(c.Child(p.qname.name, mode, f"<{tag}>", f"</{tag}>", nil, p.nillable, lexical=_c_lexical(p.type, attr=False)))
+            else:
+                children.append(c.Child(p.qname.name, c.W_COMPLEX, f"<{tag}", f"</{tag}>", nil, p.nillable, fn=self.type_writer(p.type)))
+        w.fill(attrs, _c_lexical(vt, attr=False) if vt is not None else None, children)
 
     def _compile_type_writer(self, t: ComplexType) -> _TypeWriter:
         particles = _encodable_particles(t)
@@ -510,6 +554,23 @@ class _EncoderMixin:
         return write
 
 
+def _c_lexical(t: SimpleType, attr: bool) -> Any:
+    """``_lexical_writer`` as a ``_ccodec.Lexical``: strings and numbers are written in C."""
+    c = _ccodec
+    assert c is not None
+    fn = _lexical_writer(t, attr)
+    if fn is _text:
+        return c.Lexical(c.L_TEXT, fn)
+    kind = json_kind(t.builtin) if t.variety == "atomic" else ""
+    if kind == "integer":
+        return c.Lexical(c.L_INT, fn)
+    if kind == "string" and attr:
+        return c.Lexical(c.L_ATTR, fn)
+    if kind == "number":
+        return c.Lexical(c.L_DECIMAL if t.builtin == "decimal" else c.L_DOUBLE, fn)
+    return c.Lexical(c.L_OTHER, fn)
+
+
 def _retry_writer(out: list[str], v: Any) -> None:
     raise _Retry
 
@@ -537,7 +598,7 @@ class CompiledCodec(_EncoderMixin):
         self._root_writers: dict[int, _Writer] = {}
         self._types: dict[int, Callable[[Node], Any]] = {}
         self._elements: dict[int, Callable[[Node], Any]] = {}
-        self._plans: dict[int, Any] = {}  # _cdecode.TypePlan, or None for a type it cannot take
+        self._plans: dict[int, Any] = {}  # _ccodec.TypePlan, or None for a type it cannot take
         self._shapes: dict[int, _Shape] = {}  # per message
 
     # ---- decode -------------------------------------------------------------------
@@ -657,10 +718,10 @@ class CompiledCodec(_EncoderMixin):
                 return simple(n.text or "")
 
             return simple_value
-        if _cdecode is not None and isinstance(t, ComplexType):
+        if _ccodec is not None and isinstance(t, ComplexType):
             plan = self._plan(t)
             if plan is not None:
-                return _cdecode.ElementPlan(plan, nillable)  # type: ignore[no-any-return]
+                return _ccodec.ElementPlan(plan, nillable)  # type: ignore[no-any-return]
         conv = self.type_decoder(t)
 
         def complex_value(n: Node) -> Any:
@@ -694,7 +755,7 @@ class CompiledCodec(_EncoderMixin):
         particles = _plain_particles(t)
         if particles is None:
             return lambda n: codec.decode_value(n, t, "")
-        if _cdecode is not None:
+        if _ccodec is not None:
             return self._plan(t).decode  # type: ignore[no-any-return]
         has_subtypes = bool(all_derived(t))
         _, layout = codec._layout(t)
@@ -779,7 +840,7 @@ class CompiledCodec(_EncoderMixin):
     def _plan(self, t: ComplexType) -> Any:
         """The C decoder's plan for a type with plain particles (see ``_compile_complex``), or None
         for a type it cannot take."""
-        c = _cdecode
+        c = _ccodec
         assert c is not None
         if id(t) in self._plans:
             return self._plans[id(t)]

@@ -1,6 +1,6 @@
 """The compiled codec gives exactly what the generic codec gives: the same JSON (key order too)
 for every operation of every sample and conformance WSDL, and the same errors on bad replies.
-The decoder's inner loop runs in C (bridge/_cdecode.pyx) when it is built, else in Python: the
+The decoder's inner loop runs in C (bridge/_ccodec.pyx) when it is built, else in Python: the
 parity tests run both."""
 
 from __future__ import annotations
@@ -40,23 +40,23 @@ def _loadable() -> list[Path]:
 def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The compiled decoder with its C inner loop, then with the pure-Python one."""
     if request.param == "Python":
-        monkeypatch.setattr(compiled, "_cdecode", None)
-    elif compiled._cdecode is None:
-        pytest.skip("bridge._cdecode is not built (test_c_loop_is_built says why that fails in CI)")
+        monkeypatch.setattr(compiled, "_ccodec", None)
+    elif compiled._ccodec is None:
+        pytest.skip("bridge._ccodec is not built (test_c_loop_is_built says why that fails in CI)")
     return str(request.param)
 
 
 def test_c_loop_is_built() -> None:
     """A failed compile only warns at install time; CI must not silently run the slow path."""
-    if compiled._cdecode is None:
+    if compiled._ccodec is None:
         if os.environ.get("CI"):
-            pytest.fail("bridge/_cdecode.pyx was not compiled: see the install log (hatch hook bridge/_cdecode_build.py)")
-        pytest.skip("bridge._cdecode is not built")
+            pytest.fail("bridge/_ccodec.pyx was not compiled: see the install log (hatch hook bridge/_ccodec_build.py)")
+        pytest.skip("bridge._ccodec is not built")
     b = bridge.load(sample("orders.wsdl"))
     op = b.operation("ListOrders")
     assert op.output is not None
     dec = b.compiled.element_decoder(op.output.parts[0].element)
-    assert isinstance(b.compiled._plans[id(op.output.parts[0].element.type)], compiled._cdecode.TypePlan)
+    assert isinstance(b.compiled._plans[id(op.output.parts[0].element.type)], compiled._ccodec.TypePlan)
     assert callable(dec)
 
 

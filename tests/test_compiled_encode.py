@@ -1,7 +1,8 @@
 """The compiled request encoder writes exactly the bytes of the generic codec plus
 ``envelope.build``: for the examples of every operation of every sample and conformance WSDL, for
 hypothesis-generated requests on the samples, for awkward strings and nil values; and on bad data
-it raises the generic codec's error."""
+it raises the generic codec's error. The writers run in C (bridge/_ccodec.pyx) when it is built,
+else in Python: the tests run both."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bridge
+from bridge import compiled as compiled_module
 from bridge.codec import to_json_ready
-from bridge.compiled import _Retry
+from bridge.compiled import GIVE_UP
 from bridge.envelope import build
 from bridge.errors import BridgeError
 from bridge.model import Operation
@@ -27,9 +29,24 @@ FIXTURES = sorted((Path(__file__).parent / "conformance" / "wsdl").glob("*.wsdl"
 CONFORMANCE = Path(__file__).parent / "conformance" / "wsdl"
 
 
-@functools.lru_cache(maxsize=64)
-def _load(path: Path) -> bridge.Bridge:
+@functools.lru_cache(maxsize=128)
+def _load_for(path: Path, pure_python: bool) -> bridge.Bridge:
     return bridge.load(path)
+
+
+def _load(path: Path) -> bridge.Bridge:
+    """One bridge per WSDL and inner loop: writers are compiled on first use, with the loop then in force."""
+    return _load_for(path, compiled_module._ccodec is None)
+
+
+@pytest.fixture(params=["C", "Python"], autouse=True)
+def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with the C writers, then with the pure-Python ones."""
+    if request.param == "Python":
+        monkeypatch.setattr(compiled_module, "_ccodec", None)
+    elif compiled_module._ccodec is None:
+        pytest.skip("bridge._ccodec is not built (tests/test_compiled.py::test_c_loop_is_built)")
+    return str(request.param)
 
 
 def _loadable() -> list[Path]:
@@ -52,7 +69,7 @@ def _compiled(b: bridge.Bridge, op: Operation, data: Any) -> bytes | None:
     """The compiled encoder's bytes, or None when it hands the message to the generic codec."""
     try:
         return b.compiled._encode_request(op, data)
-    except _Retry:
+    except GIVE_UP:
         return None
 
 
@@ -199,3 +216,16 @@ def test_generated_requests_encode_identically(wsdl: Path, key: str, data: st.Da
     compiled = _compiled(b, op, request)
     assert compiled is None or compiled == generic
     assert b.encode_request(op, request) == generic
+
+
+@pytest.mark.parametrize("price", [12.5, 10, 0.30000000000000004, -0.0, 1e16, 1.5e-07, 123456789.125, 2**70])
+def test_decimal_lexical_forms_match(price: float) -> None:
+    """xs:decimal from a JSON number: the C writer's repr() short cut gives the generic codec's digits."""
+    b = _load(sample("orders.wsdl"))
+    op = b.operation("CreateOrder")
+    assert op.input is not None
+    data = to_json_ready(message_example(op, op.input, 0))
+    for line in data["order"]["line"]:
+        line["unitPrice"]["$value"] = price
+    generic = _generic(b, op, data)
+    assert _compiled(b, op, data) == generic  # written by the compiled path, not handed over

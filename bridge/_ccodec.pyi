@@ -1,4 +1,4 @@
-"""Types of bridge/_cdecode.pyx, the compiled decoder's inner loop in C."""
+"""Types of bridge/_ccodec.pyx, the compiled codec's inner loops in C."""
 
 from collections.abc import Callable
 from typing import Any
@@ -55,3 +55,40 @@ class TypePlan:
 class ElementPlan:
     def __init__(self, plan: TypePlan, nillable: bool) -> None: ...
     def __call__(self, el: etree._Element) -> dict[str, Any] | None: ...
+
+L_TEXT: int
+L_INT: int
+L_OTHER: int
+L_ATTR: int
+L_DECIMAL: int
+L_DOUBLE: int
+W_STRING: int
+W_SIMPLE: int
+W_COMPLEX: int
+W_WRITER: int
+
+class Lexical:
+    def __init__(self, kind: int, fn: Callable[[Any], str]) -> None: ...
+
+class Child:
+    def __init__(
+        self,
+        key: str,
+        mode: int,
+        opened: str,
+        closed: str,
+        nil: str,
+        nillable: bool,
+        lexical: Lexical | None = None,
+        fn: Any = None,
+    ) -> None: ...
+
+class TypeWriter:
+    def fill(self, attrs: list[tuple[str, str, Lexical]], value: Lexical | None, children: list[Child]) -> None: ...
+    def __call__(self, out: list[str], start: str, close: str, v: Any) -> None: ...
+
+class ElementWriter:
+    def __init__(
+        self, start: str, close: str, nil: bool, is_array: bool, lexical: Lexical | None = None, tw: Any = None
+    ) -> None: ...
+    def __call__(self, out: list[str], v: Any) -> None: ...

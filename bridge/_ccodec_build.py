@@ -1,7 +1,7 @@
-"""hatchling build hook: compiles ``bridge/_cdecode.pyx`` (the compiled decoder's C loop) in place.
+"""hatchling build hook: compiles ``bridge/_ccodec.pyx`` (the compiled codec's C loops) in place.
 
 It needs lxml's headers, whose directory is only known at build time (``lxml.get_include()``).
-A failed compile is not fatal: the package still works on the pure-Python decoder, and
+A failed compile is not fatal: the package still works on the pure-Python loops, and
 ``tests/test_compiled.py`` fails under CI when the extension is missing.
 """
 
@@ -23,8 +23,8 @@ class CDecodeBuildHook(BuildHookInterface):  # type: ignore[misc]
         root = Path(self.root)
         try:
             built = _compile(root)
-        except Exception as exc:  # no compiler, no headers: the pure-Python decoder stands in
-            print(f"soapbridge: bridge/_cdecode not built ({exc}); using the pure-Python decoder", file=sys.stderr)
+        except Exception as exc:  # no compiler, no headers: the pure-Python loops stand in
+            print(f"soapbridge: bridge/_ccodec not built ({exc}); using the pure-Python codec loops", file=sys.stderr)
             return
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
@@ -37,12 +37,12 @@ def _compile(root: Path) -> Path:
     from Cython.Build import cythonize
     from setuptools import Distribution, Extension
 
-    ext = Extension("bridge._cdecode", [str(root / "bridge" / "_cdecode.pyx")], include_dirs=lxml.get_include())
+    ext = Extension("bridge._ccodec", [str(root / "bridge" / "_ccodec.pyx")], include_dirs=lxml.get_include())
     dist = Distribution({"ext_modules": cythonize([ext], quiet=True, language_level=3), "script_name": "build"})
     cmd = dist.get_command_obj("build_ext")
     cmd.inplace = True  # type: ignore[attr-defined]
-    cmd.build_temp = str(root / "build" / "cdecode")  # type: ignore[attr-defined]
+    cmd.build_temp = str(root / "build" / "ccodec")  # type: ignore[attr-defined]
     cmd.ensure_finalized()
     cmd.run()
-    out = Path(cmd.get_ext_fullpath("bridge._cdecode"))  # type: ignore[attr-defined]
+    out = Path(cmd.get_ext_fullpath("bridge._ccodec"))  # type: ignore[attr-defined]
     return out if out.is_absolute() else root / out
