@@ -7,6 +7,10 @@ repeated groups, substitution groups, xsi:type on a type with subtypes, SOAP enc
 node by node, to the generic ``Codec``, which is the reference: when the compiled path meets
 anything unexpected, including invalid data, the whole message is converted again by the generic
 codec, so errors carry the same JSON pointers and messages and the output never differs.
+
+The inner loops run in C (``_ccodec.pyx``) when the extension is built: decoding walks libxml2's
+nodes without a Python proxy per node, encoding writes the text without the interpreter. The
+Python closures here stay as the stand-in when it is not built, and build the C loops' plans.
 """
 
 from __future__ import annotations
