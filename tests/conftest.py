@@ -53,14 +53,18 @@ def free_port() -> int:
 class ServerThread:
     """A real uvicorn server on loopback, for tests that need sockets (sync client, timeouts)."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, *, tls: tuple[str, str] | None = None) -> None:
+        """tls: (certificate file, key file) to serve https."""
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))  # type: ignore[arg-type]
+        self.scheme = "https" if tls else "http"
+        tls_args = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", **tls_args)  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ServerThread:
         self.thread.start()

@@ -1,4 +1,4 @@
-"""The async SOAP client: one keep-alive connection per request in flight, bounded by max_connections."""
+"""The async SOAP client: keep-alive connections, bounded by max_connections and reused."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from bridge.settings import make_settings
 from tests.conftest import ServerThread
 
 
-def _slow_echo() -> Starlette:
+def _slow_echo(peers: set[tuple[str, int]]) -> Starlette:
     async def echo(request: Request) -> Response:
+        assert request.client is not None
+        peers.add((request.client.host, request.client.port))  # one per TCP connection
         await asyncio.sleep(0.05)
         return Response(await request.body(), media_type="text/xml")
 
@@ -23,18 +25,42 @@ def _slow_echo() -> Starlette:
 
 
 def test_concurrent_posts_share_a_bounded_set_of_connections() -> None:
-    with ServerThread(_slow_echo()) as server:
+    peers: set[tuple[str, int]] = set()
+    with ServerThread(_slow_echo(peers)) as server:
         client = SoapClient(make_settings(max_connections=3))
 
         async def main() -> list[bytes]:
             try:
                 replies = await asyncio.gather(*(client.apost(server.url + "/", f"<m>{i}</m>".encode(), {}) for i in range(12)))
-                assert len(client._open) == 3  # never more clients (connections) than allowed
+                assert len(peers) == 3  # never more connections than allowed
                 again = await client.apost(server.url + "/", b"<again/>", {})
-                assert len(client._open) == 3  # and they are reused
+                assert len(peers) == 3  # and they are kept alive and reused
                 return [r.body for r in replies] + [again.body]
             finally:
                 await client.aclose()
 
         bodies = asyncio.run(main())
     assert bodies == [f"<m>{i}</m>".encode() for i in range(12)] + [b"<again/>"]
+
+
+def test_backend_cookies_are_not_passed_between_callers() -> None:
+    seen: list[str | None] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append(request.headers.get("cookie"))
+        r = Response(b"<ok/>", media_type="text/xml")
+        r.set_cookie("session", "caller-1-secret")
+        return r
+
+    with ServerThread(Starlette(routes=[Route("/", handler, methods=["POST"])])) as server:
+        client = SoapClient(make_settings())
+
+        async def main() -> None:
+            try:
+                await client.apost(server.url + "/", b"<a/>", {})
+                await client.apost(server.url + "/", b"<b/>", {})
+            finally:
+                await client.aclose()
+
+        asyncio.run(main())
+    assert seen == [None, None]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 import bridge
 from bridge.settings import Settings
@@ -79,3 +88,49 @@ def test_tls_verification_failure_is_reported() -> None:
     exc.__cause__ = ssl.SSLCertVerificationError("verify failed")
     mapped = _map(exc, "https://x", Settings())
     assert mapped.kind == "tls"
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("call", ["sync", "async"])
+def test_tls_is_verified_against_a_real_server(tmp_path: Path, call: str) -> None:
+    """A self-signed certificate is refused by default (a 'tls' error), and accepted when its CA
+    bundle is configured, on both the sync (httpx) and the async (aiohttp) path."""
+    from bridge.client import SoapClient
+    from bridge.errors import UpstreamError
+    from bridge.settings import make_settings
+    from tests.conftest import ServerThread
+
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type="text/xml")
+
+    cert, key = _self_signed(tmp_path)
+    with ServerThread(Starlette(routes=[Route("/", echo, methods=["POST"])]), tls=(cert, key)) as server:
+        assert server.url.startswith("https://")
+
+        def post(client: SoapClient) -> bytes:
+            if call == "sync":
+                return client.post(server.url + "/", b"<x/>", {}).body
+
+            async def go() -> bytes:
+                try:
+                    return (await client.apost(server.url + "/", b"<x/>", {})).body
+                finally:
+                    await client.aclose()
+
+            return asyncio.run(go())
+
+        with pytest.raises(UpstreamError) as refused:
+            post(SoapClient(make_settings()))
+        assert refused.value.kind == "tls" and "TLS verification" in str(refused.value)
+        assert post(SoapClient(make_settings(verify_tls=cert))) == b"<x/>"
