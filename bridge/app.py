@@ -6,8 +6,10 @@ without an import cycle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +40,7 @@ class BridgeLike(Protocol):
     def openapi(self) -> dict[str, Any]: ...
     def openapi_bytes(self) -> bytes: ...
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]: ...
+    async def aclose(self) -> None: ...
 
 
 def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> Response:
@@ -305,4 +308,9 @@ def create_app(bridge: BridgeLike) -> Starlette:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal", "Internal error", "the bridge failed unexpectedly; see its log")
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash})
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await bridge.aclose()  # the upstream connections, when the server shuts down
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash}, lifespan=lifespan)

@@ -247,11 +247,21 @@ class Bridge:
     def close(self) -> None:
         self.client.close()
 
+    async def aclose(self) -> None:
+        """Closes the upstream connections ``acall`` opened in the running event loop."""
+        await self.client.aclose()
+
     def __enter__(self) -> Bridge:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Bridge:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def load(

@@ -64,3 +64,17 @@ def test_backend_cookies_are_not_passed_between_callers() -> None:
 
         asyncio.run(main())
     assert seen == [None, None]
+
+
+def test_the_served_app_closes_its_upstream_connections_on_shutdown(calculator_mock_server: ServerThread) -> None:
+    import httpx
+
+    import bridge
+    from tests.conftest import sample
+
+    b = bridge.load(sample("calculator.wsdl"), endpoint=calculator_mock_server.url + "/")
+    with ServerThread(b.asgi()) as server:
+        r = httpx.post(server.url + "/CalculatorService/Add", json={"a": 2, "b": 3})
+        assert r.status_code == 200 and isinstance(r.json()["result"], int)  # the mock answers with generated data
+        assert [s for s in b.client._sessions.values() if not s.closed]  # a pooled connection is open
+    assert not b.client._sessions  # the lifespan closed it when the server stopped
