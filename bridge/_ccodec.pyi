@@ -10,6 +10,7 @@ INTEGER: int
 BOOLEAN: int
 NUMBER: int
 CONVERT: int
+COLLAPSE: int
 ELEMENT: int
 NODE: int
 

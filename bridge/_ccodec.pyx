@@ -34,7 +34,7 @@ class Unhandled(Exception):
 cdef const char* XSI = b"http://www.w3.org/2001/XMLSchema-instance"
 
 # Simple kinds: how a text becomes a JSON value.
-TEXT, INTEGER, BOOLEAN, NUMBER, CONVERT = 0, 1, 2, 3, 4
+TEXT, INTEGER, BOOLEAN, NUMBER, CONVERT, COLLAPSE = 0, 1, 2, 3, 4, 7
 # Particle kinds beyond the simple ones: a complex element with a plan; any element through
 # a Python decoder that takes an lxml element.
 ELEMENT, NODE = 5, 6
@@ -99,6 +99,22 @@ cdef inline bint _xml_space(Py_UCS4 ch) noexcept:
     return ch == u" " or ch == u"\t" or ch == u"\n" or ch == u"\r"
 
 
+cdef bint _collapsed(str s):
+    """Whether whitespace collapsing leaves s as it is: ASCII only, single inner spaces."""
+    cdef Py_ssize_t i, n = len(s)
+    cdef Py_UCS4 ch, prev = u" "
+    if n == 0:
+        return True
+    for i in range(n):
+        ch = s[i]
+        if ch > 127 or ch == u"\t" or ch == u"\n" or ch == u"\r" or ch == 11 or ch == 12 or (ch >= 28 and ch <= 31):
+            return False  # other whitespace str.split() knows, or non-ASCII: the Python converter decides
+        if ch == u" " and prev == u" ":
+            return False  # leading or doubled space
+        prev = ch
+    return prev != u" "
+
+
 cdef class Simple:
     """A simple type's text -> JSON value, as the Python converter ``conv`` gives it."""
 
@@ -128,6 +144,8 @@ cdef class Simple:
                 return False
         elif self.kind == NUMBER:
             return self._number(s)
+        elif self.kind == COLLAPSE and _collapsed(s):
+            return s
         return self.conv(s)
 
     cdef object _integer(self, str s):

@@ -131,6 +131,8 @@ def _simple_plan(t: SimpleType) -> Any:
     if t.variety == "atomic":
         b = t.builtin
         kind = json_kind(b)
+        if kind == "string" and b != "base64Binary" and b in _COLLAPSED:
+            return c.Simple(c.COLLAPSE, conv)  # " ".join(s.split()), in C when it changes nothing
         if kind == "integer":
             lo, hi = INT_RANGES[b]
             return c.Simple(c.INTEGER, conv, lo, hi)

@@ -185,12 +185,16 @@ LEXICAL = {
     "nil-one": _order(note='<o:note xsi:nil="1"/>'),
     "nil-false": _order(note='<o:note xsi:nil="false">x</o:note>'),
     "utf8": _order(note="<o:note>Größe 東京 \U0001f600</o:note>"),
+    "collapse-plain": _order(),
+    "collapse-spaces": _order().replace("<o:orderDate>2024-01-02<", "<o:orderDate> 2024-01-02\n<"),
+    "collapse-nbsp": _order().replace("<o:orderDate>2024-01-02<", "<o:orderDate>2024-01-02\u00a0<"),
 }
 
 
 # Forms valid for the schema that the compiled path decodes without falling back.
 NO_FALLBACK = {"int-plus", "int-spaces", "dec-point-end", "dec-point-start", "dec-minus-zero", "dec-plus", "dec-spaces"}
 NO_FALLBACK |= {"text-cdata", "text-comment", "text-entities", "text-empty", "attr-entities", "nil-one", "nil-false", "utf8"}
+NO_FALLBACK |= {"collapse-plain", "collapse-spaces"}
 
 
 @pytest.mark.parametrize("name", list(LEXICAL))
