@@ -106,9 +106,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             out(f"  port {p.name} ({kind}) {p.address or '(no address)'}\n")
             for op in p.operations:
                 route = f"{op.http_method} {op.path}" if id(op) in routed else "(not routed: another port serves this interface)"
-                generic = generic_constructs(op)
-                codec = "codec:compiled" + (f"+generic({', '.join(generic)})" if generic else "")
-                out(f"    {op.name:<32} {op.style}/{op.use:<8} {codec:<16} {route}\n")
+                codec = " ".join(
+                    f"{side}:compiled" + (f"+generic({', '.join(generic)})" if generic else "")
+                    for side, generic in (("decode", generic_constructs(op)), ("encode", generic_constructs(op, request=True)))
+                )
+                out(f"    {op.name:<32} {op.style}/{op.use:<8} {codec:<32} {route}\n")
     if model.skipped:
         out(f"skipped ({len(model.skipped)}):\n")
         for s in model.skipped:
@@ -129,11 +131,14 @@ def _codec(op: Any) -> dict[str, Any]:
     """Which code converts the operation's messages. Every operation the model holds is soapbridge's
     own codec's (operations it cannot model are in "skipped"); none falls back to zeep."""
     generic = generic_constructs(op)
+    request = generic_constructs(op, request=True)
     return {
         "engine": "soapbridge",
         "zeep_fallback": False,
         "decode": "compiled" if not generic else "compiled+generic",
         "generic_for": generic,
+        "encode": "compiled" if not request else "compiled+generic",
+        "encode_generic_for": request,
     }
 
 

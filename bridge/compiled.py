@@ -879,18 +879,26 @@ class CompiledCodec(_EncoderMixin):
         return plan
 
 
-def generic_constructs(op: Operation) -> list[str]:
-    """What in an operation's reply the compiled decoder hands to the generic codec (both are
-    soapbridge's own; nothing falls back to zeep). Empty: the reply is decoded by compiled code only."""
+def generic_constructs(op: Operation, *, request: bool = False) -> list[str]:
+    """What in an operation's reply (or, with ``request``, its request) the compiled codec hands
+    to the generic codec (both are soapbridge's own; nothing falls back to zeep). Empty: the
+    message is converted by compiled code only. Some entries apply only when the data uses them
+    (a ``$type``, an optional wildcard)."""
     found: set[str] = set()
+    msg = op.input if request else op.output
+    if msg is None:
+        return []
     if op.use == "encoded":
         found.add("SOAP encoding")
+    if request and op.style != "document":
+        found.add("rpc style")
     seen: set[int] = set()
-    msg = op.output
-    stack: list[XsdType] = [p.element.type for p in msg.parts] if msg is not None else []
-    for p in msg.parts if msg is not None else []:
+    stack: list[XsdType] = [p.element.type for p in msg.parts]
+    for p in msg.parts:
         if p.element.substitutes:
             found.add("substitution groups")
+        if request and not p.element.substitutes and not _one_namespace(p.element):
+            found.add("several namespaces in one subtree")
 
     def walk_group(g: Group) -> None:
         if g.is_array:
@@ -919,8 +927,10 @@ def generic_constructs(op: Operation) -> list[str]:
         if t.any_attribute_inherited():
             found.add("xs:anyAttribute")
         if all_derived(t):
-            found.add("nodes with xsi:type")
+            found.add("$type (derived types)" if request else "nodes with xsi:type")
             stack.extend(all_derived(t))
+        if request and any(a.qname.namespace in _RESERVED_NS for a in t.all_attributes()):
+            found.add("attributes in reserved namespaces")
         for g in t.content_chain():
             walk_group(g)
         if t.soapenc_array_item is None and not found.intersection({"xs:any", "repeated groups", "substitution groups"}):

@@ -249,7 +249,14 @@ def test_inspect_reports_the_codec_and_means_it(wsdl: Path, capsys: pytest.Captu
         codec = entry["codec"]
         assert codec["engine"] == "soapbridge" and codec["zeep_fallback"] is False
         assert (codec["decode"] == "compiled") == (codec["generic_for"] == [])
+        assert (codec["encode"] == "compiled") == (codec["encode_generic_for"] == [])
         op = b.operation(entry["key"])
+        if codec["encode"] == "compiled" and op.input is not None:
+            monkeypatch.setattr(b.codec, "encode_message", refuse)
+            for seed in range(3):
+                data = to_json_ready(message_example(op, op.input, seed))
+                assert b.encode_request(op, data) == build(op.soap_version, *Codec(b.model).encode_message(op, op.input, data))
+            monkeypatch.undo()
         if codec["decode"] != "compiled" or op.output is None:
             continue
         for name in ("decode_message", "decode_node", "decode_value", "decode_element"):
@@ -266,3 +273,6 @@ def test_inspect_names_what_the_generic_codec_handles(capsys: pytest.CaptureFixt
     assert "xs:any" in report["operations"][0]["codec"]["generic_for"]
     report = _inspect(capsys, sample("calculator.wsdl"))
     assert {e["codec"]["decode"] for e in report["operations"]} == {"compiled"}
+    assert {e["codec"]["encode"] for e in report["operations"]} == {"compiled"}
+    report = _inspect(capsys, Path(__file__).parent / "conformance" / "wsdl" / "wsdl_rpc_literal.wsdl")
+    assert all("rpc style" in e["codec"]["encode_generic_for"] for e in report["operations"])
