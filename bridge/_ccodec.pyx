@@ -149,58 +149,50 @@ cdef class Simple:
         return self.conv(s)
 
     cdef object _integer(self, str s):
-        cdef Py_ssize_t i = 0, n = len(s), start, end
-        cdef Py_UCS4 ch
-        while i < n and _xml_space(s[i]):
-            i += 1
-        end = n
-        while end > i and _xml_space(s[end - 1]):
-            end -= 1
-        start = i
-        if i < end and (s[i] == u"+" or s[i] == u"-"):
-            i += 1
-        if i == end:
-            return self.conv(s)
-        while i < end:
-            ch = s[i]
-            if ch < u"0" or ch > u"9":
-                return self.conv(s)  # not plain digits: the Python converter decides
-            i += 1
-        v = int(s[start:end])
+        cdef bint point = False
+        t = _plain_number(s, False, &point)
+        if t is None:
+            return self.conv(s)  # not plain digits: the Python converter decides
+        v = int(t)
         if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
             raise Unhandled("an integer out of range")
         return v
 
     cdef object _number(self, str s):
-        cdef Py_ssize_t i = 0, n = len(s), start, end
-        cdef Py_UCS4 ch
-        cdef int digits = 0
-        cdef bint point = False, exponent = False
-        while i < n and _xml_space(s[i]):
-            i += 1
-        end = n
-        while end > i and _xml_space(s[end - 1]):
-            end -= 1
-        start = i
-        if i < end and (s[i] == u"+" or s[i] == u"-"):
-            i += 1
-        while i < end:
-            ch = s[i]
-            if u"0" <= ch <= u"9":
-                digits += 1
-            elif ch == u"." and not point and not exponent:
-                point = True
-            else:
-                return self.conv(s)  # exponents, INF, NaN and the like: the Python converter decides
-            i += 1
-        if digits == 0:
-            return self.conv(s)
-        t = s[start:end]
+        cdef bint point = False
+        t = _plain_number(s, True, &point)
+        if t is None:
+            return self.conv(s)  # exponents, INF, NaN and the like: the Python converter decides
         if self.is_decimal and not point:
             return int(t)
         if self.is_decimal and self.whole:
             return self.conv(s)
         return float(t)
+
+
+cdef str _plain_number(str s, bint allow_point, bint* point):
+    """s without surrounding XML whitespace when it is [+-]digits, or with allow_point
+    [+-]digits.digits (either side of the point may be empty, not both); else None."""
+    cdef Py_ssize_t i = 0, end = len(s), start
+    cdef Py_UCS4 ch
+    cdef int digits = 0
+    while i < end and _xml_space(s[i]):
+        i += 1
+    while end > i and _xml_space(s[end - 1]):
+        end -= 1
+    start = i
+    if i < end and (s[i] == u"+" or s[i] == u"-"):
+        i += 1
+    while i < end:
+        ch = s[i]
+        if u"0" <= ch <= u"9":
+            digits += 1
+        elif ch == u"." and allow_point and not point[0]:
+            point[0] = True
+        else:
+            return None
+        i += 1
+    return s[start:end] if digits else None
 
 
 cdef class Attr:

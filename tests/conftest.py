@@ -84,3 +84,16 @@ class ServerThread:
 def calculator_mock_server() -> Iterator[ServerThread]:
     with ServerThread(MockService(load_model(sample("calculator.wsdl"))).asgi()) as s:
         yield s
+
+
+@pytest.fixture(params=["C", "Python"])
+def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The compiled codec with its inner loops in C (bridge/_ccodec.pyx), then in pure Python.
+    Codecs compile their loops on first use: a test must build its bridge after this fixture."""
+    from bridge import compiled
+
+    if request.param == "Python":
+        monkeypatch.setattr(compiled, "_ccodec", None)
+    elif compiled._ccodec is None:
+        pytest.skip("bridge._ccodec is not built (tests/test_compiled.py::test_c_loop_is_built fails that in CI)")
+    return str(request.param)

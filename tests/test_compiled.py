@@ -36,16 +36,6 @@ def _loadable() -> list[Path]:
     return out
 
 
-@pytest.fixture(params=["C", "Python"])
-def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The compiled decoder with its C inner loop, then with the pure-Python one."""
-    if request.param == "Python":
-        monkeypatch.setattr(compiled, "_ccodec", None)
-    elif compiled._ccodec is None:
-        pytest.skip("bridge._ccodec is not built (test_c_loop_is_built says why that fails in CI)")
-    return str(request.param)
-
-
 def test_c_loop_is_built() -> None:
     """A failed compile only warns at install time; CI must not silently run the slow path."""
     if compiled._ccodec is None:

@@ -25,6 +25,8 @@ from bridge.model import Operation
 from bridge.openapi import message_example
 from tests.conftest import SAMPLES, sample
 
+pytestmark = pytest.mark.usefixtures("inner_loop")  # every test: the C writers, then the Python ones
+
 FIXTURES = sorted((Path(__file__).parent / "conformance" / "wsdl").glob("*.wsdl"))
 CONFORMANCE = Path(__file__).parent / "conformance" / "wsdl"
 
@@ -37,16 +39,6 @@ def _load_for(path: Path, pure_python: bool) -> bridge.Bridge:
 def _load(path: Path) -> bridge.Bridge:
     """One bridge per WSDL and inner loop: writers are compiled on first use, with the loop then in force."""
     return _load_for(path, compiled_module._ccodec is None)
-
-
-@pytest.fixture(params=["C", "Python"], autouse=True)
-def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs with the C writers, then with the pure-Python ones."""
-    if request.param == "Python":
-        monkeypatch.setattr(compiled_module, "_ccodec", None)
-    elif compiled_module._ccodec is None:
-        pytest.skip("bridge._ccodec is not built (tests/test_compiled.py::test_c_loop_is_built)")
-    return str(request.param)
 
 
 def _loadable() -> list[Path]:
