@@ -11,15 +11,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
 from .compiled import generic_constructs
-from .diff import DiffResult, diff_files, iter_grouped
 from .errors import BridgeError, SoapFault, ValidationError
 from .settings import make_settings
+
+if TYPE_CHECKING:
+    from .diff import DiffResult
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -164,8 +166,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
     # workers then start from the warm cache.
     started = time.perf_counter()
+    gc.disable()  # what is built now lives as long as the server: frozen below, never collected
     b = load(args.wsdl, **options)
     app = b.asgi() if args.workers == 1 else None
+    gc.freeze()
+    gc.enable()
     print(
         f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)"
         + (f", {args.workers} workers" if args.workers > 1 else "")
@@ -173,7 +178,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if app is not None:
-        gc.freeze()  # the model lives as long as the server: the collector need not walk it again
         _serve(app, args.host, args.port)
         return 0
     from .worker import ENV, options_to_env
@@ -316,6 +320,8 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
     return n
 def _print_diff(result: DiffResult, old: str, new: str) -> None:
+    from .diff import iter_grouped
+
     out = sys.stdout.write
     out(f"{old} -> {new}\n")
     for title, changes in (("breaking", result.breaking), ("non-breaking", result.non_breaking)):
@@ -330,6 +336,8 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_files  # imported when used: it is not needed to serve
+
     result = diff_files(args.old, args.new)
     if args.json:
         _dump(result.as_dict(args.old, args.new), None)
