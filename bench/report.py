@@ -57,8 +57,11 @@ def _e2e_table(rows: list[dict[str, Any]], markdown: bool) -> str:
 
 
 def _start_table(rows: list[dict[str, Any]], markdown: bool) -> str:
-    head = ["WSDL", "operations", "run", "first request s", "RSS MB"]
-    body = [[r["name"], str(r["operations"]), r["run"], f"{r['first_request_s']:.2f}", f"{r['rss_mb']:.0f}"] for r in rows]
+    head = ["WSDL", "operations", "run", "first request s", "first call s", "RSS MB"]
+    body = [
+        [r["name"], str(r["operations"]), r["run"], f"{r['first_request_s']:.2f}", f"{r['first_call_s']:.2f}", f"{r['rss_mb']:.0f}"]
+        for r in rows
+    ]
     return _table(head, body, markdown)
 
 

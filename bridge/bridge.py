@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import time
@@ -11,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from .app import create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .codec import Codec, DecodeError
-from .compiled import CompiledCodec
 from .envelope import find_fault, http_headers, parse
 from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
@@ -22,6 +21,9 @@ from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
     import httpx
+
+    from .codec import Codec
+    from .compiled import CompiledCodec
 
 log = logging.getLogger("soapbridge")
 
@@ -42,14 +44,26 @@ class Bridge:
         self.model = model
         self.settings = settings
         self.routed = assign_routes(model, settings)
-        self.codec = Codec(model)
-        self.compiled = CompiledCodec(self.codec)
         self.client = SoapClient(settings, transport=transport)
         self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
         self._spec_json: bytes | None = None
         self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
+
+    @functools.cached_property
+    def codec(self) -> Codec:
+        """The generic codec (built on first use: a warm start does not import it)."""
+        from .codec import Codec
+
+        return Codec(self.model)
+
+    @functools.cached_property
+    def compiled(self) -> CompiledCodec:
+        """The compiled codec over ``codec``."""
+        from .compiled import CompiledCodec
+
+        return CompiledCodec(self.codec)
 
     # --- discovery ------------------------------------------------------------------
 
@@ -187,6 +201,8 @@ class Bridge:
             )
         if op.output is None:
             return {}
+        from .codec import DecodeError
+
         try:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
-from .compiled import generic_constructs
 from .errors import BridgeError, SoapFault, ValidationError
 from .settings import make_settings
 
@@ -63,6 +62,8 @@ def _cache(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from .compiled import generic_constructs  # imported here: serving does not need it at start
+
     b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
     model = b.model
     if args.json:
@@ -132,6 +133,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def _codec(op: Any) -> dict[str, Any]:
     """Which code converts the operation's messages. Every operation the model holds is soapbridge's
     own codec's (operations it cannot model are in "skipped"); none falls back to zeep."""
+    from .compiled import generic_constructs
+
     generic = generic_constructs(op)
     request = generic_constructs(op, request=True)
     return {

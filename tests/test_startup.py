@@ -16,6 +16,7 @@ from tests.conftest import sample
 NOT_AT_START = [
     *("aiohttp", "httpx", "zeep", "xmlschema", "elementpath", "schemathesis", "hypothesis", "yaml", "rich"),
     *("jsonschema_rs", "orjson", "swagger_ui_bundle", "bridge.diff", "bridge.contract", "bridge.recording", "bridge.examples"),
+    *("bridge.codec", "bridge.compiled"),
 ]
 
 PROBE = """
