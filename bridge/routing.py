@@ -22,8 +22,12 @@ def api_title(routed: list[Operation]) -> str:
     return ", ".join(sorted({op.service for op in routed})) or "SOAP service"
 
 
+_NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]")
+_PARAM = re.compile(r"\{[^}]+\}")
+
+
 def _ident(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+    return _NOT_IDENT.sub("_", text)
 
 
 def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
@@ -87,7 +91,7 @@ def assign_routes(model: ServiceModel, settings: Settings) -> list[Operation]:
             target.path = base + "/" + route.path.lstrip("/")
     seen: dict[tuple[str, str], str] = {}
     for op in routed:
-        k = (op.http_method, re.sub(r"\{[^}]+\}", "{}", op.path))
+        k = (op.http_method, _PARAM.sub("{}", op.path) if "{" in op.path else op.path)
         if k in seen:
             raise ConfigError(f"routes: {op.key} and {seen[k]} both map to {op.http_method} {op.path}")
         seen[k] = op.key
