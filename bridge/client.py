@@ -6,11 +6,8 @@ Only the operation, status and timing are logged; bodies and headers may carry s
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import ssl
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,21 +22,6 @@ if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start
     import httpx
 
 log = logging.getLogger("soapbridge.client")
-
-
-# What the first call needs and a warm start does not: the upstream HTTP client, the JSON Schema
-# validator and the JSON writer (0.3 s, 30 ms and 17 ms to import here).
-PRELOAD = ("aiohttp", "jsonschema_rs", "orjson")
-
-
-def _preload(names: tuple[str, ...]) -> threading.Thread:
-    def run() -> None:
-        for name in names:
-            importlib.import_module(name)
-
-    t = threading.Thread(target=run, name="soapbridge-preload", daemon=True)
-    t.start()
-    return t
 
 
 @dataclass
@@ -133,11 +115,10 @@ envelopes; one pool each, opened lazily."""
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._tls: ssl.SSLContext | bool | None = None
 
-    def preload(self) -> threading.Thread | None:
-        """Imports what the first call needs in a background thread (the served app starts it at
-        start-up); aiohttp only when calls go over the network."""
-        names = tuple(n for n in PRELOAD if n not in sys.modules and (n != "aiohttp" or self._async_transport is None))
-        return _preload(names) if names else None
+    @property
+    def in_process(self) -> bool:
+        """Whether async calls go to an in-process transport rather than over the network."""
+        return self._async_transport is not None
 
     def _tls_context(self) -> ssl.SSLContext | bool:
         if self._tls is None:  # one TLS context for every client: loading CA certificates is slow

@@ -16,7 +16,7 @@ from tests.conftest import sample
 NOT_AT_START = [
     *("aiohttp", "httpx", "zeep", "xmlschema", "elementpath", "schemathesis", "hypothesis", "yaml", "rich"),
     *("jsonschema_rs", "orjson", "swagger_ui_bundle", "bridge.diff", "bridge.contract", "bridge.recording", "bridge.examples"),
-    *("bridge.codec", "bridge.compiled"),
+    *("bridge.codec", "bridge.compiled", "bridge.envelope", "lxml.etree"),
 ]
 
 PROBE = """
@@ -42,12 +42,16 @@ def test_a_warm_start_imports_only_what_serving_needs(tmp_path: Path) -> None:
     assert _probe(wsdl, tmp_path) == []
 
 
-def test_the_served_app_preloads_what_the_first_call_needs() -> None:
-    import bridge
-    from bridge.client import PRELOAD
-
-    b = bridge.load(sample("calculator.wsdl"), endpoint="http://127.0.0.1:9/unused")
-    loader = b.client.preload()
-    if loader is not None:  # nothing to do when this process imported them already
-        loader.join(timeout=60)
-    assert all(name in sys.modules for name in PRELOAD)
+def test_warm_up_loads_what_the_first_call_needs(tmp_path: Path) -> None:
+    """In a fresh process: none of it is loaded by a warm start, all of it once warm_up is done."""
+    env = dict(os.environ, SOAPBRIDGE_CACHE_DIR=str(tmp_path))
+    probe = (
+        "import sys, bridge; from bridge.bridge import WARM_UP;"
+        "b = bridge.load(sys.argv[1], endpoint='http://127.0.0.1:9/unused');"
+        "before = [n for n in WARM_UP if n in sys.modules]; b.warm_up().join(60);"
+        "print(before, [n for n in WARM_UP if n not in sys.modules])"
+    )
+    wsdl = str(sample("calculator.wsdl"))
+    subprocess.run([sys.executable, "-c", probe, wsdl], env=env, check=True, capture_output=True)  # fills the cache
+    out = subprocess.run([sys.executable, "-c", probe, wsdl], env=env, check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[] []"
