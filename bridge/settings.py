@@ -92,6 +92,10 @@ def _coerce(s: Settings) -> Settings:
         v = getattr(s, name)
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
             raise ConfigError(f"{name}: expected a positive integer, got {v!r}")
+    if not isinstance(s.verify_tls, (bool, str)):
+        raise ConfigError(f"verify_tls: expected true, false or a CA bundle path, got {s.verify_tls!r}")
+    if isinstance(s.verify_tls, str) and not Path(s.verify_tls).exists():
+        raise ConfigError(f"verify_tls: the CA bundle {s.verify_tls} does not exist")
     if s.reply_validation not in ("strict", "lax", "off"):
         raise ConfigError(f"reply_validation: expected strict, lax or off, got {s.reply_validation!r}")
     if not isinstance(s.ports, dict):

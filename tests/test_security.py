@@ -134,3 +134,12 @@ def test_tls_is_verified_against_a_real_server(tmp_path: Path, call: str) -> Non
             post(SoapClient(make_settings()))
         assert refused.value.kind == "tls" and "TLS verification" in str(refused.value)
         assert post(SoapClient(make_settings(verify_tls=cert))) == b"<x/>"
+
+
+def test_a_missing_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
+    from bridge.errors import ConfigError
+    from bridge.settings import make_settings
+
+    with pytest.raises(ConfigError, match=r"verify_tls: the CA bundle .* does not exist"):
+        make_settings(verify_tls=str(tmp_path / "missing.pem"))
+    assert make_settings(verify_tls=str(tmp_path)).verify_tls == str(tmp_path)  # a directory of certificates
