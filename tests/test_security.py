@@ -120,7 +120,10 @@ def test_tls_is_verified_against_a_real_server(tmp_path: Path, call: str) -> Non
 
         def post(client: SoapClient) -> bytes:
             if call == "sync":
-                return client.post(server.url + "/", b"<x/>", {}).body
+                try:
+                    return client.post(server.url + "/", b"<x/>", {}).body
+                finally:
+                    client.close()  # an open keep-alive connection would hold the server's shutdown
 
             async def go() -> bytes:
                 try:
