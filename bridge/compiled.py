@@ -393,11 +393,7 @@ class _EncoderMixin:
         if not _one_namespace(el) or el.substitutes:
             return _retry_writer
         decl = f' xmlns:{_PREFIX}="{_escape_attr(el.qname.namespace)}"' if el.qname.namespace else ""
-        start = f"<{_qualified(el.qname)}{decl}"
-        if _ccodec is not None:
-            return self._c_element_writer(el, start, nil=False)
-        one = self._one_writer(el, start, nil=False)
-        return _each(one) if el.is_array else one
+        return self._writer_for(el, f"<{_qualified(el.qname)}{decl}", nil=False)
 
     def element_writer(self, el: Element) -> _Writer:
         """Writes a local element (all its occurrences for an array) from its JSON value."""
@@ -409,9 +405,13 @@ class _EncoderMixin:
     def _compile_element_writer(self, el: Element) -> _Writer:
         if el.substitutes:
             return _retry_writer
+        return self._writer_for(el, f"<{_qualified(el.qname)}", nil=el.nillable)
+
+    def _writer_for(self, el: Element, start: str, *, nil: bool) -> _Writer:
+        """The writer of an element (every occurrence, for an array): in C when it is built."""
         if _ccodec is not None:
-            return self._c_element_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
-        one = self._one_writer(el, f"<{_qualified(el.qname)}", nil=el.nillable)
+            return self._c_element_writer(el, start, nil=nil)
+        one = self._one_writer(el, start, nil=nil)
         return _each(one) if el.is_array else one
 
     def _c_element_writer(self, el: Element, start: str, *, nil: bool) -> _Writer:
