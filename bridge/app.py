@@ -6,10 +6,11 @@ without an import cycle.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,8 +85,7 @@ def _fault_response(exc: SoapFault, settings: Settings) -> Response:
 
 
 def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
-    st = settings.status
-    status = {"timeout": st.timeout, "unavailable": st.unavailable}.get(exc.kind, st.bad_reply)
+    status = settings.status.for_upstream(exc.kind)
     titles = {
         "timeout": "The SOAP service timed out",
         "unavailable": "The SOAP service is unavailable",
@@ -119,6 +119,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
     pass
 
 
@@ -183,7 +187,10 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 if p["name"] in source:
                     data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
         try:
-            result = await bridge.acall(op, data)  # validates first (encode_request), raising ValidationError
+            # validates first (encode_request), raising ValidationError
+            result = await _unless_gone(request, bridge.acall(op, data))
+        except _ClientGone:
+            return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
         except ValidationError as exc:
             return validation_response(exc)
         except SoapFault as exc:
@@ -198,6 +205,29 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         return Response(dumps(result), media_type="application/json")
 
     return endpoint
+
+
+async def _unless_gone(request: Request, call: Coroutine[Any, Any, Any]) -> Any:
+    """Awaits the call, cancelling it (and so the upstream request) if the REST client disconnects."""
+    task = asyncio.ensure_future(call)
+
+    async def gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if watch.cancelled() or not watch.done():
+            raise  # this handler itself was cancelled
+        raise _ClientGone() from None
 
 
 def _route_path(scope: Scope) -> str:
