@@ -206,7 +206,7 @@ class Bridge:
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
         fault = find_fault(env)
@@ -254,11 +254,11 @@ class Bridge:
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}
-            raise UpstreamError("bad_reply", f"the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
+            raise UpstreamError("bad_reply", f"{op.key}: the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
         if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
             raise UpstreamError(
                 "bad_reply",
-                f"the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
+                f"{op.key}: the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
                 status=reply.status,
             )
         try:

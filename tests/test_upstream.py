@@ -23,7 +23,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import bridge
-from bridge.client import SoapClient
+from bridge.client import Reply, SoapClient
 from bridge.errors import UpstreamError
 from bridge.settings import make_settings
 from tests.conftest import ServerThread, free_port, sample
@@ -197,6 +197,23 @@ def test_a_full_pool_is_refused_as_busy_and_logged_then_frees_at_the_deadline(ca
     assert "all 2 connections to the SOAP service are busy" in str(third)
     assert "all 2 connections to 127.0.0.1:" in caplog.text
     assert after == ADD_REPLY
+
+
+def test_a_full_pool_is_refused_as_busy_on_the_sync_path() -> None:
+    client = SoapClient(make_settings(max_connections=1, connect_timeout=0.3, read_timeout=0.5, call_timeout=1.0))
+    with RawServer(_answer) as server:
+        drip: list[object] = []
+        t = threading.Thread(target=lambda: drip.append(_outcome(lambda: client.post(server.url, b"<drip/>", {}, what="Add"))))
+        t.start()
+        while server.requests == 0 and t.is_alive():  # the drip holds the only connection
+            time.sleep(0.01)
+        busy = _outcome(lambda: client.post(server.url, b"<x/>", {}, what="Add"))
+        t.join()
+        after = _outcome(lambda: client.post(server.url, b"<x/>", {}, what="Add"))
+        client.close()
+    assert isinstance(busy, UpstreamError) and busy.kind == "unavailable" and "all 1 connections" in str(busy)
+    assert isinstance(drip[0], UpstreamError) and drip[0].kind == "timeout" and "deadline" in str(drip[0])
+    assert isinstance(after, Reply) and after.body == ADD_REPLY
 
 
 # --- 2. no endpoint address or credentials in problem bodies, none of the credentials in logs ---
