@@ -268,17 +268,19 @@ envelopes; one pool each, opened lazily."""
             if transport is None:
                 import httpcore
 
-                transport = httpx.HTTPTransport(limits=_limits(self.settings), trust_env=False)
+                transport = httpx.HTTPTransport(trust_env=False)
                 tls = self._tls_context()
                 if tls is False:
                     tls = ssl.create_default_context()
                     tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
                 assert isinstance(tls, ssl.SSLContext)
                 # httpx's own pool, on a network backend that keeps every call within its deadline
+                limits = _limits(self.settings)
                 transport._pool = httpcore.ConnectionPool(
                     ssl_context=tls,
-                    max_connections=self.settings.max_connections,
-                    max_keepalive_connections=self.settings.max_connections,
+                    max_connections=limits.max_connections,
+                    max_keepalive_connections=limits.max_keepalive_connections,
+                    keepalive_expiry=limits.keepalive_expiry,
                     network_backend=_deadline_backend(httpcore.SyncBackend()),
                 )
             self._sync = httpx.Client(timeout=_timeout(self.settings), transport=transport, trust_env=False)
