@@ -325,15 +325,19 @@ def _closes_idle_on_next_request(server: RawServer, conn: socket.socket) -> None
         server.count_request()
 
 
-def _answers_partly_on_reuse(server: RawServer, conn: socket.socket) -> None:
+def answers_partly_on_reuse(partial: bytes) -> Callable[[RawServer, socket.socket], None]:
     """On a reused connection, starts the reply and then closes: the request was processed."""
-    if read_request(conn) is None:
-        return
-    server.count_request()
-    conn.sendall(http_reply(ADD_REPLY))
-    if read_request(conn) is not None:
+
+    def handler(server: RawServer, conn: socket.socket) -> None:
+        if read_request(conn) is None:
+            return
         server.count_request()
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Len")
+        conn.sendall(http_reply(ADD_REPLY))
+        if read_request(conn) is not None:
+            server.count_request()
+            conn.sendall(partial)
+
+    return handler
 
 
 def _drops_first_request(server: RawServer, conn: socket.socket) -> None:
@@ -380,9 +384,10 @@ def test_a_stale_pooled_connection_is_retried_once_on_a_new_one(how: str) -> Non
     assert (server.connections, server.requests) == (2, 3)
 
 
+@pytest.mark.parametrize("partial", [b"H", b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Len"])
 @pytest.mark.parametrize("how", ["sync", "async"])
-def test_no_retry_once_the_reply_has_begun(how: str) -> None:
-    with RawServer(_answers_partly_on_reuse) as server:
+def test_no_retry_once_the_reply_has_begun(how: str, partial: bytes) -> None:
+    with RawServer(answers_partly_on_reuse(partial)) as server:
         results = _two_calls(bridge.load(sample("calculator.wsdl"), endpoint=server.url), how)
     assert results[0] == {"result": 5}
     assert isinstance(results[1], UpstreamError)
