@@ -159,10 +159,18 @@ def _deadline_backend(inner: httpcore.NetworkBackend) -> httpcore.NetworkBackend
 def _cause(exc: BaseException, url: str) -> str:
     """An exception as text for the log: the endpoint URL (with any credentials) replaced by its host."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    parts = urlsplit(url) if url else None
-    if parts is not None and parts.password:
-        text = text.replace(parts.password, "***")
-    return text.replace(url, host_of(url)) if url else text
+    if not url:
+        return text
+    text = text.replace(url, host_of(url))
+    try:
+        user, password = urlsplit(url).username, urlsplit(url).password
+    except ValueError:
+        return text
+    if user is not None:
+        text = text.replace(f"{user}:{password}@" if password is not None else f"{user}@", "")
+    if password and len(password) >= 4:  # shorter, and the text would be garbled to no purpose
+        text = text.replace(password, "***")
+    return text
 
 
 class SoapClient:
