@@ -104,7 +104,7 @@ def _coerce(s: Settings) -> Settings:
     if s.call_timeout is not None and (not isinstance(s.call_timeout, (int, float)) or isinstance(s.call_timeout, bool) or s.call_timeout <= 0):
         raise ConfigError(f"call_timeout: expected a positive number of seconds or null, got {s.call_timeout!r}")
     idempotent = s.idempotent
-    if isinstance(idempotent, str) or not all(isinstance(k, str) for k in idempotent or ()):
+    if not isinstance(idempotent, (list, tuple)) or not all(isinstance(k, str) for k in idempotent):
         raise ConfigError(f"idempotent: expected a list of operation names, got {idempotent!r}")
     for name in ("max_request_bytes", "max_reply_bytes", "max_xml_depth", "max_connections"):
         v = getattr(s, name)
@@ -123,7 +123,7 @@ def _coerce(s: Settings) -> Settings:
         cache_dir = os.fspath(cache_dir)
     if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
         raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
-    return replace(s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent or ()))
+    return replace(s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent))
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

@@ -411,6 +411,9 @@ def test_a_request_dropped_on_a_new_connection_is_retried_only_when_idempotent(h
 def test_idempotent_names_operations_that_exist() -> None:
     with pytest.raises(bridge.ConfigError, match="idempotent"):
         bridge.load(sample("calculator.wsdl"), idempotent=["Ad"])
+    for bad in ("Add", 5, [1]):
+        with pytest.raises(bridge.ConfigError, match="idempotent"):
+            make_settings(idempotent=bad)
 
 
 # --- 11. the call is cancelled when the REST client leaves; outcomes in the log -----------------
