@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import logging
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -162,14 +163,13 @@ def _cause(exc: BaseException, url: str) -> str:
     if not url:
         return text
     text = text.replace(url, host_of(url))
-    try:
-        user, password = urlsplit(url).username, urlsplit(url).password
-    except ValueError:
-        return text
-    if user is not None:
-        text = text.replace(f"{user}:{password}@" if password is not None else f"{user}@", "")
-    if password and len(password) >= 4:  # shorter, and the text would be garbled to no purpose
-        text = text.replace(password, "***")
+    # the userinfo by hand: urlsplit refuses some addresses whose credentials still need hiding
+    userinfo = url.partition("://")[2].partition("/")[0].rpartition("@")[0]
+    if userinfo:
+        text = text.replace(userinfo + "@", "")
+        password = userinfo.partition(":")[2]
+        if len(password) >= 4:  # shorter, and the text would be garbled to no purpose
+            text = text.replace(password, "***")
     return text
 
 
@@ -245,24 +245,27 @@ envelopes; one pool each, opened lazily."""
     def _map(self, exc: Exception, what: str, url: str, *, pool_full: bool = False) -> UpstreamError:
         """httpx's and aiohttp's errors as the same UpstreamErrors. The message names the kind of
         failure; the exception's own text, which may hold the address, goes to the log only."""
-        import httpx
-
         s = self.settings
-        aio = _aiohttp_errors()
-        if isinstance(exc, httpx.PoolTimeout) or (pool_full and aio is not None and isinstance(exc, aio.ConnectionTimeoutError)):
+        if _is(exc, "httpx", "PoolTimeout") or (pool_full and _is(exc, "aiohttp", "ConnectionTimeoutError")):
             return self._pool_full(what, url)
-        if isinstance(exc, (httpx.TimeoutException, TimeoutError)):  # aiohttp's are TimeoutErrors
-            connect = isinstance(exc, httpx.ConnectTimeout) or (aio is not None and isinstance(exc, aio.ConnectionTimeoutError))
+        if isinstance(exc, TimeoutError) or _is(exc, "httpx", "TimeoutException"):  # aiohttp's are TimeoutErrors
+            connect = _is(exc, "httpx", "ConnectTimeout") or _is(exc, "aiohttp", "ConnectionTimeoutError")
             which, limit = ("connect", s.connect_timeout) if connect else ("read", s.read_timeout)
             return self._error("timeout", what, f"the SOAP service did not answer within the {which} timeout of {limit:g} s", exc, url)
-        tls = isinstance(exc, ssl.SSLError) or isinstance(exc.__cause__ or exc.__context__, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
-        if aio is not None and isinstance(exc, (aio.ClientConnectorCertificateError, aio.ClientSSLError)):
-            tls = True
-        if tls:
+        if (
+            isinstance(exc, ssl.SSLError)
+            or isinstance(exc.__cause__ or exc.__context__, ssl.SSLError)
+            or "CERTIFICATE_VERIFY_FAILED" in str(exc)
+            or _is(exc, "aiohttp", "ClientConnectorCertificateError", "ClientSSLError")
+        ):
             return self._error("tls", what, "TLS verification of the SOAP service failed", exc, url)
-        if isinstance(exc, httpx.ConnectError) or (aio is not None and isinstance(exc, aio.ClientConnectorError)):
+        if _is(exc, "httpx", "ConnectError") or _is(exc, "aiohttp", "ClientConnectorError"):
             return self._error("unavailable", what, "cannot connect to the SOAP service", exc, url)
-        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, ValueError)) or (aio is not None and isinstance(exc, aio.InvalidURL)):
+        if (
+            isinstance(exc, ValueError)  # aiohttp's InvalidURL too
+            or _is(exc, "httpx", "UnsupportedProtocol", "InvalidURL")
+            or _is(exc, "aiohttp", "NonHttpUrlClientError")
+        ):
             return self._error("unavailable", what, "the endpoint address is not a usable http(s) URL", exc, url)
         return self._error("unavailable", what, "the connection to the SOAP service failed", exc, url)
 
@@ -308,7 +311,7 @@ envelopes; one pool each, opened lazily."""
                         return Reply(r.status_code, r.headers.get("content-type", ""), data)
                 except UpstreamError:
                     raise
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     if time.monotonic() >= call.deadline and isinstance(exc, httpx.TimeoutException):
                         raise self._deadline_passed(what, url) from None
                     failed = isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
@@ -487,8 +490,8 @@ async def _mark_reused(session: Any, ctx: Any, params: Any) -> None:
     ctx.trace_request_ctx["reused"] = True
 
 
-def _aiohttp_errors() -> Any:
-    """aiohttp, when it is loaded (the sync path never loads it)."""
-    import sys
-
-    return sys.modules.get("aiohttp")
+def _is(exc: BaseException, module: str, *names: str) -> bool:
+    """isinstance against exception classes of httpx or aiohttp, without importing either: each
+    path loads only its own client (0.3 s of imports)."""
+    mod = sys.modules.get(module)
+    return mod is not None and isinstance(exc, tuple(getattr(mod, n) for n in names))

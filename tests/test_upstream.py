@@ -526,3 +526,13 @@ def test_deadline_settings_are_checked() -> None:
         make_settings(call_timeout=0)
     assert SoapClient(make_settings(connect_timeout=2, read_timeout=3)).deadline == 5
     assert SoapClient(make_settings(call_timeout=7)).deadline == 7
+
+
+@pytest.mark.parametrize("endpoint", ["http://user:s3cretPW@[::1/x", "ftp://user:s3cretPW@127.0.0.1/x"])
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_an_unusable_endpoint_address_is_an_upstream_error_without_it(endpoint: str, how: str) -> None:
+    b = bridge.load(sample("calculator.wsdl"), endpoint=endpoint)
+    with b, pytest.raises(UpstreamError) as exc:
+        b.call("Add", {"a": 1, "b": 2}) if how == "sync" else asyncio.run(b.acall("Add", {"a": 1, "b": 2}))
+    assert exc.value.kind == "unavailable" and "not a usable http(s) URL" in str(exc.value)
+    assert "s3cretPW" not in str(exc.value) and "s3cretPW" not in (exc.value.cause or "")
