@@ -466,11 +466,15 @@ envelopes; one pool each, opened lazily."""
         if self._sync is not None:
             self._sync.close()
             self._sync = None
+        try:
+            busy = asyncio.get_running_loop() is not None  # no other loop can run here: aclose() is the way
+        except RuntimeError:
+            busy = False
         for loop, closer in list(self._closers.items()):
             if loop.is_closed():
                 self._closers.pop(loop, None)
                 self._sessions.pop(loop, None)
-            elif not loop.is_running():
+            elif not loop.is_running() and not busy:
                 loop.run_until_complete(_finish(closer))
 
     async def aclose(self) -> None:
