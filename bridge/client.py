@@ -359,7 +359,7 @@ envelopes; one pool each, opened lazily."""
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
-            for other in [lp for lp in self._sessions if lp.is_closed()]:  # loops closed without finalising
+            for other in [lp for lp in list(self._sessions) if lp.is_closed()]:  # loops closed without finalising (list(): threads)
                 self._sessions.pop(other, None)
                 self._closers.pop(other, None)
             trace = aiohttp.TraceConfig()
@@ -383,7 +383,7 @@ envelopes; one pool each, opened lazily."""
             yield
         finally:
             if self._sessions.get(loop) is session:
-                del self._sessions[loop]
+                self._sessions.pop(loop, None)
             self._closers.pop(loop, None)
             await session.close()
             await asyncio.sleep(0)  # the transports' connection_lost callbacks close the sockets
