@@ -223,7 +223,7 @@ envelopes; one pool each, opened lazily."""
 
     def _deadline_passed(self, what: str, url: str) -> UpstreamError:
         return self._error(
-            "timeout", what, f"the SOAP service did not complete its reply within the call deadline of {self.deadline:g} s", None, url
+            "timeout", what, f"no complete reply from the SOAP service within the call deadline of {self.deadline:g} s", None, url
         )
 
     def _pool_full(self, what: str, url: str) -> UpstreamError:
