@@ -419,7 +419,8 @@ def test_idempotent_names_operations_that_exist() -> None:
 # --- 11. the call is cancelled when the REST client leaves; outcomes in the log -----------------
 
 
-def test_the_upstream_call_is_cancelled_when_the_rest_client_leaves() -> None:
+def test_the_upstream_call_is_cancelled_when_the_rest_client_leaves(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="soapbridge")
     got, closed = threading.Event(), threading.Event()
 
     def hold(server: RawServer, conn: socket.socket) -> None:
@@ -445,6 +446,11 @@ def test_the_upstream_call_is_cancelled_when_the_rest_client_leaves() -> None:
             assert got.wait(5)
             client.close()  # the REST client goes away while the service is still working
             assert closed.wait(5)
+            for _ in range(100):  # logged as the cancelled call unwinds, in the server's thread
+                if "Add -> cancelled" in caplog.text:
+                    break
+                time.sleep(0.02)
+            assert "Add -> cancelled" in caplog.text
 
 
 def _html(server: RawServer, conn: socket.socket) -> None:
