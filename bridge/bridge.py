@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import importlib
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .app import create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .errors import ConfigError, OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
@@ -38,6 +39,12 @@ def _pointer(path: list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+def _keyword(error: Any) -> str:
+    """The schema keyword a validation error broke (``type``, ``maximum``, ``required``...)."""
+    path = [p for p in error.schema_path if isinstance(p, str)]
+    return path[-1] if path else "the schema"
+
+
 class Bridge:
     def __init__(
         self,
@@ -51,6 +58,12 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        self._idempotent: set[int] = set()
+        for name in settings.idempotent:
+            try:
+                self._idempotent.add(id(self.operation(name)))
+            except OperationNotFound as exc:
+                raise ConfigError(f"idempotent: {exc}") from None
         self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
         self._spec_json: bytes | None = None
@@ -171,13 +184,15 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
+        errors = list(validator.iter_errors(data))
         if not errors:
             return
-        text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
-        if self.settings.reply_validation == "strict":
-            raise UpstreamError("bad_reply", text)
-        log.warning("%s", text)
+        if self.settings.reply_validation == "strict":  # to the caller, who receives these values anyway
+            found = "; ".join(f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in errors[:10])
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {found}")
+        # lax: the log gets where and which schema keyword, never the reply's values (nor its keys)
+        found = "; ".join(f"{_pointer(list(e.instance_path)) or '/'}: breaks {_keyword(e)}" for e in errors[:10])
+        log.warning("the reply to %s does not match the WSDL (%d violation(s)): %s", op.key, len(errors), found)
 
     # --- SOAP -----------------------------------------------------------------------
 
@@ -191,7 +206,7 @@ class Bridge:
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
         fault = find_fault(env)
@@ -235,16 +250,15 @@ class Bridge:
 
         return op, body, http_headers(op.soap_version, op.soap_action)
 
-    def _finish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
-        log.info("%s -> HTTP %d in %.1f ms", op.key, reply.status, (time.perf_counter() - started) * 1000)
+    def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}
-            raise UpstreamError("bad_reply", f"the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
+            raise UpstreamError("bad_reply", f"{op.key}: the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
         if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
             raise UpstreamError(
                 "bad_reply",
-                f"the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
+                f"{op.key}: the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
                 status=reply.status,
             )
         try:
@@ -254,18 +268,56 @@ class Bridge:
                 raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
+    def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
+        """One log line per call with its outcome, as the REST app answers it (not the service's
+        HTTP status): never values, never credentials."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        ms = (time.perf_counter() - started) * 1000
+        http = f", HTTP {reply.status} from the service" if reply is not None else ""
+        st = self.settings.status
+        if exc is None:
+            log.info("%s -> %d in %.1f ms%s", op.key, 204 if op.output is None else 200, ms, http)
+        elif isinstance(exc, SoapFault):
+            log.info("%s -> %d SOAP fault (%s) in %.1f ms%s", op.key, st.for_fault(exc.category), exc.category, ms, http)
+        elif isinstance(exc, UpstreamError):
+            cause = f": {exc.cause}" if exc.cause else ""
+            log.info("%s -> %d upstream %s in %.1f ms%s%s", op.key, st.for_upstream(exc.kind), exc.kind, ms, http, cause)
+        elif isinstance(exc, ValidationError):
+            log.info("%s -> 400 invalid request (%d violation(s))", op.key, len(exc.violations))
+        elif isinstance(exc, asyncio.CancelledError):
+            log.info("%s -> cancelled after %.1f ms (the caller went away)", op.key, ms)
+        else:
+            log.info("%s -> failed in %.1f ms: %s", op.key, ms, type(exc).__name__)
+
     def call(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send the request and return the output message as JSON-ready data."""
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = self.client.post(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = self.client.post(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = self._finish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
 
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = await self.client.apost(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = self._finish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
 
     # --- serving --------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ from .model import (
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 XSI_NIL = f"{{{XSI_NS}}}nil"
+# SOAP 1.1-era stacks write nil as xsi:null="1", in the XSI namespaces of the 1999 and 2000 drafts;
+# read in use="encoded" messages only, where every accessor may be null (SOAP 1.1 section 5.1).
+_XSI_NULL = ("{http://www.w3.org/1999/XMLSchema-instance}null", "{http://www.w3.org/2000/10/XMLSchema-instance}null")
 SOAPENC_ARRAY_TYPE = f"{{{SOAPENC}}}arrayType"
 # Attributes of the XSI, SOAP envelope and SOAP encoding namespaces belong to the protocol,
 # never to xs:anyAttribute content.
@@ -63,8 +66,8 @@ _PROTOCOL_ATTRIBUTES = tuple(
 # Characters outside XML 1.0's Char production: what lxml refuses to write (a regex is far
 # cheaper than trying an lxml element per value).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# True while the body of a use="encoded" message is written: every accessor then carries
-# xsi:type (SOAP 1.1 section 5). A context variable, so nested encode calls need no flag
+# True while the body of a use="encoded" message is written (every accessor then carries
+# xsi:type, SOAP 1.1 section 5) or read (xsi:null is nil too). A context variable, so nested encode calls need no flag
 # and concurrent threads or tasks do not see each other's setting.
 _SOAP_ENCODED: ContextVar[bool] = ContextVar("soapbridge_soap_encoded", default=False)
 
@@ -295,6 +298,8 @@ class Codec:
             if v is None:
                 if not target.nillable:
                     raise _invalid(p, "null is not allowed: the element is not nillable")
+                if derived is None and (encoded or _SOAP_ENCODED.get()):
+                    _set_encoded_type(node, t, None, enc_prefixes)  # as Axis writes a null: typed, then nil
                 node.set(XSI_NIL, "true")
                 continue
             if derived is not None:
@@ -440,7 +445,10 @@ class Codec:
                 if isinstance(value, dict) and isinstance(member.type, ComplexType):
                     return {"$element": member.qname.name, **value}
                 return {"$element": member.qname.name, "$value": value}
-        if node.get(XSI_NIL) in ("true", "1"):
+        nil = node.get(XSI_NIL)
+        if nil is None and _SOAP_ENCODED.get():
+            nil = node.get(_XSI_NULL[0]) or node.get(_XSI_NULL[1])
+        if nil in ("true", "1"):
             if not el.nillable:
                 raise DecodeError(ptr, f"{el.qname.name} is nil but not nillable")
             return None
@@ -460,7 +468,7 @@ class Codec:
         if isinstance(t, SimpleType):
             return from_lexical(t, node.text or "", ptr)
         if t.soapenc_array_item is not None:
-            item = Element(QName("", "item"), t.soapenc_array_item)
+            item = Element(QName("", "item"), t.soapenc_array_item, nillable=True)  # SOAP 1.1 section 5.1
             return [self.decode_node(c, item, _ptr(ptr, i)) for i, c in enumerate(_children(node))]
         out: dict[str, Any] = {}
         if type_name is not None:
@@ -631,9 +639,16 @@ class Codec:
         return headers, children
 
     def decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
+        if op.use != "encoded":
+            return self._decode_message(op, msg, body, header)
+        token = _SOAP_ENCODED.set(True)
+        try:
+            return self._decode_message(op, msg, _inline_multirefs(body), header)
+        finally:
+            _SOAP_ENCODED.reset(token)
+
+    def _decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if op.use == "encoded":
-            body = _inline_multirefs(body)
         wrapped = unwrapped_part(op, msg)
         if wrapped is not None:
             matching = [c for c in body if _matches(c, wrapped.element.qname)]

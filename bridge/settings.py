@@ -27,6 +27,13 @@ class StatusMap:
     unavailable: int = 503
     bad_reply: int = 502
 
+    def for_upstream(self, kind: str) -> int:
+        """The status of an UpstreamError of this kind."""
+        return {"timeout": self.timeout, "unavailable": self.unavailable}.get(kind, self.bad_reply)
+
+    def for_fault(self, category: str) -> int:
+        return self.client_fault if category == "client" else self.server_fault
+
 
 @dataclass(frozen=True)
 class Route:
@@ -44,6 +51,9 @@ class Settings:
     allow_network: bool = False  # may the loader fetch http(s) documents?
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Overall deadline of one upstream call (connect, send, the whole reply, a retry), whatever the
+    # service's pace; None: connect_timeout + read_timeout.
+    call_timeout: float | None = None
     verify_tls: bool | str = True  # False, True or a CA bundle path
     max_request_bytes: int = 10 * MiB  # REST request body
     max_reply_bytes: int = 50 * MiB  # SOAP reply body
@@ -53,6 +63,9 @@ class Settings:
     status: StatusMap = field(default_factory=StatusMap)
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
+    # Operations safe to send twice: retried once after a connection failure even when the service
+    # may have processed the request (others only when a reused connection failed before replying).
+    idempotent: tuple[str, ...] = ()
     base_path: str = ""
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
@@ -88,6 +101,11 @@ def _coerce(s: Settings) -> Settings:
         v = getattr(s, name)
         if not isinstance(v, (int, float)) or v <= 0:
             raise ConfigError(f"{name}: expected a positive number of seconds, got {v!r}")
+    if s.call_timeout is not None and (not isinstance(s.call_timeout, (int, float)) or isinstance(s.call_timeout, bool) or s.call_timeout <= 0):
+        raise ConfigError(f"call_timeout: expected a positive number of seconds or null, got {s.call_timeout!r}")
+    idempotent = s.idempotent
+    if not isinstance(idempotent, (list, tuple)) or not all(isinstance(k, str) for k in idempotent):
+        raise ConfigError(f"idempotent: expected a list of operation names, got {idempotent!r}")
     for name in ("max_request_bytes", "max_reply_bytes", "max_xml_depth", "max_connections"):
         v = getattr(s, name)
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
@@ -105,7 +123,7 @@ def _coerce(s: Settings) -> Settings:
         cache_dir = os.fspath(cache_dir)
     if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
         raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
-    return replace(s, status=status, routes=routes, cache_dir=cache_dir)
+    return replace(s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent))
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
