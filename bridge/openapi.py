@@ -124,6 +124,10 @@ def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = 
     return {"description": description, "content": {PROBLEM: {"schema": schema}}}
 
 
+def _problem_type(prefix: str) -> JsonSchema:
+    return {"properties": {"type": {"type": "string", "pattern": f"^urn:soapbridge:problem:{prefix}"}}}
+
+
 def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
@@ -166,23 +170,38 @@ def build_openapi(
             variants.append({"type": "object", "properties": {"fault": {"type": "null"}}})
             fault_extra = {"anyOf": variants}
         names = ", ".join(f.name for f in op.faults) or "none declared"
-        for status, text in sorted(
-            {
-                st.client_fault: f"A SOAP fault with a Client/Sender code (declared faults: {names}).",
-                st.server_fault: "A SOAP fault with a Server/Receiver code, or a reply that is not SOAP.",
-                st.bad_reply: "The service's reply is not SOAP, or does not match the WSDL.",
-                st.unavailable: "The SOAP service cannot be reached.",
-                st.timeout: "The SOAP service did not answer in time.",
-            }.items()
+        # Every status a SOAP fault can come back with carries the typed fault bodies: Java stacks
+        # send declared exceptions with a Server code, so they arrive under server_fault too.
+        texts: dict[int, list[str]] = {}
+        for status, text in (
+            (st.client_fault, f"A SOAP fault with a Client/Sender code (declared faults: {names})."),
+            (st.server_fault, f"A SOAP fault with a Server/Receiver code (declared faults: {names}; stacks such as Axis send declared faults with a Server code)."),
+            (st.bad_reply, "The service's reply is not SOAP, or does not match the WSDL."),
+            (st.unavailable, "The SOAP service cannot be reached."),
+            (st.timeout, "The SOAP service did not answer in time."),
         ):
+            texts.setdefault(status, []).append(text)
+        fault_statuses = {st.client_fault, st.server_fault}
+        for status, parts in sorted(texts.items()):
             key = str(status)
             if key in responses:
                 continue
-            fault_status = status in (st.client_fault, st.server_fault)
-            responses[key] = _problem(text, "SoapFaultProblem" if fault_status and status not in (st.unavailable, st.timeout) else "Problem", fault_extra if fault_status else None)
-        # A status shared by a fault and a non-fault error must accept both bodies.
-        for status in {st.bad_reply, st.unavailable, st.timeout} & {st.client_fault, st.server_fault}:
-            responses[str(status)] = _problem("A SOAP fault, or the service failed.", "Problem")
+            description = " Or: ".join(parts) if len(parts) > 1 else parts[0]
+            if status not in fault_statuses:
+                responses[key] = _problem(description)
+                continue
+            fault = _problem(description, "SoapFaultProblem", fault_extra)
+            if len(parts) > 1 and status in {st.bad_reply, st.unavailable, st.timeout}:
+                # A status shared by a fault and an upstream error takes either body, told apart by
+                # their problem types, so the fault's typed detail still binds.
+                schema = fault["content"][PROBLEM]["schema"]
+                fault["content"][PROBLEM]["schema"] = {
+                    "oneOf": [
+                        {"allOf": [schema, _problem_type("soap-fault:")]},
+                        {"allOf": [{"$ref": "#/components/schemas/Problem"}, _problem_type("upstream:")]},
+                    ]
+                }
+            responses[key] = fault
         operation: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.name,
