@@ -34,6 +34,16 @@ log = logging.getLogger("soapbridge")
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
 
 
+def _keyword(error: Any) -> str:
+    """The JSON Schema keyword a validation error broke, and for "required" the missing name."""
+    path = list(error.schema_path)
+    keyword = str(path[-1]) if path else "the schema"
+    if keyword == "required":
+        name = getattr(error.kind, "property", None)
+        return f"required ({name} missing)" if isinstance(name, str) else keyword
+    return keyword
+
+
 def _pointer(path: list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
@@ -171,13 +181,15 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
-        if not errors:
+        found = list(validator.iter_errors(data))
+        if not found:
             return
-        text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
         if self.settings.reply_validation == "strict":
-            raise UpstreamError("bad_reply", text)
-        log.warning("%s", text)
+            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in found]
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
+        # lax: passed on, and logged by path and broken keyword only: the messages quote values.
+        where = [f"{_pointer(list(e.instance_path)) or '/'}: breaks {_keyword(e)}" for e in found]
+        log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
 
@@ -192,11 +204,11 @@ class Bridge:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
             env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
-        fault = find_fault(env)
         if fault is not None:
-            name, detail = self.codec.decode_fault_detail(op, fault.detail)
+            name, detail = self.codec.decode_fault_detail(op, fault.detail, undeclared=self.settings.fault_detail == "all")
             raise SoapFault(
                 fault.code,
                 fault.reason,
@@ -209,12 +221,21 @@ class Bridge:
             )
         if op.output is None:
             return {}
-        from .codec import DecodeError
+        from .codec import LAX, DecodeError
 
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
         try:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
+        if relaxed:  # paths and reasons, never values
+            log.warning(
+                "the reply to %s breaks the WSDL, kept what fits (reply_validation=%s): %s",
+                op.key, self.settings.reply_validation, "; ".join(relaxed[:10]),
+            )
         self._check_output(op, data)
         return data
 
