@@ -53,6 +53,7 @@ def problem_schemas() -> dict[str, JsonSchema]:
             "allOf": [{"$ref": "#/components/schemas/Problem"}],
             "type": "object",
             "properties": {
+                "type": {"type": "string", "pattern": "^urn:soapbridge:problem:soap-fault:"},
                 "faultcode": {"type": "string", "description": "The SOAP fault code as {namespace}local."},
                 "subcodes": {"type": "array", "items": {"type": "string"}},
                 "faultactor": {"type": ["string", "null"]},
@@ -60,6 +61,13 @@ def problem_schemas() -> dict[str, JsonSchema]:
                 "detail_data": {"description": "The fault detail, typed when the fault is declared."},
             },
             "required": ["faultcode"],
+        },
+        # Any failure but a SOAP fault (the service unreachable or slow, a reply that is not SOAP or
+        # breaks the WSDL, the bridge itself): told apart by its type from a fault with the same status.
+        "NonFaultProblem": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+            "type": "object",
+            "properties": {"type": {"type": "string", "not": {"pattern": "^urn:soapbridge:problem:soap-fault:"}}},
         },
     }
 
@@ -124,10 +132,6 @@ def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = 
     return {"description": description, "content": {PROBLEM: {"schema": schema}}}
 
 
-def _problem_type(prefix: str) -> JsonSchema:
-    return {"properties": {"type": {"type": "string", "pattern": f"^urn:soapbridge:problem:{prefix}"}}}
-
-
 def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
@@ -168,7 +172,9 @@ def build_openapi(
                 for f in typed
             ]
             variants.append({"type": "object", "properties": {"fault": {"type": "null"}}})
-            fault_extra = {"anyOf": variants}
+            # one component, referenced from every status a fault can come back with
+            messages[f"{op.operation_id}Fault"] = {"anyOf": variants}
+            fault_extra = {"$ref": f"#/components/schemas/{op.operation_id}Fault"}
         names = ", ".join(f.name for f in op.faults) or "none declared"
         # Every status a SOAP fault can come back with carries the typed fault bodies: Java stacks
         # send declared exceptions with a Server code, so they arrive under server_fault too.
@@ -194,11 +200,12 @@ def build_openapi(
             if len(parts) > 1 and status in {st.bad_reply, st.unavailable, st.timeout}:
                 # A status shared by a fault and an upstream error takes either body, told apart by
                 # their problem types, so the fault's typed detail still binds.
-                schema = fault["content"][PROBLEM]["schema"]
+                # (the typed part first: alternatives keep one name whether or not faults are typed)
+                typed_part = [fault_extra] if fault_extra else []
                 fault["content"][PROBLEM]["schema"] = {
                     "oneOf": [
-                        {"allOf": [schema, _problem_type("soap-fault:")]},
-                        {"allOf": [{"$ref": "#/components/schemas/Problem"}, _problem_type("upstream:")]},
+                        {"allOf": [*typed_part, {"$ref": "#/components/schemas/SoapFaultProblem"}]},
+                        {"$ref": "#/components/schemas/NonFaultProblem"},
                     ]
                 }
             responses[key] = fault
