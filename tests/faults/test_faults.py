@@ -67,7 +67,7 @@ AXIS_UNDECLARED = f"""<?xml version="1.0" encoding="UTF-8"?>
 </soapenv:Envelope>"""
 
 # Axis 1.4 breaking its own WSDL in a reply: nil on the non-nillable int "count" (a null Integer),
-# an array the bean type does not declare written as <tags><tags>, and "size" left out.
+# an array the bean type does not declare written as <tags><tags>, "name" twice, and "size" left out.
 AXIS_BROKEN_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
  <soapenv:Body>
@@ -75,6 +75,7 @@ AXIS_BROKEN_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
    <itemReturn xsi:type="ns2:Item" xmlns:ns2="http://interop">
     <count xsi:type="xsd:int" xsi:nil="true"/>
     <name xsi:type="xsd:string">widget</name>
+    <name xsi:type="xsd:string">widget-again</name>
     <tags><tags>s3cret-tag</tags><tags>other</tags></tags>
    </itemReturn>
   </ns1:itemResponse>
@@ -203,6 +204,7 @@ def test_lax_and_off_keep_what_fits(mode: str, caplog: pytest.LogCaptureFixture)
     logged = caplog.text
     assert "/itemReturn/count" in logged and "nil" in logged
     assert "unexpected element(s) left out: tags" in logged
+    assert "/itemReturn/name: name occurs 2 times but allows one: kept the first" in logged
     assert "s3cret" not in logged and "widget" not in logged  # paths and reasons, never values
     if mode == "lax":
         assert "size missing" in logged  # the schema check runs and reports the missing element
