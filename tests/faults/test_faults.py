@@ -1,9 +1,9 @@
 """Faults and broken replies as independent stacks send them, through the REST app.
 
-The envelopes below are written to reproduce what those stacks put on the wire (see
-/work/shared/interop-peers.md and the comments at each one); none comes from the bridge's own
-encoder or mock. SOAP::Lite's 1.2 envelope with 1.1 Fault children is tested live in
-tests/interop/test_soaplite.py.
+The envelopes below are written to reproduce what those stacks put on the wire (see the comments at
+each one); none comes from the bridge's own encoder or mock. The Axis faults match what the live
+Axis 1.4 peer sends (tests/interop/test_axis_faults.py), SOAP::Lite's 1.2 envelope with 1.1 Fault
+children is tested live in tests/interop/test_soaplite.py; these run without the peers.
 """
 
 from __future__ import annotations
