@@ -405,12 +405,12 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     class_path = ":".join(str(jar) for jar in AXIS_JARS)
     classes = _cached_build(
         "axis",
-        [AXIS_DIR / "NullService.java", AXIS_DIR / "InteropFault.java", AXIS_DIR / "AxisPeer.java"],
+        [AXIS_DIR / "NullService.java", AXIS_DIR / "InteropFault.java", AXIS_DIR / "WrappedService.java", AXIS_DIR / "AxisPeer.java"],
         ["javac"],
         [
             ["mkdir", "classes"],
             # Java 8 class files: Axis reads parameter names from the debug info (-g) and cannot read newer ones
-            ["javac", "--release", "8", "-g", "-nowarn", "-cp", class_path, "-d", "classes", "NullService.java", "InteropFault.java", "AxisPeer.java"],
+            ["javac", "--release", "8", "-g", "-nowarn", "-cp", class_path, "-d", "classes", "NullService.java", "InteropFault.java", "WrappedService.java", "AxisPeer.java"],
         ],
         "classes",
     )
