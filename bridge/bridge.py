@@ -34,14 +34,21 @@ log = logging.getLogger("soapbridge")
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
 
 
-def _keyword(error: Any) -> str:
-    """The JSON Schema keyword a validation error broke, and for "required" the missing name."""
+def _breaks(error: Any) -> list[str]:
+    """Where and how a reply breaks its schema, without the values the messages quote: the JSON
+    pointer and the keyword broken (for "required", the missing name). Under anyOf/oneOf (a nillable
+    or polymorphic element), the branches' own breaks, leaving out the ones that failed only on their
+    type (the null branch of a nillable element)."""
+    branches = getattr(error.kind, "context", None)
+    if branches:
+        kept = [b for b in branches if not (len(b) == 1 and list(b[0].schema_path)[-1:] == ["type"])] or branches
+        return [line for branch in kept for sub in branch for line in _breaks(sub)]
     path = list(error.schema_path)
     keyword = str(path[-1]) if path else "the schema"
     if keyword == "required":
         name = getattr(error.kind, "property", None)
-        return f"required ({name} missing)" if isinstance(name, str) else keyword
-    return keyword
+        keyword = f"required ({name} missing)" if isinstance(name, str) else keyword
+    return [f"{_pointer(list(error.instance_path)) or '/'}: breaks {keyword}"]
 
 
 def _pointer(path: list[str | int]) -> str:
@@ -188,7 +195,7 @@ class Bridge:
             errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in found]
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
         # lax: passed on, and logged by path and broken keyword only: the messages quote values.
-        where = [f"{_pointer(list(e.instance_path)) or '/'}: breaks {_keyword(e)}" for e in found]
+        where = [line for e in found for line in _breaks(e)]
         log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
