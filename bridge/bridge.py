@@ -35,14 +35,25 @@ log = logging.getLogger("soapbridge")
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
 
 
+def _breaks(error: Any) -> list[str]:
+    """Where and how a reply breaks its schema, without the values the messages quote: the JSON
+    pointer and the keyword broken (for "required", the missing name). Under anyOf/oneOf (a nillable
+    or polymorphic element), the branches' own breaks, leaving out the ones that failed only on their
+    type (the null branch of a nillable element)."""
+    branches = getattr(error.kind, "context", None)
+    if branches:
+        kept = [b for b in branches if not (len(b) == 1 and list(b[0].schema_path)[-1:] == ["type"])] or branches
+        return [line for branch in kept for sub in branch for line in _breaks(sub)]
+    path = list(error.schema_path)
+    keyword = str(path[-1]) if path else "the schema"
+    if keyword == "required":
+        name = getattr(error.kind, "property", None)
+        keyword = f"required ({name} missing)" if isinstance(name, str) else keyword
+    return [f"{_pointer(list(error.instance_path)) or '/'}: breaks {keyword}"]
+
+
 def _pointer(path: list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _keyword(error: Any) -> str:
-    """The schema keyword a validation error broke (``type``, ``maximum``, ``required``...)."""
-    path = [p for p in error.schema_path if isinstance(p, str)]
-    return path[-1] if path else "the schema"
 
 
 class Bridge:
@@ -184,15 +195,15 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = list(validator.iter_errors(data))
-        if not errors:
+        found = list(validator.iter_errors(data))
+        if not found:
             return
-        if self.settings.reply_validation == "strict":  # to the caller, who receives these values anyway
-            found = "; ".join(f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in errors[:10])
-            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {found}")
-        # lax: the log gets where and which schema keyword, never the reply's values (nor its keys)
-        found = "; ".join(f"{_pointer(list(e.instance_path)) or '/'}: breaks {_keyword(e)}" for e in errors[:10])
-        log.warning("the reply to %s does not match the WSDL (%d violation(s)): %s", op.key, len(errors), found)
+        if self.settings.reply_validation == "strict":
+            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in found]
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
+        # lax: passed on, and logged by path and broken keyword only: the messages quote values.
+        where = [line for e in found for line in _breaks(e)]
+        log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
 
@@ -207,11 +218,11 @@ class Bridge:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
             env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
-        fault = find_fault(env)
         if fault is not None:
-            name, detail = self.codec.decode_fault_detail(op, fault.detail)
+            name, detail = self.codec.decode_fault_detail(op, fault.detail, undeclared=self.settings.fault_detail == "all")
             raise SoapFault(
                 fault.code,
                 fault.reason,
@@ -224,12 +235,21 @@ class Bridge:
             )
         if op.output is None:
             return {}
-        from .codec import DecodeError
+        from .codec import LAX, DecodeError
 
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
         try:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
+        if relaxed:  # paths and reasons, never values
+            log.warning(
+                "the reply to %s breaks the WSDL, kept what fits (reply_validation=%s): %s",
+                op.key, self.settings.reply_validation, "; ".join(relaxed[:10]),
+            )
         self._check_output(op, data)
         return data
 

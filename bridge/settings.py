@@ -60,6 +60,10 @@ class Settings:
     max_xml_depth: int = 256
     max_connections: int = 100
     reply_validation: str = "strict"  # strict | lax | off: replies checked against the spec
+    # declared | all: what of a fault's detail REST consumers see. "declared": only a declared
+    # fault's typed content; "all": also the detail of undeclared faults, as generic JSON (which
+    # may carry stack traces and host names).
+    fault_detail: str = "declared"
     status: StatusMap = field(default_factory=StatusMap)
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
@@ -116,6 +120,8 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"verify_tls: the CA bundle {s.verify_tls} does not exist")
     if s.reply_validation not in ("strict", "lax", "off"):
         raise ConfigError(f"reply_validation: expected strict, lax or off, got {s.reply_validation!r}")
+    if s.fault_detail not in ("declared", "all"):
+        raise ConfigError(f"fault_detail: expected declared or all, got {s.fault_detail!r}")
     if not isinstance(s.ports, dict):
         raise ConfigError("ports: expected a mapping of service name to port name")
     cache_dir = s.cache_dir
