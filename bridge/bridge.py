@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .codec import Codec
     from .compiled import CompiledCodec
+    from .wsse import Security
 
 log = logging.getLogger("soapbridge")
 
@@ -69,6 +70,11 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        self.wsse: Security | None = None
+        if settings.wsse is not None:  # keys and certificates checked now: a bad one fails the load
+            from .wsse import Security
+
+            self.wsse = Security(settings.wsse)
         self._idempotent: set[int] = set()
         for name in settings.idempotent:
             try:
@@ -218,6 +224,8 @@ class Bridge:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
             env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            if self.wsse is not None:  # before anything of the reply is used, faults included
+                self.wsse.verify(env.header, env.body, op.key)
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
@@ -266,6 +274,8 @@ class Bridge:
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
         body = self.encode_request(op, data)
+        if self.wsse is not None:
+            body = self.wsse.apply(body)
         from .envelope import http_headers
 
         return op, body, http_headers(op.soap_version, op.soap_action)
@@ -285,7 +295,7 @@ class Bridge:
             return self.decode_response(op, reply.body)
         except UpstreamError as exc:
             if reply.status >= 400:
-                raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
+                raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
     def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
