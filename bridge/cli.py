@@ -409,7 +409,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     from .recording import record
 
-    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network)
+    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
     print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
     return 0
 
@@ -543,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     wsdl_arg(sp)
     sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
     sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--config", help="config file (YAML or JSON) for the bridge that records (wsse, ...); secrets are recorded redacted")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
     sp.set_defaults(func=cmd_record)
 

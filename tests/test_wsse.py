@@ -517,3 +517,26 @@ def test_the_mock_checks_the_signature(pki: dict[str, Path]) -> None:
     with pytest.raises(bridge.SoapFault) as info:
         asyncio.run(_acall(_mocked({"username": "u", "password": PASSWORD}, req)))
     assert "not signed" in info.value.reason
+
+
+# --- recorded contracts ----------------------------------------------------------------------------------
+
+
+def test_recordings_redact_wsse_secrets_and_stay_stable(pki: dict[str, Path], tmp_path: Path) -> None:
+    from bridge.recording import recordings, redact_url
+
+    config = tmp_path / "bridge.json"
+    sign = {"key": str(pki["client.key"]), "cert": str(pki["client.crt"])}
+    config.write_text(json.dumps({"wsse": {"username": "svc-user", "password": PASSWORD, "password_type": "digest", "sign": sign}}))
+    first = recordings(sample("calculator.wsdl"), config=config)
+    text = "".join(first.values())
+    assert "wsse:UsernameToken" in text and "ds:Signature" in text  # the bridge did sign what it recorded
+    assert PASSWORD not in text
+    cert_b64 = base64.b64encode(x509.load_pem_x509_certificate(pki["client.crt"].read_bytes()).public_bytes(serialization.Encoding.DER)).decode()
+    assert cert_b64[:40] not in text
+    for tag in ("wsse:Password", "wsse:Nonce", "ds:SignatureValue", "ds:DigestValue", "wsu:Created"):
+        assert tag in text
+    assert all(">***<" in line for line in text.splitlines() if "<ds:SignatureValue" in line or "<wsse:Nonce" in line or "<wsse:Password" in line)
+    assert recordings(sample("calculator.wsdl"), config=config) == first  # nonces, times and Ids do not change the files
+    assert redact_url(f"https://svc:{PASSWORD}@host.example:8443/calc?x=1") == "https://***@host.example:8443/calc?x=1"
+    assert redact_url("http://host/calc") == "http://host/calc"
