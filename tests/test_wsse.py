@@ -540,3 +540,36 @@ def test_recordings_redact_wsse_secrets_and_stay_stable(pki: dict[str, Path], tm
     assert recordings(sample("calculator.wsdl"), config=config) == first  # nonces, times and Ids do not change the files
     assert redact_url(f"https://svc:{PASSWORD}@host.example:8443/calc?x=1") == "https://***@host.example:8443/calc?x=1"
     assert redact_url("http://host/calc") == "http://host/calc"
+
+
+# --- the command line: soapbridge mock --require-wsse and soapbridge call --config ----------------------
+
+
+@pytest.mark.slow
+def test_cli_call_with_wsse_against_the_mock_that_requires_it(pki: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_cli import CLI, Running
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name in ("client.key", "client.crt"):
+        shutil.copy(pki[name], keys / name)
+    (tmp_path / "mock-wsse.yaml").write_text("username: svc-user\npassword: ${SOAP_PASSWORD}\ncert: keys/client.crt\ntimestamp: true\n")
+    (tmp_path / "bridge.yaml").write_text(
+        "wsse:\n  username: svc-user\n  password: ${SOAP_PASSWORD}\n  password_type: digest\n  sign: {key: keys/client.key, cert: keys/client.crt}\n"
+    )
+    (tmp_path / "plain.yaml").write_text("wsse:\n  username: svc-user\n  password: wrong-password\n")
+    monkeypatch.setenv("SOAP_PASSWORD", PASSWORD)  # the subprocesses inherit it
+    env = dict(os.environ)
+    mock = Running("mock", "calculator", "--port", "0", "--require-wsse", str(tmp_path / "mock-wsse.yaml"), until="operations on")
+    try:
+        url = next(w for w in mock.text.split() if w.startswith("http://"))
+        call = [CLI, "call", "calculator", "Add", "--data", '{"a": 2, "b": 3}', "--backend", url]
+        ok = subprocess.run([*call, "--config", str(tmp_path / "bridge.yaml")], capture_output=True, text=True, env=env, timeout=120)
+        assert ok.returncode == 0, ok.stderr
+        assert "result" in ok.stdout
+        refused = subprocess.run([*call, "--config", str(tmp_path / "plain.yaml")], capture_output=True, text=True, env=env, timeout=120)
+        assert refused.returncode != 0
+        assert "FailedAuthentication" in refused.stdout + refused.stderr
+        assert PASSWORD not in ok.stdout + ok.stderr + refused.stdout + refused.stderr
+    finally:
+        mock.stop()
