@@ -330,7 +330,9 @@ def xmlsec1_sign(template: bytes, key: Path, tmp_path: Path) -> bytes:
     return result.stdout
 
 
-def signed_reply(key: Path, tmp_path: Path, *, expires: dt.timedelta = dt.timedelta(minutes=5), result: int = 3) -> bytes:
+def signed_reply(
+    key: Path, tmp_path: Path, *, expires: dt.timedelta = dt.timedelta(minutes=5), result: int = 3, token: Path | None = None
+) -> bytes:
     """A reply as a WS-Security stack would send it, signed by xmlsec1 from this template."""
     now = dt.datetime.now(dt.UTC)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
@@ -339,12 +341,21 @@ def signed_reply(key: Path, tmp_path: Path, *, expires: dt.timedelta = dt.timede
         '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>'
         for i in ("body-1", "ts-1")
     )
+    bst = key_info = ""
+    if token is not None:  # the signer's certificate in a BinarySecurityToken, referred to from KeyInfo
+        der = x509.load_pem_x509_certificate(token.read_bytes()).public_bytes(serialization.Encoding.DER)
+        x509v3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+        bst = (
+            f'<wsse:BinarySecurityToken wsu:Id="cert-1" ValueType="{x509v3}" EncodingType="http://docs.oasis-open.org/wss/2004/01/'
+            f'oasis-200401-wss-soap-message-security-1.0#Base64Binary">{base64.b64encode(der).decode()}</wsse:BinarySecurityToken>'
+        )
+        key_info = f'<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#cert-1" ValueType="{x509v3}"/></wsse:SecurityTokenReference></ds:KeyInfo>'
     security = (
-        f'<wsse:Security soap:mustUnderstand="1"><wsu:Timestamp wsu:Id="ts-1"><wsu:Created>{(now - dt.timedelta(minutes=1)).strftime(fmt)}</wsu:Created>'
+        f'<wsse:Security soap:mustUnderstand="1">{bst}<wsu:Timestamp wsu:Id="ts-1"><wsu:Created>{(now - dt.timedelta(minutes=1)).strftime(fmt)}</wsu:Created>'
         f"<wsu:Expires>{(now + expires).strftime(fmt)}</wsu:Expires></wsu:Timestamp>"
         f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
         f'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>{ref}</ds:SignedInfo>'
-        "<ds:SignatureValue/></ds:Signature></wsse:Security>"
+        f"<ds:SignatureValue/>{key_info}</ds:Signature></wsse:Security>"
     )
     return xmlsec1_sign(add_response(None, result, body_id="body-1", security=security), key, tmp_path)
 
@@ -405,6 +416,51 @@ def _rest(b: bridge.Bridge) -> httpx.Response:
             return await c.request(op.http_method, op.path, json={"a": 1, "b": 2})
 
     return asyncio.run(go())
+
+
+def make_issued(d: Path, name: str, ca_key: Any, ca_cert: Any) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key_path, cert_path = d / f"{name}.key", d / f"{name}.crt"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def test_a_reply_signed_under_the_configured_ca(pki: dict[str, Path], tmp_path: Path) -> None:
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=60))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    key, cert = make_issued(tmp_path, "issued", ca_key, ca)
+
+    def call(reply: bytes) -> Any:
+        b, _ = load({"verify_reply": {"ca": str(tmp_path / "ca.crt")}}, Upstream(reply))
+        return b.call("Add", {"a": 1, "b": 2})
+
+    assert call(signed_reply(key, tmp_path, token=cert, result=12)) == {"result": 12}
+    # a self-signed certificate, or one the signature's key does not match, is refused
+    with pytest.raises(WsseError, match="not issued by the configured CA"):
+        call(signed_reply(pki["other.key"], tmp_path, token=pki["other.crt"]))
+    with pytest.raises(WsseError, match="does not verify"):
+        call(signed_reply(pki["other.key"], tmp_path, token=cert))
+    with pytest.raises(WsseError, match="does not refer to a BinarySecurityToken"):
+        call(signed_reply(key, tmp_path))
 
 
 def test_an_unsigned_reply_passes_when_not_required(pki: dict[str, Path]) -> None:
