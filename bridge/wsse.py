@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,8 @@ class SignSettings:
 
 @dataclass(frozen=True)
 class VerifySettings:
-    cert: str
+    cert: str | None = None  # the signer's own certificate, or
+    ca: str | None = None  # the CA (PEM, one or more) that issued the certificate the reply carries
     required: bool = True
 
 
@@ -75,6 +76,15 @@ class WsseSettings:
     must_understand: bool = True
     sign: SignSettings | None = None
     verify_reply: VerifySettings | None = None
+    services: dict[str, WsseSettings] = field(default_factory=dict)  # per WSDL service, in place of these
+    enabled: bool = True  # False: only the services listed get WS-Security
+
+    def for_service(self, service: str) -> WsseSettings | None:
+        """The settings of one WSDL service's calls, or None for none."""
+        own = self.services.get(service)
+        if own is not None:
+            return own
+        return self if self.enabled else None
 
 
 def expand(value: Any, where: str) -> Any:
@@ -127,64 +137,90 @@ def _keys(data: Any, where: str, known: set[str]) -> dict[str, Any]:
 
 def parse_settings(data: Any, base: Path | None = None) -> WsseSettings | None:
     """The ``wsse`` section of a config as typed settings. Relative file paths are taken from
-    ``base`` (the config file's folder). Files are checked by ``Security``, when a bridge loads."""
+    ``base`` (the config file's folder). Files are checked by ``Security``, when a bridge loads.
+    ``services`` holds the same keys per WSDL service, over the section's own."""
     if data is None or isinstance(data, WsseSettings):
         return data
-    d = _keys(
-        data, "wsse",
-        {"username", "password", "password_file", "password_type", "timestamp", "must_understand", "sign", "verify_reply"},
-    )  # fmt: skip
-    password = _secret(d, "password", "wsse", base)
-    username = expand(d.get("username"), "wsse.username")
+    d = _keys(data, "wsse", _KEYS | {"services"})
+    services = d.pop("services", None) or {}
+    if not isinstance(services, dict):
+        raise ConfigError("wsse.services: expected a mapping of WSDL service name to wsse settings")
+    per_service = {}
+    for name, own in services.items():
+        where = f"wsse.services.{name}"
+        own = _keys(own, where, _KEYS)
+        # a service's own password replaces the section's, whichever of password/password_file each gives
+        inherited = {k: v for k, v in d.items() if not (k.startswith("password") and k != "password_type" and {"password", "password_file"} & set(own))}
+        per_service[str(name)] = _parse_one({**inherited, **own}, base, where)
+    return replace(_parse_one(d, base, "wsse"), services=per_service) if d else _only_services(per_service)
+
+
+_KEYS = {"username", "password", "password_file", "password_type", "timestamp", "must_understand", "sign", "verify_reply"}
+
+
+def _only_services(per_service: dict[str, WsseSettings]) -> WsseSettings:
+    if not per_service:
+        raise ConfigError("wsse: configure at least one of username, sign, verify_reply or services")
+    return WsseSettings(enabled=False, services=per_service)
+
+
+def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings:
+    d = dict(d)
+    password = _secret(d, "password", f"{where}", base)
+    username = expand(d.get("username"), f"{where}.username")
     if username is not None and not isinstance(username, str):
-        raise ConfigError("wsse.username: expected a string")
+        raise ConfigError(f"{where}.username: expected a string")
     if password is not None and not username:
-        raise ConfigError("wsse.password: given without wsse.username")
+        raise ConfigError(f"{where}.password: given without {where}.username")
     password_type = d.get("password_type", "text")
     if password_type not in ("text", "digest"):
-        raise ConfigError(f"wsse.password_type: expected text or digest, got {password_type!r}")
+        raise ConfigError(f"{where}.password_type: expected text or digest, got {password_type!r}")
     ttl = d.get("timestamp", 300)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0:
-        raise ConfigError(f"wsse.timestamp: expected a number of seconds (0 for no Timestamp), got {ttl!r}")
+        raise ConfigError(f"{where}.timestamp: expected a number of seconds (0 for no Timestamp), got {ttl!r}")
     mu = d.get("must_understand", True)
     if not isinstance(mu, bool):
-        raise ConfigError(f"wsse.must_understand: expected true or false, got {mu!r}")
+        raise ConfigError(f"{where}.must_understand: expected true or false, got {mu!r}")
     sign = None
     if d.get("sign") is not None:
-        s = _keys(d["sign"], "wsse.sign", {"key", "cert", "algorithm", "password", "password_file", "reference", "headers"})
+        s = _keys(d["sign"], f"{where}.sign", {"key", "cert", "algorithm", "password", "password_file", "reference", "headers"})
         for name in ("key", "cert"):
             if name not in s:
-                raise ConfigError(f"wsse.sign.{name}: required (a PEM file)")
+                raise ConfigError(f"{where}.sign.{name}: required (a PEM file)")
         algorithm = str(s.get("algorithm", "rsa-sha256")).lower()
         if algorithm not in ALGORITHMS:
-            raise ConfigError(f"wsse.sign.algorithm: expected one of {', '.join(ALGORITHMS)}, got {s.get('algorithm')!r}")
+            raise ConfigError(f"{where}.sign.algorithm: expected one of {', '.join(ALGORITHMS)}, got {s.get('algorithm')!r}")
         reference = s.get("reference", "binary_token")
         if reference not in REFERENCES:
-            raise ConfigError(f"wsse.sign.reference: expected one of {', '.join(REFERENCES)}, got {reference!r}")
+            raise ConfigError(f"{where}.sign.reference: expected one of {', '.join(REFERENCES)}, got {reference!r}")
         headers = s.get("headers", [])
         if not isinstance(headers, list) or not all(isinstance(h, str) and h for h in headers):
-            raise ConfigError("wsse.sign.headers: expected a list of header element names ({namespace}Name or Name)")
+            raise ConfigError(f"{where}.sign.headers: expected a list of header element names ({{namespace}}Name or Name)")
         sign = SignSettings(
-            key=str(_path(s["key"], "wsse.sign.key", base)),
-            cert=str(_path(s["cert"], "wsse.sign.cert", base)),
+            key=str(_path(s["key"], f"{where}.sign.key", base)),
+            cert=str(_path(s["cert"], f"{where}.sign.cert", base)),
             algorithm=algorithm,
-            password=_secret(s, "password", "wsse.sign", base),
+            password=_secret(s, "password", f"{where}.sign", base),
             reference=reference,
             headers=tuple(headers),
         )
     verify = None
     if d.get("verify_reply") is not None:
-        v = _keys(d["verify_reply"], "wsse.verify_reply", {"cert", "required"})
-        if "cert" not in v:
-            raise ConfigError("wsse.verify_reply.cert: required (the service's certificate, PEM)")
+        v = _keys(d["verify_reply"], f"{where}.verify_reply", {"cert", "ca", "required"})
+        if ("cert" in v) == ("ca" in v):
+            raise ConfigError(f"{where}.verify_reply: give cert (the service's certificate) or ca (its issuer's), one of them")
         required = v.get("required", True)
         if not isinstance(required, bool):
-            raise ConfigError(f"wsse.verify_reply.required: expected true or false, got {required!r}")
-        verify = VerifySettings(cert=str(_path(v["cert"], "wsse.verify_reply.cert", base)), required=required)
+            raise ConfigError(f"{where}.verify_reply.required: expected true or false, got {required!r}")
+        verify = VerifySettings(
+            cert=str(_path(v["cert"], f"{where}.verify_reply.cert", base)) if "cert" in v else None,
+            ca=str(_path(v["ca"], f"{where}.verify_reply.ca", base)) if "ca" in v else None,
+            required=required,
+        )
     if not username and sign is None and verify is None:
-        raise ConfigError("wsse: configure at least one of username, sign or verify_reply")
+        raise ConfigError(f"{where}: configure at least one of username, sign or verify_reply")
     if username and password is None:
-        raise ConfigError("wsse.username: given without a password (password or password_file)")
+        raise ConfigError(f"{where}.username: given without a password (password or password_file)")
     return WsseSettings(username, password, password_type, ttl, mu, sign, verify)
 
 
@@ -235,6 +271,20 @@ def _load_cert(path: str, where: str) -> Any:
     return cert
 
 
+def _load_cas(path: str) -> list[Any]:
+    from cryptography import x509
+
+    data = _read(path, "wsse.verify_reply.ca")
+    try:
+        cas = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise ConfigError(f"wsse.verify_reply.ca: {path} holds no PEM certificate") from None
+    for cert in cas:
+        if cert.not_valid_after_utc < _now():
+            raise ConfigError(f"wsse.verify_reply.ca: the certificate {cert.subject.rfc4514_string()} in {path} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    return cas
+
+
 def _der(cert: Any) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -253,6 +303,7 @@ class Security:
         self._bst: str | None = None  # the certificate, base64 DER
         self._ski: str | None = None
         self._reply_key_pem: bytes | None = None
+        self._cas: list[Any] = []
         xmlsec = None
         if settings.sign is not None or settings.verify_reply is not None:
             xmlsec = _xmlsec()
@@ -260,11 +311,13 @@ class Security:
         if s is not None:
             self._load_signing(xmlsec, s)
         v = settings.verify_reply
-        if v is not None:
+        if v is not None and v.cert is not None:
             from cryptography.hazmat.primitives.serialization import Encoding
 
             cert = _load_cert(v.cert, "wsse.verify_reply.cert")
             self._reply_key_pem = cert.public_bytes(Encoding.PEM)
+        elif v is not None and v.ca is not None:
+            self._cas = _load_cas(v.ca)
 
     def _load_signing(self, xmlsec: Any, s: SignSettings) -> None:
         from cryptography import x509
@@ -424,7 +477,10 @@ class Security:
         if twice:
             raise WsseError(f"{msg} has the wsu:Id {twice[0]!r} on more than one element, so its signature is ambiguous")
         ctx = xmlsec.SignatureContext()
-        ctx.key = xmlsec.Key.from_memory(self._reply_key_pem, xmlsec.KeyFormat.CERT_PEM)
+        if self._reply_key_pem is not None:
+            ctx.key = xmlsec.Key.from_memory(self._reply_key_pem, xmlsec.KeyFormat.CERT_PEM)
+        else:
+            ctx.key = xmlsec.Key.from_memory(_der(self._issued_signer(signature, root, msg)), xmlsec.KeyFormat.CERT_DER)
         # references may use these only (no XSLT, XPath or other surprises); digests count as transforms
         T = xmlsec.Transform
         for transform in (T.EXCL_C14N, T.C14N, T.ENVELOPED, T.SHA1, T.SHA256, T.SHA384, T.SHA512):
@@ -446,6 +502,32 @@ class Security:
         timestamp = security.find(f"{{{WSU}}}Timestamp") if security is not None else None
         if timestamp is not None:
             self._check_timestamp(timestamp, signed, msg)
+
+    def _issued_signer(self, signature: etree._Element, root: etree._Element, msg: str) -> Any:
+        """The certificate of the BinarySecurityToken the signature's KeyInfo refers to, checked to
+        be issued by a configured CA (and valid now)."""
+        from cryptography import x509
+        from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+        ref = signature.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
+        uri = ref.get("URI", "") if ref is not None else ""
+        token = next((el for el in root.iter(f"{{{WSSE}}}BinarySecurityToken") if "#" + (el.get(f"{{{WSU}}}Id") or "") == uri), None)
+        if token is None or not uri:
+            raise WsseError(f"the signature of {msg} does not refer to a BinarySecurityToken, so its certificate cannot be checked against the configured CA")
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode("".join((token.text or "").split()), validate=True))
+        except ValueError:
+            raise WsseError(f"the BinarySecurityToken of {msg} is not an X.509 certificate") from None
+        verifier = (
+            PolicyBuilder().store(Store(self._cas)).time(_now())
+            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=ExtensionPolicy.permit_all())
+            .build_client_verifier()
+        )  # fmt: skip
+        try:
+            verifier.verify(cert, [])
+        except VerificationError as exc:
+            raise WsseError(f"the certificate that signed {msg} is not issued by the configured CA, or not valid now ({exc})") from None
+        return cert
 
     @staticmethod
     def _check_timestamp(timestamp: etree._Element, signed: set[str], msg: str) -> None:
@@ -522,7 +604,7 @@ class RequestChecker:
     def __init__(self, req: MockRequirements) -> None:
         self.req = req
         self._seen: dict[str, datetime] = {}  # nonces, against replays
-        self._verifier = Security(WsseSettings(verify_reply=VerifySettings(req.cert))) if req.cert else None
+        self._verifier = Security(WsseSettings(verify_reply=VerifySettings(cert=req.cert))) if req.cert else None
 
     def check(self, header: etree._Element | None, body: etree._Element) -> str | None:
         security = header.find(f"{{{WSSE}}}Security") if header is not None else None

@@ -629,3 +629,24 @@ def test_cli_call_with_wsse_against_the_mock_that_requires_it(pki: dict[str, Pat
         assert PASSWORD not in ok.stdout + ok.stderr + refused.stdout + refused.stderr
     finally:
         mock.stop()
+
+
+def test_settings_per_service() -> None:
+    # the service's own keys over the section's: here its own password, the section's username
+    b, up = load({"username": "svc-user", "password": "section-password", "services": {"CalculatorService": {"password": PASSWORD}}})
+    b.call("Add", {"a": 1, "b": 2})
+    token = security_of(up.sent[0]).find("wsse:UsernameToken", NS)
+    assert token.findtext("wsse:Username", namespaces=NS) == "svc-user"
+    assert token.findtext("wsse:Password", namespaces=NS) == PASSWORD
+    # only the services listed get WS-Security when the section has nothing of its own
+    b, up = load({"services": {"CalculatorService": {"username": "u", "password": PASSWORD}}})
+    b.call("Add", {"a": 1, "b": 2})
+    assert security_of(up.sent[0]).find("wsse:UsernameToken", NS) is not None
+    assert "no service named Nope" in _config_error({"username": "u", "password": PASSWORD, "services": {"Nope": {"password_type": "digest"}}})
+    assert "wsse.services.CalculatorService.password_type" in _config_error({"services": {"CalculatorService": {"username": "u", "password": "p", "password_type": "x"}}})
+
+
+def test_must_understand_can_be_left_out() -> None:
+    b, up = load({"username": "u", "password": PASSWORD, "must_understand": False})
+    b.call("Add", {"a": 1, "b": 2})
+    assert security_of(up.sent[0]).get(f"{{{SOAP11}}}mustUnderstand") is None
