@@ -12,6 +12,7 @@ from .codec import to_json_ready
 from .examples import example_for_element
 from .jsonschema import JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
+from .portable_regex import portable_patterns
 from .routing import BODY_METHODS, api_title
 from .settings import Settings
 
@@ -217,6 +218,8 @@ def build_openapi(
     schemas = dict(sorted(builder.components.items()))
     schemas.update(problem_schemas())
     schemas.update(messages)
+    for schema in schemas.values():
+        portable_patterns(schema)  # ECMA-262 with "u" and Python re alike
     services = sorted({op.service for op in routed})
     return {
         "openapi": "3.1.0",
