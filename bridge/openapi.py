@@ -129,6 +129,8 @@ def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
     builder = SchemaBuilder()
+    # The message and problem components: no type may take their names, whatever the case.
+    builder.reserve([*problem_schemas(), *(f"{op.operation_id}{which}" for op in routed for which in ("Request", "Response"))])
     paths: dict[str, Any] = {}
     messages: dict[str, JsonSchema] = {}
     st = settings.status

@@ -11,7 +11,9 @@ every emitted pattern goes through ``portable_pattern``:
 - ``\\d``, ``\\w``, ``\\s`` (and ``.``) differ between the engines (JS: ASCII digits and word
   characters; Python: Unicode), so they become the explicit classes XSD defines (``\\d`` is
   ``\\p{Nd}``, ``\\s`` is ``[ \\t\\n\\r]``, ``\\w`` all but punctuation, separators and others);
-- ``$`` becomes ``$(?!\\n)``: Python's ``$`` also matches before a final newline.
+- ``$`` is left alone: Python's also matches before a final newline, so python-jsonschema takes
+  one trailing ``\\n`` that JS (and the bridge's own validator) refuse; rewriting every ``$``
+  would change every committed pattern, the universal XML-character one included.
 """
 
 from __future__ import annotations
@@ -108,8 +110,6 @@ def portable_pattern(regex: str) -> str:
             out.append("\\{")
         elif c in "]}":
             out.append("\\" + c)
-        elif c == "$":
-            out.append("$(?!\\n)")
         elif c == ".":
             out.append("[^\\n]")  # Python's "."; ECMA's also excludes \r, \u2028, \u2029
         else:

@@ -820,8 +820,8 @@ def test_component_names_are_stable_and_collisions_keep_both() -> None:
     assert holder["item"]["$ref"] == "#/components/schemas/Item"
     assert holder["otherItem"]["$ref"] == "#/components/schemas/Item_other"
     # anonymous types are named after where they are declared
-    assert holder["box"]["$ref"] == "#/components/schemas/NamesHolder.box"
-    assert c["NamesHolder.box"]["properties"]["lid"]["$ref"] == "#/components/schemas/NamesHolder.box.lid"
+    assert holder["box"]["$ref"] == "#/components/schemas/NamesHolder_box"
+    assert c["NamesHolder_box"]["properties"]["lid"]["$ref"] == "#/components/schemas/NamesHolder_box_lid"
     assert set(bridge.load(FIXTURES / NAMES).openapi()["components"]["schemas"]) == set(c)  # stable across loads
     v = request_validator(NAMES)
     assert_valid(v, {"item": {"sku": "s"}, "otherItem": {"code": 1}, "box": {"size": 1, "lid": {"open": True}}})
