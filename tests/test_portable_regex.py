@@ -159,3 +159,22 @@ def test_corpus_patterns_compile_under_ecma_u_and_python() -> None:
         patterns |= spec_patterns(bridge.load(CORPUS / row["entry"]).openapi())
     assert {r"^([A-Z]{2}-[1-9][0-9]?)$"} <= patterns
     assert_compile_everywhere(patterns)
+
+
+def test_only_schema_patterns_are_rewritten() -> None:
+    from bridge.portable_regex import portable_patterns
+
+    literal = {"pattern": r"a\-b"}
+    schema = {
+        "properties": {"pattern": {"type": "string", "pattern": r"x\-y"}, "enum": {"pattern": r"\:"}},
+        "patternProperties": {r"^k\-": {"pattern": r"v\-"}},
+        "enum": [literal],
+        "default": literal,
+        "allOf": [{"pattern": r"\d"}],
+    }
+    portable_patterns(schema)
+    assert schema["properties"]["pattern"]["pattern"] == "x-y"  # a property named "pattern" is a schema
+    assert schema["properties"]["enum"]["pattern"] == ":"
+    assert schema["patternProperties"] == {"^k-": {"pattern": "v-"}}
+    assert schema["enum"] == [{"pattern": r"a\-b"}] and schema["default"] == {"pattern": r"a\-b"}  # data
+    assert schema["allOf"][0]["pattern"].startswith("[0-9")
