@@ -32,7 +32,7 @@ from typing import Any
 
 from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
 from .model import Any as AnyParticle
-from .names import NameTable, ascii_name
+from .names import NameTable, ascii_name, decode_name
 
 JsonSchema = dict[str, Any]
 
@@ -256,7 +256,8 @@ class SchemaBuilder:
         if isinstance(t, ComplexType) and t.qname is None and t.soapenc_array_item is None:
             if el.is_global or not self._building:
                 return self._named(t, el.qname, lambda: self.complex_schema(t))
-            name = QName(el.qname.namespace, f"{self._building[-1]}_{el.qname.name}")
+            # From the parent's XSD name, not its escaped one: escapes are not escaped twice.
+            name = QName(el.qname.namespace, f"{decode_name(self._building[-1])}_{el.qname.name}")
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 

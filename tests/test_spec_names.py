@@ -72,7 +72,10 @@ CLASHES = """<?xml version="1.0" encoding="utf-8"?>
         <xsd:element name="section"><xsd:complexType><xsd:sequence>
           <xsd:element name="label" type="xsd:string"/></xsd:sequence></xsd:complexType></xsd:element>
       </xsd:sequence></xsd:complexType>
-      <xsd:complexType name="Адрес"><xsd:sequence><xsd:element name="Страна" type="xsd:string"/></xsd:sequence></xsd:complexType>
+      <xsd:complexType name="Адрес"><xsd:sequence><xsd:element name="Страна" type="xsd:string"/>
+        <xsd:element name="Дом" minOccurs="0"><xsd:complexType><xsd:sequence>
+          <xsd:element name="n" type="xsd:int"/></xsd:sequence></xsd:complexType></xsd:element>
+      </xsd:sequence></xsd:complexType>
       <xsd:element name="describeLayout"><xsd:complexType><xsd:sequence>
         <xsd:element name="layout" type="tns:DescribeLayout"/><xsd:element name="адрес" type="tns:Адрес"/>
       </xsd:sequence></xsd:complexType></xsd:element>
@@ -124,6 +127,9 @@ def test_names_that_differ_by_case_or_script_stay_apart(tmp_path: Path) -> None:
     assert address["title"] == "Адрес"
     address_name = next(n for n, s in schemas.items() if s.get("title") == "Адрес")
     assert decode_name(address_name) == "Адрес"
+    house = target(address, "Дом")  # a local type under a non-ASCII parent: escaped once
+    assert house["title"] == "Адрес_Дом"
+    assert next(n for n, s in schemas.items() if s.get("title") == "Адрес_Дом") == ascii_name("Адрес_Дом")
     # The element "problem" does not replace the RFC 9457 Problem the error responses use.
     assert {"type", "title", "status"} <= set(schemas["Problem"]["properties"])
     response = schemas[spec["paths"]["/S/describeLayout"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"][len(REF):]]
