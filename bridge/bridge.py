@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .app import create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .errors import OperationNotFound, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation, XmlError
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
@@ -159,9 +159,12 @@ class Bridge:
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         op = self.operation(operation)
         validator = self._validator(op, "Request")
-        if validator.is_valid(data):
-            return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
-        errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
+        try:
+            if validator.is_valid(data):
+                return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
+            errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
+        except ValueError as exc:  # jsonschema_rs gives up past about 250 levels of nesting
+            raise ValidationError(f"the request for {op.key} cannot be checked: {exc}", [Violation("", str(exc))]) from None
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
@@ -184,7 +187,14 @@ class Bridge:
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         op = self.operation(operation)
         self.validate_input(op, data)
-        return self.compiled.encode_request(op, data)
+        envelope = self.compiled.encode_request(op, data)
+        limit = self.settings.max_request_bytes
+        if len(envelope) > limit:  # escaping can make the envelope a few times the JSON's size
+            raise RequestTooLarge(
+                f"the request for {op.key} makes a SOAP envelope of {len(envelope)} bytes, over the limit of {limit}",
+                [Violation("", f"the envelope would be {len(envelope)} bytes; the limit (max_request_bytes) is {limit}")],
+            )
+        return envelope
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)

@@ -88,6 +88,22 @@ def _ptr(base: str, key: str | int) -> str:
 
 # --- simple values ------------------------------------------------------------------
 
+# The most digits a number may be written with: Python's own bound on int <-> str conversion
+# (sys.int_info.default_max_str_digits). 1e100000000 is 11 characters of JSON but would be a
+# 100 MB decimal.
+MAX_NUMBER_DIGITS = 4300
+
+
+def _check_size(value: Any, ptr: str) -> None:
+    """Refuses a Decimal whose plain (not exponent) form would be longer than the bound, before
+    writing it."""
+    if isinstance(value, Decimal) and value.is_finite():
+        _, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        written = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent) + 1
+        if written > MAX_NUMBER_DIGITS:
+            raise _invalid(ptr, f"the number would take more than {MAX_NUMBER_DIGITS} digits to write out")
+
 
 def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
     if t.variety == "list" and t.item_type is not None:
@@ -109,12 +125,14 @@ def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
             raise _invalid(ptr, "expected an integer")
+        _check_size(value, ptr)
         if isinstance(value, (Decimal, float)) and value != int(value):
             raise _invalid(ptr, "expected an integer")
         return str(int(value))
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise _invalid(ptr, "expected a number")
+        _check_size(value, ptr)
         if t.builtin == "decimal":
             d = value if isinstance(value, Decimal) else Decimal(str(value))
             if not d.is_finite():

@@ -41,6 +41,10 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
 class SoapFault(BridgeError):
     """The service answered with a SOAP fault.
 
@@ -97,6 +101,7 @@ __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",
