@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
@@ -31,6 +33,23 @@ from .settings import JsonLimits, Settings
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
+
+
+class LargeResult(dict[str, Any]):
+    """The output of a call whose reply was large (decoded off the event loop): its JSON is
+    written off the loop as well, and the freed memory handed back to the system after."""
+
+
+def _trim_heap() -> None:
+    """Return freed heap to the system (glibc keeps it otherwise: hundreds of MB after a large
+    reply)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name).malloc_trim(0)
 
 
 class BridgeLike(Protocol):
@@ -286,6 +305,10 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             return problem(502, "bridge-error", "The bridge could not complete the call", str(exc))
         if op.output is None:
             return Response(status_code=204)
+        if isinstance(result, LargeResult):
+            payload = await run_in_threadpool(dumps, result)
+            del result
+            return Response(payload, media_type="application/json", background=BackgroundTask(_trim_heap))
         return Response(dumps(result), media_type="application/json")
 
     return endpoint

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import copy
 import functools
 import importlib
@@ -12,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import create_app, dumps
+from .app import LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .errors import OperationNotFound, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation, XmlError
@@ -32,6 +34,11 @@ log = logging.getLogger("soapbridge")
 # What the first call needs and a warm start does not, with their import times here: the upstream
 # HTTP client (0.3 s), lxml and the codecs (40 ms), the JSON Schema validator (30 ms), the JSON writer.
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
+
+
+# Replies of this size or more are decoded off the event loop (Bridge._afinish); smaller ones
+# take a few milliseconds at most, less than the hand-over to a thread would cost them.
+OFFLOAD_BYTES = 256 * 1024
 
 
 def _pointer(path: list[str | int]) -> str:
@@ -56,6 +63,7 @@ class Bridge:
         self._spec_json: bytes | None = None
         self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
+        self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -225,6 +233,7 @@ class Bridge:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        del env  # the tree, several times the reply's size, is not needed to validate
         self._check_output(op, data)
         return data
 
@@ -275,7 +284,18 @@ class Bridge:
         op, body, http = self._prepare(operation, data, headers)
         started = time.perf_counter()
         reply = await self.client.apost(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        return await self._afinish(op, reply, started)
+
+    async def _afinish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
+        """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
+        on the event loop every other request (and /healthz) would wait for it. One thread, one reply
+        at a time, so that concurrent large replies queue rather than multiply peak memory."""
+        if len(reply.body) < OFFLOAD_BYTES:
+            return self._finish(op, reply, started)
+        if self._decoder is None:
+            self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
+        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply, started)
+        return LargeResult(result)  # the REST app writes its JSON off the loop too
 
     # --- serving --------------------------------------------------------------------
 
@@ -284,6 +304,9 @@ class Bridge:
 
     def close(self) -> None:
         self.client.close()
+        if self._decoder is not None:
+            self._decoder.shutdown(wait=False)
+            self._decoder = None
 
     async def aclose(self) -> None:
         """Closes the upstream connections ``acall`` opened in the running event loop."""

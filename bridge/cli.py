@@ -17,7 +17,7 @@ from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
-from .settings import make_settings
+from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
     from .diff import DiffResult
@@ -155,11 +155,14 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(app: Any, host: str, port: int, workers: int = 1) -> None:
+def _serve(app: Any, host: str, port: int, settings: Settings | None = None, workers: int = 1) -> None:
     import uvicorn
 
+    from .server import uvicorn_options
+
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str))
+    options = uvicorn_options(settings or make_settings())  # client timeouts and limits (settings.server)
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -180,8 +183,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + f"; loaded in {time.perf_counter() - started:.2f} s",
         file=sys.stderr,
     )
+    settings = b.settings
     if app is not None:
-        _serve(app, args.host, args.port)
+        _serve(app, args.host, args.port, settings)
         return 0
     from .worker import ENV, options_to_env
 
@@ -190,7 +194,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", args.host, args.port, workers=args.workers)
+    _serve("bridge.worker:create_app", args.host, args.port, settings, workers=args.workers)
     return 0
 
 
@@ -260,7 +264,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 try:
   curl -s -X POST {base}{op.path} -H 'content-type: application/json' -d '{examples[op.key]}'
 Ctrl-C stops both.""", flush=True)
-    _serve(b.asgi(), args.host, args.port)
+    _serve(b.asgi(), args.host, args.port, b.settings)
     mock_server.should_exit = True
     return 0
 
