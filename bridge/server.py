@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import resource
+import time
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -31,6 +32,19 @@ def _reply(status: bytes, detail: str) -> bytes:
         b"HTTP/1.1 " + status + b"\r\ncontent-type: application/problem+json\r\ncontent-length: "
         + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
     )
+
+
+_refusals = {"count": 0, "logged": float("-inf")}
+
+
+def _warn_refused(cap: int) -> None:
+    """One warning a minute at most, with the count since the last: a flood of connections
+    must not become a flood of log lines."""
+    _refusals["count"] += 1
+    now = time.monotonic()
+    if now - _refusals["logged"] >= 60:
+        log.warning("refused %d connection(s): %d are open, the limit (server.max_connections)", _refusals["count"], cap)
+        _refusals["count"], _refusals["logged"] = 0, now
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -67,7 +81,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the app's receive() now says http.disconnect; its sends are dropped
             cycle.message_event.set()
-        log.info("%s: %s", status.decode(), detail)
+        log.debug("%s: %s", status.decode(), detail)  # expected client behaviour: not worth a line each
         self.transport.close()
 
     # --- uvicorn's protocol ---------------------------------------------------------
@@ -76,7 +90,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
             self._refused = True
-            log.warning("refused a connection: %d are open, the limit (server.max_connections)", self.limits.max_connections)
+            _warn_refused(self.limits.max_connections)
             transport.write(_reply(b"503 Service Unavailable", "too many open connections; retry later"))
             transport.close()
             return

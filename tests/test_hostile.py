@@ -30,6 +30,8 @@ from starlette.testclient import TestClient
 
 import bridge
 from bridge.errors import ValidationError
+from bridge.mock import MockService
+from bridge.wsdl.loader import load_model
 from tests.conftest import ServerThread, free_port, mock_transport, mocked_bridge, sample
 
 PROBLEM = "application/problem+json"
@@ -385,6 +387,46 @@ def test_connections_over_the_cap_are_refused_and_slowloris_clients_dropped(serv
     timed_out = [a for a in answers if a.startswith(b"HTTP/1.1 408 ")]
     assert len(refused) >= 8 and len(refused) + len(timed_out) == len(socks)
     _healthy(served)
+
+
+def test_a_low_open_file_limit_lowers_the_cap_instead_of_failing_calls(tmp_path: Path) -> None:
+    """With 300 open files (hard limit) and 400 idle clients, the server lowers its cap below the
+    limit (and says so), refuses the clients over it, and, once they are dropped, calls reach
+    the SOAP service again: no file-descriptor exhaustion."""
+    import resource
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"server": {**SERVER_LIMITS, "max_connections": 1000}}))
+    port = free_port()
+    with ServerThread(MockService(load_model(sample("calculator.wsdl"))).asgi()) as backend:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "serve", str(sample("calculator.wsdl")), "--port", str(port), "--config", str(config),
+             "--backend", backend.url + "/"],
+            stderr=subprocess.PIPE,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300)),
+        )
+        try:
+            deadline = time.monotonic() + GUARD
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline, "soapbridge serve did not start"
+                    time.sleep(0.1)
+            socks = [socket.create_connection(("127.0.0.1", port), timeout=GUARD) for _ in range(400)]
+            try:
+                answers = [_read_all(s) for s in socks]
+            finally:
+                for s in socks:
+                    s.close()
+            assert sum(a.startswith(b"HTTP/1.1 503 ") for a in answers) >= 400 - 300
+            r = httpx.post(f"http://127.0.0.1:{port}/CalculatorService/Add", json={"a": 1, "b": 2}, timeout=GUARD)
+            assert r.status_code == 200, r.text
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=GUARD)
+    assert b"open-file limit is 300" in err, err
 
 
 def test_server_limits_are_validated() -> None:
