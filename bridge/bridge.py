@@ -206,6 +206,10 @@ class Bridge:
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)
+        if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
+            data = self._decode_streaming(op, body)
+            if data is not None:
+                return data
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
@@ -235,6 +239,22 @@ class Bridge:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
         del env  # the tree, several times the reply's size, is not needed to validate
         self._check_output(op, data)
+        return data
+
+    def _decode_streaming(self, op: Operation, body: bytes) -> dict[str, Any] | None:
+        """A large reply decoded while it is parsed (bridge.streaming), or None for a shape that
+        needs the whole tree (a fault, among others)."""
+        from .codec import DecodeError
+        from .streaming import decode_streaming
+
+        try:
+            data = decode_streaming(self.compiled, op, body, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc)) from None
+        except DecodeError as exc:
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        if data is not None:
+            self._check_output(op, data)
         return data
 
     def endpoint(self, op: Operation) -> str:

@@ -504,12 +504,42 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
             assert len(result[0].json()["order"]) == 1500
 
 
+def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> None:
+    """bridge.streaming against the whole-tree decode it replaces (several batches, a last
+    partial one), and the shapes it leaves to the whole tree: a fault and SOAP headers."""
+    from bridge import streaming
+    from bridge.envelope import parse
+
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+    reply = _orders_reply(streaming.BATCH * 2 + 7)
+    env = parse(reply, max_bytes=len(reply), max_depth=256)
+    whole = b.compiled.decode_message(op, op.output, env.body_children, env.header_children)  # type: ignore[arg-type]
+    streamed = streaming.decode_streaming(b.compiled, op, reply, max_depth=256, what="the reply")
+    assert streamed == whole and list(streamed) == list(whole) and len(whole["order"]) == streaming.BATCH * 2 + 7
+    assert b.decode_response(op, reply) == whole
+    with_header = reply.replace(b"<soap:Body>", b"<soap:Header/><soap:Body>", 1)
+    assert streaming.decode_streaming(b.compiled, op, with_header, max_depth=256, what="the reply") is None
+    assert b.decode_response(op, with_header) == whole
+    fault = (
+        f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><s:Fault><faultcode>s:Server</faultcode>'
+        f"<faultstring>{'x' * 300_000}</faultstring></s:Fault></s:Body></s:Envelope>"
+    ).encode()
+    with pytest.raises(bridge.SoapFault):
+        b.decode_response(op, fault)
+    deep = bridge.load(sample("orders.wsdl"), max_xml_depth=6)
+    with pytest.raises(bridge.UpstreamError, match="deeper than the limit of 6"):
+        deep.decode_response(op, reply)
+
+
 # --- XML threats from a hostile backend, end to end (they already held: keep them so) ----
 
 
-def _envelope(inner: bytes, prolog: bytes = b"") -> bytes:
+def _envelope(inner: bytes, prolog: bytes = b"", pad: int = 0) -> bytes:
+    """An AddResponse around ``inner``; ``pad`` bytes of whitespace make it a large reply (decoded
+    while parsed, bridge.streaming)."""
     return (
-        prolog + f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><c:AddResponse xmlns:c="{CALC_NS}"><c:result>'.encode()
+        prolog + f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><c:AddResponse xmlns:c="{CALC_NS}">'.encode() + b" " * pad + b"<c:result>"
         + inner + b"</c:result></c:AddResponse></s:Body></s:Envelope>"
     )
 
@@ -541,22 +571,29 @@ def _gzip_bomb() -> bytes:
     "case",
     ["internal-entity-bomb", "xxe-file", "xxe-network", "external-dtd", "reply-60MB", "reply-10000-deep", "gzip-bomb"],
 )
-def test_hostile_replies_are_a_502_and_touch_nothing(hostile_backend: tuple[ServerThread, dict[str, Any]], case: str) -> None:
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
+def test_hostile_replies_are_a_502_and_touch_nothing(hostile_backend: tuple[ServerThread, dict[str, Any]], case: str, large: bool) -> None:
+    """Each threat as a small reply (parsed whole) and as a large one (decoded while parsed)."""
+    from bridge.bridge import OFFLOAD_BYTES
+
+    pad = OFFLOAD_BYTES if large else 0
     server, state = hostile_backend
     url = server.url
     lol = b'<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">' + b"".join(
         f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(8)
     ) + b"]>"
+    if large and case in ("reply-60MB", "gzip-bomb"):
+        pytest.skip("large already")
     replies = {
-        "internal-entity-bomb": (_envelope(b"&i;", lol), {}),
-        "xxe-file": (_envelope(b"&x;", b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'), {}),
-        "xxe-network": (_envelope(b"&x;", f'<!DOCTYPE r [<!ENTITY x SYSTEM "{url}/entity">]>'.encode()), {}),
-        "external-dtd": (_envelope(b"1", f'<!DOCTYPE r SYSTEM "{url}/evil.dtd">'.encode()), {}),
-        "reply-60MB": (_envelope(b"1" + b" " * (60 * 1024 * 1024)), {}),
-        "reply-10000-deep": (_envelope(b"<x>" * 10_000 + b"</x>" * 10_000), {}),
-        "gzip-bomb": (_gzip_bomb(), {"content-encoding": "gzip"}),
+        "internal-entity-bomb": lambda: (_envelope(b"&i;", lol, pad), {}),
+        "xxe-file": lambda: (_envelope(b"&x;", b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', pad), {}),
+        "xxe-network": lambda: (_envelope(b"&x;", f'<!DOCTYPE r [<!ENTITY x SYSTEM "{url}/entity">]>'.encode(), pad), {}),
+        "external-dtd": lambda: (_envelope(b"1", f'<!DOCTYPE r SYSTEM "{url}/evil.dtd">'.encode(), pad), {}),
+        "reply-60MB": lambda: (_envelope(b"1" + b" " * (60 * 1024 * 1024)), {}),
+        "reply-10000-deep": lambda: (_envelope(b"<x>" * 10_000 + b"</x>" * 10_000, pad=pad), {}),
+        "gzip-bomb": lambda: (_gzip_bomb(), {"content-encoding": "gzip"}),
     }
-    state["reply"], state["headers"] = replies[case]
+    state["reply"], state["headers"] = replies[case]()
     state["fetched"].clear()
     b = bridge.load(sample("calculator.wsdl"), endpoint=url + "/")
     with TestClient(b.asgi()) as client:
