@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist workers for `make test`: one per core (the suite is CPU-bound)
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo test lint bench openapi contracts clean
+.PHONY: setup demo test check lint bench openapi contracts clean
 
 $(STAMP): pyproject.toml bridge/_ccodec.pyx
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ test: $(STAMP)
 	$(BIN)/ruff check bridge tests
 	$(BIN)/mypy bridge
 	$(BIN)/python .ci/openapi-compat
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+
+# The edit-test loop: lint, types and everything but the slow, interop and corpus tiers (about a minute).
+check: $(STAMP)
+	$(BIN)/ruff check bridge tests
+	$(BIN)/mypy bridge
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q -m "not slow and not interop and not corpus"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests

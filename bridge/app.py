@@ -6,11 +6,12 @@ without an import cycle.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,8 +106,7 @@ def _fault_response(exc: SoapFault, settings: Settings) -> Response:
 
 
 def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
-    st = settings.status
-    status = {"timeout": st.timeout, "unavailable": st.unavailable}.get(exc.kind, st.bad_reply)
+    status = settings.status.for_upstream(exc.kind)
     titles = {
         "timeout": "The SOAP service timed out",
         "unavailable": "The SOAP service is unavailable",
@@ -218,6 +218,10 @@ def load_json(body: bytes, limits: JsonLimits) -> Any:
     return data
 
 
+class _ClientGone(Exception):
+    pass
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -291,7 +295,10 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 if p["name"] in source:
                     data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
         try:
-            result = await bridge.acall(op, data)  # validates first (encode_request), raising ValidationError
+            # validates first (encode_request), raising ValidationError
+            result = await _unless_gone(request, bridge.acall(op, data))
+        except _ClientGone:
+            return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
         except RequestTooLarge as exc:
             return problem(413, "too-large", "Request too large", str(exc), errors=[v.as_dict() for v in exc.violations])
         except ValidationError as exc:
@@ -312,6 +319,32 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         return Response(dumps(result), media_type="application/json")
 
     return endpoint
+
+
+async def _unless_gone(request: Request, call: Awaitable[Any]) -> Any:
+    """Awaits the call, cancelling it (and so the upstream request) if the REST client disconnects.
+    A watcher task cancels this one: a second task for the call would cost twice as much."""
+    me = asyncio.current_task()
+    assert me is not None
+    gone = False
+
+    async def watch() -> None:
+        nonlocal gone
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone = True
+        me.cancel()
+
+    watcher = asyncio.get_running_loop().create_task(watch())
+    try:
+        return await call
+    except asyncio.CancelledError:
+        if not gone:
+            raise  # cancelled from outside
+        me.uncancel()
+        raise _ClientGone() from None
+    finally:
+        watcher.cancel()
 
 
 def _route_path(scope: Scope) -> str:

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from .app import LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .errors import OperationNotFound, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .errors import (
+    ConfigError,
+    OperationNotFound,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+    XmlError,
+)
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
@@ -41,6 +50,23 @@ WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "or
 OFFLOAD_BYTES = 256 * 1024
 
 
+def _breaks(error: Any) -> list[str]:
+    """Where and how a reply breaks its schema, without the values the messages quote: the JSON
+    pointer and the keyword broken (for "required", the missing name). Under anyOf/oneOf (a nillable
+    or polymorphic element), the branches' own breaks, leaving out the ones that failed only on their
+    type (the null branch of a nillable element)."""
+    branches = getattr(error.kind, "context", None)
+    if branches:
+        kept = [b for b in branches if not (len(b) == 1 and list(b[0].schema_path)[-1:] == ["type"])] or branches
+        return [line for branch in kept for sub in branch for line in _breaks(sub)]
+    path = list(error.schema_path)
+    keyword = str(path[-1]) if path else "the schema"
+    if keyword == "required":
+        name = getattr(error.kind, "property", None)
+        keyword = f"required ({name} missing)" if isinstance(name, str) else keyword
+    return [f"{_pointer(list(error.instance_path)) or '/'}: breaks {keyword}"]
+
+
 def _pointer(path: list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
@@ -58,6 +84,12 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        self._idempotent: set[int] = set()
+        for name in settings.idempotent:
+            try:
+                self._idempotent.add(id(self.operation(name)))
+            except OperationNotFound as exc:
+                raise ConfigError(f"idempotent: {exc}") from None
         self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
         self._spec_json: bytes | None = None
@@ -182,13 +214,15 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
-        if not errors:
+        found = list(validator.iter_errors(data))
+        if not found:
             return
-        text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
         if self.settings.reply_validation == "strict":
-            raise UpstreamError("bad_reply", text)
-        log.warning("%s", text)
+            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in found]
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
+        # lax: passed on, and logged by path and broken keyword only: the messages quote values.
+        where = [line for e in found for line in _breaks(e)]
+        log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
 
@@ -213,12 +247,12 @@ class Bridge:
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
-        fault = find_fault(env)
         if fault is not None:
-            name, detail = self.codec.decode_fault_detail(op, fault.detail)
+            name, detail = self.codec.decode_fault_detail(op, fault.detail, undeclared=self.settings.fault_detail == "all")
             raise SoapFault(
                 fault.code,
                 fault.reason,
@@ -231,29 +265,45 @@ class Bridge:
             )
         if op.output is None:
             return {}
-        from .codec import DecodeError
+        from .codec import LAX, DecodeError
 
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
         try:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
         del env  # the tree, several times the reply's size, is not needed to validate
         self._check_output(op, data)
         return data
 
+    def _log_relaxed(self, op: Operation, relaxed: list[str] | None) -> None:
+        if relaxed:  # paths and reasons, never values
+            log.warning(
+                "the reply to %s breaks the WSDL, kept what fits (reply_validation=%s): %s",
+                op.key, self.settings.reply_validation, "; ".join(relaxed[:10]),
+            )
+
     def _decode_streaming(self, op: Operation, body: bytes) -> dict[str, Any] | None:
         """A large reply decoded while it is parsed (bridge.streaming), or None for a shape that
         needs the whole tree (a fault, among others)."""
-        from .codec import DecodeError
+        from .codec import LAX, DecodeError
         from .streaming import decode_streaming
 
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
         try:
-            data = decode_streaming(self.compiled, op, body, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            data = decode_streaming(self.compiled, op, body, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
         if data is not None:
+            self._log_relaxed(op, relaxed)
             self._check_output(op, data)
         return data
 
@@ -274,16 +324,15 @@ class Bridge:
 
         return op, body, http_headers(op.soap_version, op.soap_action)
 
-    def _finish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
-        log.info("%s -> HTTP %d in %.1f ms", op.key, reply.status, (time.perf_counter() - started) * 1000)
+    def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}
-            raise UpstreamError("bad_reply", f"the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
+            raise UpstreamError("bad_reply", f"{op.key}: the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
         if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
             raise UpstreamError(
                 "bad_reply",
-                f"the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
+                f"{op.key}: the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
                 status=reply.status,
             )
         try:
@@ -293,28 +342,66 @@ class Bridge:
                 raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
+    def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
+        """One log line per call with its outcome, as the REST app answers it (not the service's
+        HTTP status): never values, never credentials."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        ms = (time.perf_counter() - started) * 1000
+        http = f", HTTP {reply.status} from the service" if reply is not None else ""
+        st = self.settings.status
+        if exc is None:
+            log.info("%s -> %d in %.1f ms%s", op.key, 204 if op.output is None else 200, ms, http)
+        elif isinstance(exc, SoapFault):
+            log.info("%s -> %d SOAP fault (%s) in %.1f ms%s", op.key, st.for_fault(exc.category), exc.category, ms, http)
+        elif isinstance(exc, UpstreamError):
+            cause = f": {exc.cause}" if exc.cause else ""
+            log.info("%s -> %d upstream %s in %.1f ms%s%s", op.key, st.for_upstream(exc.kind), exc.kind, ms, http, cause)
+        elif isinstance(exc, ValidationError):
+            log.info("%s -> 400 invalid request (%d violation(s))", op.key, len(exc.violations))
+        elif isinstance(exc, asyncio.CancelledError):
+            log.info("%s -> cancelled after %.1f ms (the caller went away)", op.key, ms)
+        else:
+            log.info("%s -> failed in %.1f ms: %s", op.key, ms, type(exc).__name__)
+
     def call(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send the request and return the output message as JSON-ready data."""
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = self.client.post(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = self.client.post(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = self._finish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
 
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = await self.client.apost(self.endpoint(op), body, http)
-        return await self._afinish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = await self._afinish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
 
-    async def _afinish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
+    async def _afinish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
         on the event loop every other request (and /healthz) would wait for it. One thread, one reply
         at a time, so that concurrent large replies queue rather than multiply peak memory."""
         if len(reply.body) < OFFLOAD_BYTES:
-            return self._finish(op, reply, started)
+            return self._finish(op, reply)
         if self._decoder is None:
             self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
-        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply, started)
+        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
         return LargeResult(result)  # the REST app writes its JSON off the loop too
 
     # --- serving --------------------------------------------------------------------

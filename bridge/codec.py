@@ -47,6 +47,9 @@ from .model import (
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 XSI_NIL = f"{{{XSI_NS}}}nil"
+# SOAP 1.1-era stacks write nil as xsi:null="1", in the XSI namespaces of the 1999 and 2000 drafts;
+# read in use="encoded" messages only, where every accessor may be null (SOAP 1.1 section 5.1).
+_XSI_NULL = ("{http://www.w3.org/1999/XMLSchema-instance}null", "{http://www.w3.org/2000/10/XMLSchema-instance}null")
 SOAPENC_ARRAY_TYPE = f"{{{SOAPENC}}}arrayType"
 # Attributes of the XSI, SOAP envelope and SOAP encoding namespaces belong to the protocol,
 # never to xs:anyAttribute content.
@@ -63,10 +66,23 @@ _PROTOCOL_ATTRIBUTES = tuple(
 # Characters outside XML 1.0's Char production: what lxml refuses to write (a regex is far
 # cheaper than trying an lxml element per value).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# True while the body of a use="encoded" message is written: every accessor then carries
-# xsi:type (SOAP 1.1 section 5). A context variable, so nested encode calls need no flag
+# True while the body of a use="encoded" message is written (every accessor then carries
+# xsi:type, SOAP 1.1 section 5) or read (xsi:null is nil too). A context variable, so nested encode calls need no flag
 # and concurrent threads or tasks do not see each other's setting.
 _SOAP_ENCODED: ContextVar[bool] = ContextVar("soapbridge_soap_encoded", default=False)
+# Set (to a list collecting what was relaxed, as "pointer: reason") while a reply is decoded under
+# reply_validation lax or off: structural breaks of the WSDL are then kept past instead of raised.
+# Values that do not parse stay errors: a wrong value passed on as typed JSON would be worse.
+LAX: ContextVar[list[str] | None] = ContextVar("soapbridge_lax_decoding", default=None)
+
+
+def _relax(ptr: str, reason: str) -> bool:
+    """Records a structural break and says whether to keep past it (only when decoding laxly)."""
+    relaxed = LAX.get()
+    if relaxed is None:
+        return False
+    relaxed.append(f"{ptr or '/'}: {reason}")
+    return True
 
 
 class DecodeError(Exception):
@@ -313,6 +329,8 @@ class Codec:
             if v is None:
                 if not target.nillable:
                     raise _invalid(p, "null is not allowed: the element is not nillable")
+                if derived is None and (encoded or _SOAP_ENCODED.get()):
+                    _set_encoded_type(node, t, None, enc_prefixes)  # as Axis writes a null: typed, then nil
                 node.set(XSI_NIL, "true")
                 continue
             if derived is not None:
@@ -446,7 +464,7 @@ class Codec:
     def decode_element(self, nodes: list[etree._Element], el: Element, ptr: str) -> Any:
         if el.is_array:
             return [self.decode_node(n, el, _ptr(ptr, i)) for i, n in enumerate(nodes)]
-        if len(nodes) > 1:
+        if len(nodes) > 1 and not _relax(ptr, f"{el.qname.name} occurs {len(nodes)} times but allows one: kept the first"):
             raise DecodeError(ptr, f"{el.qname.name} occurs {len(nodes)} times but allows one")
         return self.decode_node(nodes[0], el, ptr)
 
@@ -458,8 +476,11 @@ class Codec:
                 if isinstance(value, dict) and isinstance(member.type, ComplexType):
                     return {"$element": member.qname.name, **value}
                 return {"$element": member.qname.name, "$value": value}
-        if node.get(XSI_NIL) in ("true", "1"):
-            if not el.nillable:
+        nil = node.get(XSI_NIL)
+        if nil is None and _SOAP_ENCODED.get():
+            nil = node.get(_XSI_NULL[0]) or node.get(_XSI_NULL[1])
+        if nil in ("true", "1"):
+            if not el.nillable and not _relax(ptr, f"{el.qname.name} is nil but not nillable: passed on as null"):
                 raise DecodeError(ptr, f"{el.qname.name} is nil but not nillable")
             return None
         preset = el.fixed if el.fixed is not None else el.default
@@ -478,7 +499,7 @@ class Codec:
         if isinstance(t, SimpleType):
             return from_lexical(t, node.text or "", ptr)
         if t.soapenc_array_item is not None:
-            item = Element(QName("", "item"), t.soapenc_array_item)
+            item = Element(QName("", "item"), t.soapenc_array_item, nillable=True)  # SOAP 1.1 section 5.1
             return [self.decode_node(c, item, _ptr(ptr, i)) for i, c in enumerate(_children(node))]
         out: dict[str, Any] = {}
         if type_name is not None:
@@ -510,7 +531,8 @@ class Codec:
                 out["$any"] = [_to_generic(c) for c in pool.left]
             else:
                 names = ", ".join(sorted({etree.QName(c).localname for c in pool.left}))
-                raise DecodeError(ptr, f"unexpected element(s): {names}")
+                if not _relax(ptr, f"unexpected element(s) left out: {names}"):
+                    raise DecodeError(ptr, f"unexpected element(s): {names}")
         if t.mixed and vt is None and not ekeys and (node.text or "").strip():
             out["$text"] = node.text
         return out
@@ -649,9 +671,16 @@ class Codec:
         return headers, children
 
     def decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
+        if op.use != "encoded":
+            return self._decode_message(op, msg, body, header)
+        token = _SOAP_ENCODED.set(True)
+        try:
+            return self._decode_message(op, msg, _inline_multirefs(body), header)
+        finally:
+            _SOAP_ENCODED.reset(token)
+
+    def _decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if op.use == "encoded":
-            body = _inline_multirefs(body)
         wrapped = unwrapped_part(op, msg)
         if wrapped is not None:
             matching = [c for c in body if _matches(c, wrapped.element.qname)]
@@ -670,7 +699,7 @@ class Codec:
             for part in msg.body_parts:
                 nodes = pool.take(part.element)
                 if not nodes:
-                    if op.style == "rpc" or part.element.min_occurs > 0:
+                    if (op.style == "rpc" or part.element.min_occurs > 0) and not _relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
                         raise DecodeError(_ptr("", part.name), "missing from the SOAP Body")
                     continue
                 out[part.name] = self.decode_element(nodes, part.element, _ptr("", part.name))
@@ -685,16 +714,20 @@ class Codec:
                 out[HEADERS_KEY] = hdata
         return out
 
-    def decode_fault_detail(self, op: Operation, detail: list[etree._Element]) -> tuple[str | None, Any]:
-        """Match a fault's detail against the operation's declared faults."""
+    def decode_fault_detail(self, op: Operation, detail: list[etree._Element], *, undeclared: bool = False) -> tuple[str | None, Any]:
+        """Match a fault's detail against the operation's declared faults: the first detail entry
+        that is a declared fault's element, or that carries the xsi:type of a fault part declared
+        by type (Axis 1.4 names that entry after the Java class). Entries beside it (Axis adds a
+        stack trace and the host name) are never passed on; when nothing matches, the entries go
+        out as generic JSON only if ``undeclared``."""
         for node in detail:
-            f = _declared_fault(op, node)
+            f = _declared_fault(op, node) or _typed_fault(op, node)
             if f is not None and f.element is not None:
                 try:
                     return f.name, self.decode_node(node, f.element, "")
                 except DecodeError:
                     return f.name, _to_generic(node)
-        if detail:
+        if detail and undeclared:
             return None, {k: v for c in detail for k, v in _to_generic(c).items()}
         return None, None
 
@@ -864,6 +897,23 @@ def _declared_fault(op: Operation, node: etree._Element) -> Fault | None:
         if q == exact:
             return f
     same_name = [f for f, q in declared if q.name == qn.localname]
+    return same_name[0] if len(same_name) == 1 else None
+
+
+def _typed_fault(op: Operation, node: etree._Element) -> Fault | None:
+    """The fault declared by type (``<part type=...>``) whose type the entry's xsi:type names: by
+    qualified name, else by local name when exactly one such fault has it."""
+    xt = node.get(XSI_TYPE)
+    if not xt:
+        return None
+    prefix, _, local = xt.strip().rpartition(":")
+    ns = node.nsmap.get(prefix or None) or ""
+    # A part declared by type becomes a local (non-global) element named after the part.
+    by_type = [(f, f.element.type.qname) for f in op.faults if f.element is not None and not f.element.is_global]
+    for f, q in by_type:
+        if q == QName(ns, local):
+            return f
+    same_name = [f for f, q in by_type if q is not None and q.name == local]
     return same_name[0] if len(same_name) == 1 else None
 
 

@@ -80,13 +80,16 @@ class UpstreamError(BridgeError):
     """The SOAP service could not be reached, timed out, or did not answer in SOAP.
 
     ``kind`` is one of ``timeout``, ``unavailable`` (connection refused or reset),
-    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``.
+    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``. The message names the
+    operation and the kind of failure, never the endpoint (it reaches REST callers); ``cause`` is
+    for the log: the service's host and the underlying error, never credentials.
     """
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, kind: str, message: str, *, status: int | None = None, cause: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.cause = cause
 
 
 class XmlError(BridgeError):

@@ -4,7 +4,8 @@ Conventions (the codec and the example generator follow the same ones):
 - a complex type is an object; child elements and attributes are properties named by local
   name; an attribute whose name clashes with an element is ``@name``; simpleContent's value
   is ``$value``; a derived type sent in place of its base carries ``$type``;
-- maxOccurs > 1 is always an array; minOccurs >= 1 is ``required``; nillable adds ``null``;
+- maxOccurs > 1 is always an array; minOccurs >= 1 is ``required``; nillable adds ``null``
+  (under use="encoded" every part and soapenc:Array member is nillable: SOAP 1.1 section 5.1);
 - xs:choice is a ``oneOf`` with one alternative per branch (plus "none" when the choice may be
   empty); a repeating group is an array of one object per occurrence under ``$choice``,
   ``$sequence`` or ``$all``;
@@ -452,8 +453,8 @@ class SchemaBuilder:
         return s
 
     def complex_schema(self, t: ComplexType) -> JsonSchema:
-        if t.soapenc_array_item is not None:
-            return {"type": "array", "items": self.type_use(t.soapenc_array_item)}
+        if t.soapenc_array_item is not None:  # any member may be null (SOAP 1.1 section 5.1)
+            return {"type": "array", "items": _nullable(self.type_use(t.soapenc_array_item))}
         props: dict[str, JsonSchema] = {}
         required: list[str] = []
         extras: list[JsonSchema] = []

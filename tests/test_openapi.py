@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 
@@ -100,11 +101,35 @@ def test_soap_headers_are_documented() -> None:
     assert "$headers" in res["properties"]
 
 
-def test_declared_fault_detail_is_typed_in_the_spec() -> None:
-    spec = bridge.load(sample("calculator.wsdl")).openapi()
-    r422 = spec["paths"]["/CalculatorService/Divide"]["post"]["responses"]["422"]
-    text = json.dumps(r422)
-    assert "DivisionByZero" in text and "DivisionByZeroFault" in text
+@pytest.mark.parametrize(
+    ("status_map", "fault_statuses"),
+    [({}, ("422", "502")), ({"server_fault": 500}, ("422", "500")), ({"client_fault": 500, "server_fault": 500}, ("500",))],
+)
+def test_declared_fault_detail_is_typed_in_the_spec(status_map: dict[str, int], fault_statuses: tuple[str, ...]) -> None:
+    """Under every status a fault can come back with (a declared fault may carry a Server code),
+    the typed detail binds: a right one is accepted, a wrong one refused."""
+    spec = bridge.load(sample("calculator.wsdl"), status=status_map).openapi()
+    responses = spec["paths"]["/CalculatorService/Divide"]["post"]["responses"]
+
+    def validator(status: str) -> Any:
+        schema = responses[status]["content"]["application/problem+json"]["schema"]
+        return jsonschema_rs.Draft202012Validator({**schema, "components": spec["components"]})
+
+    typed = {
+        "type": "urn:soapbridge:problem:soap-fault:server",
+        "title": "SOAP fault: DivisionByZero",
+        "status": 502,
+        "faultcode": "{http://schemas.xmlsoap.org/soap/envelope/}Server",
+        "fault": "DivisionByZero",
+        "detail_data": {"dividend": 1, "message": "m"},
+    }
+    for status in fault_statuses:
+        v = validator(status)
+        assert v.is_valid(typed), status
+        assert not v.is_valid({**typed, "detail_data": {"dividend": "one", "message": "m"}}), status
+        assert not v.is_valid({**typed, "fault": "Other"}), status
+    bad_reply = {"type": "urn:soapbridge:problem:upstream:bad_reply", "title": "The SOAP service gave a bad reply", "status": 502}
+    assert validator("502").is_valid(bad_reply)
 
 
 def test_rpc_parts_are_the_body_fields() -> None:
