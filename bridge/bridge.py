@@ -276,6 +276,7 @@ class Bridge:
         finally:
             LAX.reset(token)
         del env  # the tree, several times the reply's size, is not needed to validate
+        self._log_relaxed(op, relaxed)
         self._check_output(op, data)
         return data
 
