@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -438,6 +438,9 @@ def create_app(bridge: BridgeLike) -> Starlette:
         # Served from here, not inline, so a strict Content-Security-Policy can forbid inline scripts.
         return Response(_INIT % base, media_type="application/javascript")
 
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"{base}/docs")
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "operations": len(bridge.routed)})
 
@@ -448,6 +451,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
         Mount(f"{base}/docs/static", _SwaggerAssets(), name="docs-static"),
         Route(f"{base}/healthz", healthz, methods=["GET"]),
     ]
+    if all(op.path != f"{base}/" for op in bridge.routed):  # a browser pointed at the bridge lands on the docs
+        routes.append(Route(f"{base}/", home, methods=["GET"]))
     table = OperationTable()
     routes.append(table)
     spec: dict[str, Any] | None = None

@@ -431,7 +431,10 @@ class Bridge:
             for name in names:
                 importlib.import_module(name)
 
-        t = threading.Thread(target=run, name="soapbridge-warm-up", daemon=True)
+        # Not a daemon: the interpreter waits for it before finalising. A daemon thread still importing
+        # (aiohttp -> attr -> unicodedata) when the process exited ran importlib after finalisation had
+        # freed the import lock: a segfault (gdb on a core of `serve` on a busy port: 2 in about 1,800 runs).
+        t = threading.Thread(target=run, name="soapbridge-warm-up", daemon=False)
         t.start()
         return t
 
