@@ -212,14 +212,20 @@ class SchemaBuilder:
                 if f.fraction_digits == 0:
                     s["type"] = "integer"
             if f.total_digits is not None:
-                integer_digits = f.total_digits - (f.fraction_digits or 0)
-                bound = 10**integer_digits
-                if "maximum" not in s or s["maximum"] >= bound:
-                    s.pop("maximum", None)
-                    s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), bound)
-                if "minimum" not in s or s["minimum"] <= -bound:
-                    s.pop("minimum", None)
-                    s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -bound)
+                # XSD: value = i * 10**-k with |i| < 10**totalDigits and k <= fractionDigits, so
+                # one branch per k: a multiple of 10**-k below 10**(totalDigits - k).
+                td = f.total_digits
+                top = min(td, f.fraction_digits if f.fraction_digits is not None else td)
+                branches = [
+                    {"multipleOf": 1 if k == 0 else float(Decimal(1).scaleb(-k)), "exclusiveMaximum": 10 ** (td - k), "exclusiveMinimum": -(10 ** (td - k))}
+                    for k in range(top + 1)
+                ]
+                if len(branches) == 1:
+                    s["multipleOf"] = branches[0]["multipleOf"]
+                    s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**td)
+                    s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**td))
+                else:
+                    s["anyOf"] = branches
         elif kind == "string":
             if b == "base64Binary":
                 s["contentEncoding"] = "base64"

@@ -96,10 +96,12 @@ _SPACES: dict[str, str] = {
     "dayTimeDuration": r"-?P(?=[0-9]|T[0-9])([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?",
     "yearMonthDuration": r"-?P(?=[0-9])([0-9]+Y)?([0-9]+M)?",
     "hexBinary": r"([0-9a-fA-F]{2})*",
-    # Whole quads, "=" padding last; XML whitespace (not \s, which has \v and \f) anywhere.
+    # Whole quads, "=" padding last, the padded quad's unused bits zero (XSD's B16 and B04
+    # characters); XML whitespace (not \s, which has \v and \f) anywhere.
     "base64Binary": (
         r"(([ \t\n\r]*[A-Za-z0-9+/]){4})*"
-        r"(([ \t\n\r]*[A-Za-z0-9+/]){2}[ \t\n\r]*([A-Za-z0-9+/][ \t\n\r]*=|=[ \t\n\r]*=))?[ \t\n\r]*"
+        r"([ \t\n\r]*[A-Za-z0-9+/]([ \t\n\r]*[A-Za-z0-9+/][ \t\n\r]*[AEIMQUYcgkosw048]|[ \t\n\r]*[AQgw][ \t\n\r]*=)[ \t\n\r]*=)?"
+        r"[ \t\n\r]*"
     ),
     "language": r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*",
     "normalizedString": f"[^\\t\\n\\r{_NOT_XML}]*",
