@@ -220,21 +220,21 @@ class SchemaBuilder:
                     {"multipleOf": 1 if k == 0 else float(Decimal(1).scaleb(-k)), "exclusiveMaximum": 10 ** (td - k), "exclusiveMinimum": -(10 ** (td - k))}
                     for k in range(top + 1)
                 ]
-                if len(branches) == 1:
-                    s["multipleOf"] = branches[0]["multipleOf"]
-                    s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**td)
-                    s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**td))
-                else:
+                s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**td)  # the loose bound, for generators
+                s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**td))
+                if len(branches) > 1:
                     s["anyOf"] = branches
         elif kind == "string":
             if b == "base64Binary":
                 s["contentEncoding"] = "base64"
             # The type's lexical space as a pattern; no "format": RFC 3339 refuses XSD dates
             # without a time zone, with 24:00:00 or with years beyond 9999.
-            patterns: list[str] = [PATTERNS.get(b, XML_CHARS)]
+            patterns: list[str] = [PATTERNS[b]] if b in PATTERNS else []
             for step in f.patterns:
                 alternatives = [xsd_pattern(p) for p in step]
                 patterns.append(alternatives[0] if len(alternatives) == 1 else "|".join(f"(?:{a})" for a in alternatives))
+            if not patterns:
+                patterns.append(XML_CHARS)  # XSD patterns range over XML characters already
             if len(patterns) == 1:
                 s["pattern"] = patterns[0]
             else:
