@@ -117,7 +117,7 @@ _SPACES: dict[str, str] = {
 }
 # Anchored, for JSON Schema "pattern" and for re.search.
 PATTERNS: dict[str, str] = {b: f"^({p})$" for b, p in _SPACES.items()}
-_COMPILED = {b: re.compile(p) for b, p in PATTERNS.items()}
+_COMPILED = {b: re.compile(p) for b, p in _SPACES.items()}  # for fullmatch: "$" also matches before a final "\n"
 
 # The three built-in list types: at least one item.
 LIST_BUILTINS = {"NMTOKENS": "NMTOKEN", "IDREFS": "IDREF", "ENTITIES": "ENTITY"}
@@ -174,7 +174,7 @@ def in_lexical_space(builtin: str, text: str) -> bool:
     """Whether whitespace-processed ``text`` is in the lexical space of string-valued ``builtin``
     (True for the types without a pattern: string, anySimpleType, anyURI)."""
     r = _COMPILED.get(builtin)
-    return r is None or r.search(text) is not None
+    return r is None or r.fullmatch(text) is not None
 
 
 # --- text -> JSON -----------------------------------------------------------------------
