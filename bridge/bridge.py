@@ -20,6 +20,7 @@ from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
 from .settings import Settings, make_settings
+from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
@@ -161,7 +162,7 @@ class Bridge:
         validator = self._validator(op, "Request")
         if validator.is_valid(data):
             return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
-        errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
+        errors = [Violation(_pointer(list(e.instance_path)), readable(e.message)) for e in validator.iter_errors(data)]
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
@@ -171,7 +172,7 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
+        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {readable(e.message)}" for e in validator.iter_errors(data)]
         if not errors:
             return
         text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])

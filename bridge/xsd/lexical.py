@@ -119,6 +119,21 @@ _SPACES: dict[str, str] = {
 PATTERNS: dict[str, str] = {b: f"^({p})$" for b, p in _SPACES.items()}
 _COMPILED = {b: re.compile(p) for b, p in _SPACES.items()}  # for fullmatch: "$" also matches before a final "\n"
 
+# A validator's message names a built-in's pattern rather than spelling out 400 characters of regex.
+_PATTERN_NAMES: dict[str, str] = {}
+for _b, _p in PATTERNS.items():
+    _PATTERN_NAMES.setdefault(f'"{_p}"', f"the xsd:{_b} lexical space")
+
+
+def readable(message: str) -> str:
+    """A JSON Schema validator's message with a built-in's lexical pattern named."""
+    if '"^(' in message:
+        for quoted, name in _PATTERN_NAMES.items():
+            if quoted in message:
+                return message.replace(quoted, name)
+    return message
+
+
 # The three built-in list types: at least one item.
 LIST_BUILTINS = {"NMTOKENS": "NMTOKEN", "IDREFS": "IDREF", "ENTITIES": "ENTITY"}
 
@@ -434,6 +449,7 @@ __all__ = [
     "normalize",
     "parse_integer",
     "parse_number",
+    "readable",
     "strict_value",
     "to_lexical",
     "xsd_pattern",
