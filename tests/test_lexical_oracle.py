@@ -162,7 +162,7 @@ STRING_TYPES = ["string", "normalizedString", "token", "language", "NMTOKEN", "N
 DATE_TYPES = ["dateTime", "date", "time", "gYearMonth", "gYear", "gMonthDay", "gDay", "gMonth"]
 FACETS = [
     "lengthString", "minMaxLengthString", "patternString", "enumToken", "enumInt", "enumFloat", "rangeInt",
-    "exclusiveDecimal", "maxFloat", "minDouble", "digitsDecimal", "wholeDecimal", "collapseString", "intOrString", "intList",
+    "exclusiveDecimal", "maxFloat", "minDouble", "digitsDecimal", "wholeDecimal", "collapseString", "intOrString", "enumIntOrToken", "intList",
 ]  # fmt: skip
 
 # Tried against every element.
@@ -306,6 +306,9 @@ def test_union_value_takes_the_first_member_whose_facets_accept_it(inner_loop: s
     assert b.decode_response(op, envelope("f_intOrString", "20")) == {"f_intOrString": "20"}
     assert b.decode_response(op, envelope("f_intOrString", "7")) == {"f_intOrString": 7}
     assert _convert(union, "20") == "20" and _convert(union, "7") == 7
+    # Enumerations are of values: "20" is the enumerated "+20" of the int member, so an int.
+    assert b.decode_response(op, envelope("f_enumIntOrToken", " 20 ")) == {"f_enumIntOrToken": 20}
+    assert b.decode_response(op, envelope("f_enumIntOrToken", "21")) == {"f_enumIntOrToken": "21"}
 
 
 def _simple_types(b: bridge.Bridge) -> list[Any]:

@@ -386,8 +386,8 @@ def facets_accept(t: SimpleType, value: Any, text: str) -> bool:
     lexical = normalize(t, text) if t.variety == "atomic" else " ".join(_xml_split(text))
     if t.variety == "atomic" and not in_lexical_space(t.builtin, lexical):
         return False
-    if f.enumeration is not None and lexical not in [normalize(t, e) for e in f.enumeration]:
-        return False
+    if f.enumeration is not None and value not in [lexical_value(t, e) for e in f.enumeration]:
+        return False  # enumerations are of values: "+20" and "20" are one int
     for step in f.patterns:
         regexes = [_regex(p) for p in step]
         if all(r is not None for r in regexes) and not any(r.search(lexical) for r in regexes if r is not None):
