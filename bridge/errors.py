@@ -41,6 +41,15 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class DecodeError(Exception):
+    """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(f"{pointer or '/'}: {detail}")
+        self.pointer = pointer
+        self.detail = detail
+
+
 class SoapFault(BridgeError):
     """The service answered with a SOAP fault.
 
