@@ -167,7 +167,10 @@ cdef class Simple:
             return int(t)
         if self.is_decimal and self.whole:
             return self.conv(s)
-        return float(t)
+        r = float(t)
+        if r - r != 0:  # beyond the double range: conv gives "INF" or "-INF"
+            return self.conv(s)
+        return r
 
 
 cdef str _plain_number(str s, bint allow_point, bint* point):

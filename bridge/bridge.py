@@ -31,6 +31,7 @@ from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
 from .settings import Settings, make_settings
+from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
@@ -202,7 +203,7 @@ class Bridge:
         try:
             if validator.is_valid(data):
                 return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
-            errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
+            errors = [Violation(_pointer(list(e.instance_path)), readable(e.message)) for e in validator.iter_errors(data)]
         except ValueError as exc:  # jsonschema_rs gives up past about 250 levels of nesting
             raise ValidationError(f"the request for {op.key} cannot be checked: {exc}", [Violation("", str(exc))]) from None
         if errors:
@@ -218,7 +219,7 @@ class Bridge:
         if not found:
             return
         if self.settings.reply_validation == "strict":
-            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in found]
+            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {readable(e.message)}" for e in found]
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
         # lax: passed on, and logged by path and broken keyword only: the messages quote values.
         where = [line for e in found for line in _breaks(e)]
