@@ -41,6 +41,10 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
 class DecodeError(Exception):
     """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
 
@@ -109,6 +113,7 @@ __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",
