@@ -15,6 +15,17 @@ public class NullService {
         public void setCount(Integer count) { this.count = count; }
     }
 
+    /** Throws the declared InteropFault for any code but 0; a negative code throws an undeclared one. */
+    public String fail(int code) throws interop.InteropFault {
+        if (code < 0) {
+            throw new IllegalStateException("negative code " + code);
+        }
+        if (code != 0) {
+            throw new interop.InteropFault(code, "failed with code " + code);
+        }
+        return "ok";
+    }
+
     public String nothing() { return null; }
 
     public Integer noNumber() { return null; }
