@@ -18,8 +18,9 @@ Conventions (the codec and the example generator follow the same ones):
   ``@{namespace}name`` keys;
 - named types are components referenced by ``$ref``; components are open, and every place
   that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works;
-  anonymous complex types are components too, named after their element (``Parent.element``
-  for local ones); a name taken in another namespace gets the namespace's last segment.
+  anonymous complex types are components too, named after their element (``Parent_element``
+  for local ones); names are ASCII and unique case-insensitively (``names.py``): a name taken
+  in another namespace gets the namespace's last segment.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
 from .model import Any as AnyParticle
+from .names import NameTable, ascii_name, decode_name
 from .xsd.lexical import (
     INT_RANGES,
     LIST_BUILTINS,
@@ -75,7 +77,7 @@ class SchemaBuilder:
         self.ref_prefix = ref_prefix
         self.components: dict[str, JsonSchema] = {}
         self._names: dict[int, str] = {}  # id(type or element) -> component name
-        self._taken: dict[str, Any] = {}
+        self._taken = NameTable()
         self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
         self._building: list[str] = []  # components being built, innermost last (names anonymous types)
 
@@ -85,20 +87,20 @@ class SchemaBuilder:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", base) or "Type"
-        if name in self._taken:
+        name = ascii_name(base) or "Type"
+        if name in self._taken:  # case-insensitively
             tail = [seg for seg in re.split(r"[/:#]", ns.rstrip("/")) if seg]
-            suffix = re.sub(r"[^A-Za-z0-9_-]", "_", tail[-1]) if tail else "noNamespace"
-            candidate = f"{name}_{suffix}"
-            n = 2
-            while candidate in self._taken:
-                candidate = f"{name}_{suffix}{n}"
-                n += 1
-            name = candidate
-        self._taken[name] = obj
+            name = self._taken.unique(f"{name}_{ascii_name(tail[-1]) if tail else 'noNamespace'}", sep="")
+        else:
+            self._taken.take(name)
         self._names[key] = name
         self._objects[key] = obj
         return name
+
+    def reserve(self, names: list[str]) -> None:
+        """Names the caller gives its own components: no type gets them, whatever the case."""
+        for name in names:
+            self._taken.take(name)
 
     def ref(self, name: str) -> JsonSchema:
         return {"$ref": self.ref_prefix + name}
@@ -124,19 +126,22 @@ class SchemaBuilder:
             self.components[name] = {}  # placeholder: recursion ends here
             self._building.append(name)
             try:
-                self.components[name] = build()
+                built = build()
             finally:
                 self._building.pop()
+            # The name is escaped ASCII (see names.py): the title keeps the XSD name for readers.
+            self.components[name] = built if qname.name.isascii() else {"title": qname.name, **built}
         return self.ref(name)
 
     def element_type_ref(self, el: Element) -> JsonSchema:
         """Anonymous complex types become components named after their element: a global
-        element's name, or ``Parent.element`` for a local one (Parent: the enclosing component)."""
+        element's name, or ``Parent_element`` for a local one (Parent: the enclosing component)."""
         t = el.type
         if isinstance(t, ComplexType) and t.qname is None and t.soapenc_array_item is None:
             if el.is_global or not self._building:
                 return self._named(t, el.qname, lambda: self.complex_schema(t))
-            name = QName(el.qname.namespace, f"{self._building[-1]}.{el.qname.name}")
+            # From the parent's XSD name, not its escaped one: escapes are not escaped twice.
+            name = QName(el.qname.namespace, f"{decode_name(self._building[-1])}_{el.qname.name}")
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
