@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 # pytest-xdist workers for `make test`: one per core (the suite is CPU-bound)
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo test lint bench openapi contracts clean
+.PHONY: setup demo test check lint bench openapi contracts clean
 
 $(STAMP): pyproject.toml bridge/_ccodec.pyx
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,22 @@ $(STAMP): pyproject.toml bridge/_ccodec.pyx
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+# The demo needs only the runtime dependencies (no test tools); a full set-up serves it as well.
+$(DEMO_STAMP): pyproject.toml bridge/_ccodec.pyx
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ] && [ $(STAMP) -nt bridge/_ccodec.pyx ]; then \
+		touch $@; \
+	else \
+		$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+			{ echo "make demo: soapbridge needs Python 3.11 or newer; try: make demo PYTHON=python3.12"; exit 1; }; \
+		echo "make demo: creating the virtual environment $(VENV) with $$($(PYTHON) --version)"; \
+		$(PYTHON) -m venv $(VENV) && \
+		echo "make demo: installing soapbridge and its runtime dependencies into $(VENV) (about a minute; the C codec is compiled when a C compiler is present)" && \
+		$(BIN)/pip install --quiet --disable-pip-version-check -e . && \
+		touch $@ && echo "make demo: installed; activate it with '. $(VENV)/bin/activate' to type soapbridge yourself"; \
+	fi
+
+demo: $(DEMO_STAMP)
+	@echo "make demo: starting the mock SOAP service and the bridge (Ctrl-C stops both)"
 	$(BIN)/soapbridge demo
 
 # Interop peers: PHP's SoapServer, gSOAP and the JAX-WS RI from apt, node-soap from npm (spyne is a
@@ -27,7 +43,13 @@ test: $(STAMP)
 	$(BIN)/ruff check bridge tests
 	$(BIN)/mypy bridge
 	$(BIN)/python .ci/openapi-compat
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+
+# The edit-test loop: lint, types and everything but the slow, interop and corpus tiers (about a minute).
+check: $(STAMP)
+	$(BIN)/ruff check bridge tests
+	$(BIN)/mypy bridge
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q -m "not slow and not interop and not corpus"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests

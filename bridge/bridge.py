@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import copy
 import functools
 import importlib
@@ -12,14 +14,24 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import create_app, dumps
+from .app import LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .errors import OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .errors import (
+    ConfigError,
+    OperationNotFound,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+    XmlError,
+)
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
 from .settings import Settings, make_settings
+from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
@@ -32,6 +44,28 @@ log = logging.getLogger("soapbridge")
 # What the first call needs and a warm start does not, with their import times here: the upstream
 # HTTP client (0.3 s), lxml and the codecs (40 ms), the JSON Schema validator (30 ms), the JSON writer.
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
+
+
+# Replies of this size or more are decoded off the event loop (Bridge._afinish); smaller ones
+# take a few milliseconds at most, less than the hand-over to a thread would cost them.
+OFFLOAD_BYTES = 256 * 1024
+
+
+def _breaks(error: Any) -> list[str]:
+    """Where and how a reply breaks its schema, without the values the messages quote: the JSON
+    pointer and the keyword broken (for "required", the missing name). Under anyOf/oneOf (a nillable
+    or polymorphic element), the branches' own breaks, leaving out the ones that failed only on their
+    type (the null branch of a nillable element)."""
+    branches = getattr(error.kind, "context", None)
+    if branches:
+        kept = [b for b in branches if not (len(b) == 1 and list(b[0].schema_path)[-1:] == ["type"])] or branches
+        return [line for branch in kept for sub in branch for line in _breaks(sub)]
+    path = list(error.schema_path)
+    keyword = str(path[-1]) if path else "the schema"
+    if keyword == "required":
+        name = getattr(error.kind, "property", None)
+        keyword = f"required ({name} missing)" if isinstance(name, str) else keyword
+    return [f"{_pointer(list(error.instance_path)) or '/'}: breaks {keyword}"]
 
 
 def _pointer(path: list[str | int]) -> str:
@@ -51,11 +85,18 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        self._idempotent: set[int] = set()
+        for name in settings.idempotent:
+            try:
+                self._idempotent.add(id(self.operation(name)))
+            except OperationNotFound as exc:
+                raise ConfigError(f"idempotent: {exc}") from None
         self._cache = cache  # where the spec is kept on disk, when the model came through the cache
         self._spec: dict[str, Any] | None = None
         self._spec_json: bytes | None = None
         self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
+        self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -159,9 +200,12 @@ class Bridge:
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         op = self.operation(operation)
         validator = self._validator(op, "Request")
-        if validator.is_valid(data):
-            return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
-        errors = [Violation(_pointer(list(e.instance_path)), e.message) for e in validator.iter_errors(data)]
+        try:
+            if validator.is_valid(data):
+                return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
+            errors = [Violation(_pointer(list(e.instance_path)), readable(e.message)) for e in validator.iter_errors(data)]
+        except ValueError as exc:  # jsonschema_rs gives up past about 250 levels of nesting
+            raise ValidationError(f"the request for {op.key} cannot be checked: {exc}", [Violation("", str(exc))]) from None
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
@@ -171,32 +215,45 @@ class Bridge:
         validator = self._validator(op, "Response")
         if validator.is_valid(data):
             return
-        errors = [f"{_pointer(list(e.instance_path)) or '/'}: {e.message}" for e in validator.iter_errors(data)]
-        if not errors:
+        found = list(validator.iter_errors(data))
+        if not found:
             return
-        text = f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10])
         if self.settings.reply_validation == "strict":
-            raise UpstreamError("bad_reply", text)
-        log.warning("%s", text)
+            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {readable(e.message)}" for e in found]
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
+        # lax: passed on, and logged by path and broken keyword only: the messages quote values.
+        where = [line for e in found for line in _breaks(e)]
+        log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
 
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         op = self.operation(operation)
         self.validate_input(op, data)
-        return self.compiled.encode_request(op, data)
+        envelope = self.compiled.encode_request(op, data)
+        limit = self.settings.max_request_bytes
+        if len(envelope) > limit:  # escaping can make the envelope a few times the JSON's size
+            raise RequestTooLarge(
+                f"the request for {op.key} makes a SOAP envelope of {len(envelope)} bytes, over the limit of {limit}",
+                [Violation("", f"the envelope would be {len(envelope)} bytes; the limit (max_request_bytes) is {limit}")],
+            )
+        return envelope
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)
+        if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
+            data = self._decode_streaming(op, body)
+            if data is not None:
+                return data
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what="the SOAP reply")
+            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
-        fault = find_fault(env)
         if fault is not None:
-            name, detail = self.codec.decode_fault_detail(op, fault.detail)
+            name, detail = self.codec.decode_fault_detail(op, fault.detail, undeclared=self.settings.fault_detail == "all")
             raise SoapFault(
                 fault.code,
                 fault.reason,
@@ -209,13 +266,47 @@ class Bridge:
             )
         if op.output is None:
             return {}
-        from .codec import DecodeError
+        from .codec import LAX, DecodeError
 
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
         try:
             data = self.compiled.decode_message(op, op.output, env.body_children, env.header_children)
         except DecodeError as exc:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
+        del env  # the tree, several times the reply's size, is not needed to validate
+        self._log_relaxed(op, relaxed)
         self._check_output(op, data)
+        return data
+
+    def _log_relaxed(self, op: Operation, relaxed: list[str] | None) -> None:
+        if relaxed:  # paths and reasons, never values
+            log.warning(
+                "the reply to %s breaks the WSDL, kept what fits (reply_validation=%s): %s",
+                op.key, self.settings.reply_validation, "; ".join(relaxed[:10]),
+            )
+
+    def _decode_streaming(self, op: Operation, body: bytes) -> dict[str, Any] | None:
+        """A large reply decoded while it is parsed (bridge.streaming), or None for a shape that
+        needs the whole tree (a fault, among others)."""
+        from .codec import LAX, DecodeError
+        from .streaming import decode_streaming
+
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
+        try:
+            data = decode_streaming(self.compiled, op, body, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc)) from None
+        except DecodeError as exc:
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
+        if data is not None:
+            self._log_relaxed(op, relaxed)
+            self._check_output(op, data)
         return data
 
     def endpoint(self, op: Operation) -> str:
@@ -235,16 +326,15 @@ class Bridge:
 
         return op, body, http_headers(op.soap_version, op.soap_action)
 
-    def _finish(self, op: Operation, reply: Reply, started: float) -> dict[str, Any]:
-        log.info("%s -> HTTP %d in %.1f ms", op.key, reply.status, (time.perf_counter() - started) * 1000)
+    def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}
-            raise UpstreamError("bad_reply", f"the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
+            raise UpstreamError("bad_reply", f"{op.key}: the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
         if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
             raise UpstreamError(
                 "bad_reply",
-                f"the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
+                f"{op.key}: the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",
                 status=reply.status,
             )
         try:
@@ -254,18 +344,67 @@ class Bridge:
                 raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
+    def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
+        """One log line per call with its outcome, as the REST app answers it (not the service's
+        HTTP status): never values, never credentials."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        ms = (time.perf_counter() - started) * 1000
+        http = f", HTTP {reply.status} from the service" if reply is not None else ""
+        st = self.settings.status
+        if exc is None:
+            log.info("%s -> %d in %.1f ms%s", op.key, 204 if op.output is None else 200, ms, http)
+        elif isinstance(exc, SoapFault):
+            log.info("%s -> %d SOAP fault (%s) in %.1f ms%s", op.key, st.for_fault(exc.category), exc.category, ms, http)
+        elif isinstance(exc, UpstreamError):
+            cause = f": {exc.cause}" if exc.cause else ""
+            log.info("%s -> %d upstream %s in %.1f ms%s%s", op.key, st.for_upstream(exc.kind), exc.kind, ms, http, cause)
+        elif isinstance(exc, ValidationError):
+            log.info("%s -> 400 invalid request (%d violation(s))", op.key, len(exc.violations))
+        elif isinstance(exc, asyncio.CancelledError):
+            log.info("%s -> cancelled after %.1f ms (the caller went away)", op.key, ms)
+        else:
+            log.info("%s -> failed in %.1f ms: %s", op.key, ms, type(exc).__name__)
+
     def call(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send the request and return the output message as JSON-ready data."""
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = self.client.post(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = self.client.post(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = self._finish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
 
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        op, body, http = self._prepare(operation, data, headers)
+        op = self.operation(operation)
         started = time.perf_counter()
-        reply = await self.client.apost(self.endpoint(op), body, http)
-        return self._finish(op, reply, started)
+        reply: Reply | None = None
+        try:
+            op, body, http = self._prepare(op, data, headers)
+            reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            result = await self._afinish(op, reply)
+        except BaseException as exc:
+            self._outcome(op, started, exc, reply)
+            raise
+        self._outcome(op, started, None, reply)
+        return result
+
+    async def _afinish(self, op: Operation, reply: Reply) -> dict[str, Any]:
+        """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
+        on the event loop every other request (and /healthz) would wait for it. One thread, one reply
+        at a time, so that concurrent large replies queue rather than multiply peak memory."""
+        if len(reply.body) < OFFLOAD_BYTES:
+            return self._finish(op, reply)
+        if self._decoder is None:
+            self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
+        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
+        return LargeResult(result)  # the REST app writes its JSON off the loop too
 
     # --- serving --------------------------------------------------------------------
 
@@ -274,6 +413,9 @@ class Bridge:
 
     def close(self) -> None:
         self.client.close()
+        if self._decoder is not None:
+            self._decoder.shutdown(wait=False)
+            self._decoder = None
 
     async def aclose(self) -> None:
         """Closes the upstream connections ``acall`` opened in the running event loop."""
@@ -290,7 +432,10 @@ class Bridge:
             for name in names:
                 importlib.import_module(name)
 
-        t = threading.Thread(target=run, name="soapbridge-warm-up", daemon=True)
+        # Not a daemon: the interpreter waits for it before finalising. A daemon thread still importing
+        # (aiohttp -> attr -> unicodedata) when the process exited ran importlib after finalisation had
+        # freed the import lock: a segfault (gdb on a core of `serve` on a busy port: 2 in about 1,800 runs).
+        t = threading.Thread(target=run, name="soapbridge-warm-up", daemon=False)
         t.start()
         return t
 

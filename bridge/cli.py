@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -17,7 +19,7 @@ from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
-from .settings import make_settings
+from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
     from .diff import DiffResult
@@ -30,10 +32,22 @@ EXIT_CHECKS = 4  # `contract`: a check failed; `diff`: changes that --fail-on co
 
 def _samples_dir() -> Path:
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "wsdl", here / "samples"):
+    for candidate in (here / "samples", here.parent / "wsdl"):  # the wheel's copy, else the checkout's
         if candidate.is_dir():
             return candidate
     raise BridgeError("the bundled sample WSDLs are not installed")
+
+
+def _wsdl_source(value: str) -> str:
+    """A WSDL argument: a path or URL as given, or the name of a bundled sample (``orders``,
+    ``calculator.wsdl``) when no such file exists here."""
+    if "://" in value or value == "-" or Path(value).exists() or "/" in value or os.sep in value:
+        return value
+    try:
+        sample = _samples_dir() / (value if value.endswith(".wsdl") else value + ".wsdl")
+    except BridgeError:
+        return value
+    return str(sample) if sample.is_file() else value
 
 
 def _dump(data: Any, path: str | None) -> None:
@@ -109,6 +123,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             out(f"  port {p.name} ({kind}) {p.address or '(no address)'}\n")
             for op in p.operations:
                 route = f"{op.http_method} {op.path}" if id(op) in routed else "(not routed: another port serves this interface)"
+                if not args.verbose:  # what a user calls and where; how the bytes are converted is for -v
+                    out(f"    {op.name:<32} {route}\n")
+                    continue
                 codec = " ".join(
                     f"{side}:compiled" + (f"+generic({', '.join(generic)})" if generic else "")
                     for side, generic in (("decode", generic_constructs(op)), ("encode", generic_constructs(op, request=True)))
@@ -147,24 +164,75 @@ def _codec(op: Any) -> dict[str, Any]:
     }
 
 
+def _skipped(model: Any, wsdl: str) -> str:
+    """How much of the WSDL is not served, and where to read why; empty when nothing is skipped."""
+    if not model.skipped:
+        return ""
+    ops = sum(1 for s in model.skipped if s.kind == "operation")
+    other = len(model.skipped) - ops
+    what = " and ".join(t for t in (f"{ops} operation(s)" if ops else "", f"{other} other item(s)" if other else "") if t)
+    return f"{what} skipped: `soapbridge inspect {wsdl}` says why"
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     b = load(args.wsdl, config=args.config, allow_network=args.allow_network, **_cache(args))
     _dump(b.openapi(), args.output)
+    skipped = _skipped(b.model, args.wsdl)
     if args.output:
-        print(f"wrote {args.output} ({len(b.routed)} operations)", file=sys.stderr)
+        print(f"wrote {args.output} ({len(b.routed)} operations)" + (f"; {skipped}" if skipped else ""), file=sys.stderr)
+    elif skipped:
+        print(f"soapbridge: {skipped}", file=sys.stderr)
     return 0
 
 
-def _serve(app: Any, host: str, port: int, workers: int = 1) -> None:
+def _bind(host: str, port: int, flag: str = "--port") -> socket.socket:
+    """Binds and listens before anything starts or is printed, so a busy port fails here, with one
+    line, and no server half starts (uvicorn's own bind failure ran the app's start-up first)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart need not wait for TIME_WAIT
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BridgeError(f"port {port} on {host} is already in use by another program: choose another with {flag} PORT") from None
+        raise BridgeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)  # `serve --workers N` hands it to its worker processes
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1) -> None:
+    """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
+    ``settings.server`` (bridge.server). Ctrl-C ends it quietly."""
     import uvicorn
 
+    from .server import uvicorn_options
+
+    host, port = sock.getsockname()[:2]
+    options = uvicorn_options(settings or make_settings())
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
+    try:
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise BridgeError(f"--workers must be 1 or more, got {args.workers}")
+    sock = _bind(args.host, args.port)
     options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
     # workers then start from the warm cache.
@@ -174,14 +242,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = b.asgi() if args.workers == 1 else None
     gc.freeze()
     gc.enable()
+    skipped = _skipped(b.model, args.wsdl)
     print(
-        f"soapbridge {__version__}: {len(b.routed)} operations on http://{args.host}:{args.port}/ (docs: /docs)"
+        f"soapbridge {__version__}: {len(b.routed)} operations on {_url(sock)}/ (docs: /docs)"
         + (f", {args.workers} workers" if args.workers > 1 else "")
-        + f"; loaded in {time.perf_counter() - started:.2f} s",
+        + f"; loaded in {time.perf_counter() - started:.2f} s"
+        + (f"\nsoapbridge: {skipped}" if skipped else ""),
         file=sys.stderr,
+        flush=True,
     )
+    settings = b.settings
     if app is not None:
-        _serve(app, args.host, args.port)
+        _serve(app, sock, settings)
         return 0
     from .worker import ENV, options_to_env
 
@@ -190,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", args.host, args.port, workers=args.workers)
+    _serve("bridge.worker:create_app", sock, settings, workers=args.workers)
     return 0
 
 
@@ -207,10 +279,11 @@ def _parse_faults(values: list[str]) -> dict[str, str]:
 def cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockService  # with the example generator and elementpath: not for the other commands
 
+    sock = _bind(args.host, args.port)
     model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
     mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
-    print(f"soapbridge mock: {len(model.operations)} operations on http://{args.host}:{args.port}/", file=sys.stderr)
-    _serve(mock.asgi(), args.host, args.port)
+    print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
+    _serve(mock.asgi(), sock)
     return 0
 
 
@@ -225,24 +298,47 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_or_free(host: str, port: int | None, default: int, flag: str, what: str) -> tuple[socket.socket, str]:
+    """An explicit port, or fail; else the default, or a free port when another program has it
+    (with a line saying so), so the demo never talks to someone else's listener."""
+    if port is not None:
+        return _bind(host, port, flag), ""
+    try:
+        return _bind(host, default, flag), ""
+    except BridgeError:
+        sock = _bind(host, 0, flag)
+        return sock, f"port {default} is in use by another program, so {what} listens on {sock.getsockname()[1]} ({flag} chooses)\n"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
-    wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
     from .mock import MockService
 
-    model, _ = load_model_cached(wsdl, make_settings())
-    mock = MockService(model, seed=0)
-    mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), host=args.host, port=args.mock_port, log_level="warning"))
-    thread = threading.Thread(target=mock_server.run, daemon=True)
+    bridge_sock, notes = _bind_or_free(args.host, args.port, 8080, "--port", "the bridge")
+    mock_sock, note = _bind_or_free(args.host, args.mock_port, 8081, "--mock-port", "the mock")
+    wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
+    options: dict[str, Any] = {"allow_network": args.allow_network, **_cache(args)}
+    model, _ = load_model_cached(wsdl, make_settings(**options))
+    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), log_level="warning"))
+    thread = threading.Thread(target=mock_server.run, kwargs={"sockets": [mock_sock]}, name="soapbridge-demo-mock", daemon=True)
     thread.start()
-    for _ in range(100):
-        if mock_server.started:
-            break
-        time.sleep(0.05)
-    backend = f"http://{args.host}:{args.mock_port}/"
-    b = load(wsdl, endpoint=backend)
-    base = f"http://{args.host}:{args.port}"
+    try:
+        b = load(wsdl, endpoint=_url(mock_sock) + "/", **options)
+        while not mock_server.started:  # its socket already queues connections: this only catches a mock that failed
+            if not thread.is_alive():
+                raise BridgeError("the mock SOAP service did not start")
+            time.sleep(0.02)
+        print(notes + note + _demo_banner(b, wsdl, _url(bridge_sock), _url(mock_sock) + "/"), flush=True)
+        _serve(b.asgi(), bridge_sock, b.settings)
+    finally:
+        mock_server.should_exit = True
+        thread.join(5)  # the interpreter must not shut down under a running server thread
+    return 0
+
+
+def _demo_banner(b: Any, wsdl: Path, base: str, backend: str) -> str:
     # Suggest the operation with the smallest example request, sent as the spec shows it.
     spec = b.openapi()
     examples = {
@@ -251,18 +347,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if op.http_method == "POST"
     }
     op = min((o for o in b.routed if o.key in examples), key=lambda o: len(examples[o.key]))
-    print(f"""soapbridge demo on {wsdl.name}
-  mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
+    faulty = next((o for o in b.routed if o.faults), None)
+    fault = f"{faulty.name}={faulty.faults[0].name}" if faulty else f"{op.name}=server"
+    return f"""soapbridge demo on {wsdl.name}
   REST bridge       : {base}/
   API docs          : {base}/docs
   OpenAPI 3.1       : {base}/openapi.json
   health            : {base}/healthz
+  mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
+The mock stands in for a real SOAP service: it answers made-up, schema-valid data
+(the same for every call; --seed N changes it). For a SOAP fault, restart with
+  --fault {fault}   (a fault the WSDL declares; OPERATION=client or =server for others)
+or send the mock the HTTP header X-Mock-Fault: NAME with the SOAP request.
 try:
   curl -s -X POST {base}{op.path} -H 'content-type: application/json' -d '{examples[op.key]}'
-Ctrl-C stops both.""", flush=True)
-    _serve(b.asgi(), args.host, args.port)
-    mock_server.should_exit = True
-    return 0
+Ctrl-C stops both."""
 
 
 def _report(value: str) -> tuple[str, Path]:
@@ -342,7 +441,7 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import diff_files  # imported when used: it is not needed to serve
 
-    result = diff_files(args.old, args.new)
+    result = diff_files(args.old, args.new, allow_network=args.allow_network, **_cache(args))
     if args.json:
         _dump(result.as_dict(args.old, args.new), None)
     else:
@@ -354,45 +453,65 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
     p.add_argument("--version", action="version", version=f"soapbridge {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log what the bridge does (never bodies or secrets)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    verbose = "log what the bridge does (never bodies or secrets); inspect: codec details too"
+    p.add_argument("-v", "--verbose", action="store_true", help=verbose)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # -v after the command too; SUPPRESS: when it is absent there, the one before the command stands.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose)
 
-    def wsdl_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("wsdl", metavar="WSDL", help="path to the WSDL (or a URL with --allow-network)")
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[after], **kwargs)
+
+    try:
+        samples = ", ".join(sorted(f.stem for f in _samples_dir().glob("*.wsdl")))
+    except BridgeError:
+        samples = "none installed"
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        """The flags every command takes (README: Command line)."""
         sp.add_argument("--allow-network", action="store_true", help="allow fetching documents over http(s)")
         cache = sp.add_mutually_exclusive_group()
         cache.add_argument("--cache-dir", metavar="DIR", help="disk cache of loaded WSDLs (default: $SOAPBRIDGE_CACHE_DIR or ~/.cache/soapbridge)")
         cache.add_argument("--no-cache", action="store_true", help="neither read nor write the disk cache")
 
-    sp = sub.add_parser("inspect", help="list services, ports, operations and what was skipped")
+    def wsdl_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "wsdl", metavar="WSDL", type=_wsdl_source, help="path to the WSDL (or a URL with --allow-network), or a bundled sample: " + samples
+        )
+        common(sp)
+
+    def listen(sp: argparse.ArgumentParser, port: int | None, default: str | None = None) -> None:
+        sp.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
+        sp.add_argument("--port", type=int, default=port, help=f"TCP port to listen on (default: {default or '%(default)s'})")
+
+    sp = command("inspect", help="list services, ports, operations and what was skipped")
     wsdl_arg(sp)
     sp.add_argument("--json", action="store_true", help="machine-readable output")
     sp.set_defaults(func=cmd_inspect)
 
-    sp = sub.add_parser("openapi", help="write the OpenAPI 3.1 document (JSON, or YAML by extension)")
+    sp = command("openapi", help="write the OpenAPI 3.1 document (JSON, or YAML by extension)")
     wsdl_arg(sp)
     sp.add_argument("-o", "--output", help="file to write (.json, .yaml or .yml); default stdout")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_openapi)
 
-    sp = sub.add_parser("serve", help="serve the REST API")
+    sp = command("serve", help="serve the REST API")
     wsdl_arg(sp)
-    sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8080)
+    listen(sp, 8080)
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
     sp.set_defaults(func=cmd_serve)
 
-    sp = sub.add_parser("mock", help="serve a mock SOAP service generated from the WSDL")
+    sp = command("mock", help="serve a mock SOAP service generated from the WSDL")
     wsdl_arg(sp)
-    sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8081)
+    listen(sp, 8081)
     sp.add_argument("--seed", type=int, default=0, help="seed for the generated replies")
     sp.add_argument("--fault", action="append", metavar="OPERATION=FAULT", help="always answer OPERATION with a declared FAULT (or client/server)")
     sp.set_defaults(func=cmd_mock)
 
-    sp = sub.add_parser("call", help="call one operation and print the JSON result")
+    sp = command("call", help="call one operation and print the JSON result")
     wsdl_arg(sp)
     sp.add_argument("operation", metavar="OPERATION")
     sp.add_argument("--data", default="{}", help="the input message as JSON")
@@ -400,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)
 
-    sp = sub.add_parser(
+    sp = command(
         "contract",
         help="check the REST API against its spec with schemathesis (positive and negative data)",
         epilog="exit status: 0 every check passed, 4 a check failed, 1 the run could not start, 2 usage",
@@ -416,42 +535,56 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
     sp.set_defaults(func=cmd_contract)
 
-    sp = sub.add_parser("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")
+    sp = command("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")
     wsdl_arg(sp)
     sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
     sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
     sp.set_defaults(func=cmd_record)
 
-    sp = sub.add_parser(
+    sp = command(
         "diff",
         help="list the changes between two WSDLs or specs that break REST consumers, and those that don't",
         description=f"Compare two OpenAPI 3.x documents (JSON or YAML; '-' reads stdin) or WSDLs. Exit codes: 0 nothing that "
         f"--fail-on counts, {EXIT_CHECKS} changes that it counts, {EXIT_ERROR} unreadable input, {EXIT_USAGE} usage error.",
     )
-    sp.add_argument("old", metavar="OLD", help="the previous WSDL or spec")
-    sp.add_argument("new", metavar="NEW", help="the new WSDL or spec")
+    sp.add_argument("old", metavar="OLD", type=_wsdl_source, help="the previous WSDL or spec")
+    sp.add_argument("new", metavar="NEW", type=_wsdl_source, help="the new WSDL or spec")
     sp.add_argument("--json", action="store_true", help="machine-readable output")
+    common(sp)
     sp.add_argument(
         "--fail-on", choices=["breaking", "any", "none"], default="breaking", help=f"which changes exit with {EXIT_CHECKS} (default: breaking)"
     )
     sp.set_defaults(func=cmd_diff)
 
-    sp = sub.add_parser("demo", help="run the mock and the bridge on a bundled sample")
-    sp.add_argument("wsdl", nargs="?", help="WSDL to demo (default: the bundled orders sample)")
-    sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8080)
-    sp.add_argument("--mock-port", type=int, default=8081)
+    sp = command("demo", help="run the mock and the bridge on a bundled sample")
+    sp.add_argument("wsdl", nargs="?", type=_wsdl_source, help="WSDL to demo (default: orders); a path or a bundled sample: " + samples)
+    common(sp)
+    listen(sp, None, "8080, or a free port if 8080 is taken")
+    sp.add_argument("--mock-port", type=int, help="TCP port of the mock SOAP service (default: 8081, or a free port if 8081 is taken)")
+    sp.add_argument("--seed", type=int, default=0, help="seed for the mock's replies (default: %(default)s)")
+    sp.add_argument("--fault", action="append", metavar="OPERATION=FAULT", help="the mock always answers OPERATION with a declared FAULT (or client/server)")
     sp.set_defaults(func=cmd_demo)
     return p
+
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `soapbridge`: what it can do
+        parser.print_help()
+        return EXIT_USAGE
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a reader who went away is caught below
+        return code
+    except BrokenPipeError:
+        # The reader closed the pipe (`soapbridge inspect X | head`): stop quietly, as Unix tools do;
+        # stdout goes to /dev/null so the interpreter's last flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # as if killed by SIGPIPE
     except ValidationError as exc:
         print(f"soapbridge: {exc}", file=sys.stderr)
         for v in exc.violations:

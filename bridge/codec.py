@@ -8,21 +8,17 @@ does not fit its schema raises ``DecodeError``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import functools
-import math
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
-from .errors import ValidationError, Violation
-from .jsonschema import INT_RANGES, LEXICAL, all_derived, attribute_key, element_keys, json_kind, xsd_pattern
+from .errors import DecodeError, ValidationError, Violation
+from .jsonschema import all_derived, attribute_key, element_keys
 from .model import (
     HEADERS_KEY,
     XSD_NS,
@@ -43,10 +39,15 @@ from .model import (
 from .model import (
     Any as AnyParticle,
 )
+from .xsd.lexical import from_lexical, to_lexical
+from .xsd.lexical import invalid as _invalid
 
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 XSI_NIL = f"{{{XSI_NS}}}nil"
+# SOAP 1.1-era stacks write nil as xsi:null="1", in the XSI namespaces of the 1999 and 2000 drafts;
+# read in use="encoded" messages only, where every accessor may be null (SOAP 1.1 section 5.1).
+_XSI_NULL = ("{http://www.w3.org/1999/XMLSchema-instance}null", "{http://www.w3.org/2000/10/XMLSchema-instance}null")
 SOAPENC_ARRAY_TYPE = f"{{{SOAPENC}}}arrayType"
 # Attributes of the XSI, SOAP envelope and SOAP encoding namespaces belong to the protocol,
 # never to xs:anyAttribute content.
@@ -63,19 +64,23 @@ _PROTOCOL_ATTRIBUTES = tuple(
 # Characters outside XML 1.0's Char production: what lxml refuses to write (a regex is far
 # cheaper than trying an lxml element per value).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# True while the body of a use="encoded" message is written: every accessor then carries
-# xsi:type (SOAP 1.1 section 5). A context variable, so nested encode calls need no flag
+# True while the body of a use="encoded" message is written (every accessor then carries
+# xsi:type, SOAP 1.1 section 5) or read (xsi:null is nil too). A context variable, so nested encode calls need no flag
 # and concurrent threads or tasks do not see each other's setting.
 _SOAP_ENCODED: ContextVar[bool] = ContextVar("soapbridge_soap_encoded", default=False)
+# Set (to a list collecting what was relaxed, as "pointer: reason") while a reply is decoded under
+# reply_validation lax or off: structural breaks of the WSDL are then kept past instead of raised.
+# Values that do not parse stay errors: a wrong value passed on as typed JSON would be worse.
+LAX: ContextVar[list[str] | None] = ContextVar("soapbridge_lax_decoding", default=None)
 
 
-class DecodeError(Exception):
-    """XML that does not fit the schema it should follow."""
-
-    def __init__(self, pointer: str, detail: str) -> None:
-        super().__init__(f"{pointer or '/'}: {detail}")
-        self.pointer = pointer
-        self.detail = detail
+def _relax(ptr: str, reason: str) -> bool:
+    """Records a structural break and says whether to keep past it (only when decoding laxly)."""
+    relaxed = LAX.get()
+    if relaxed is None:
+        return False
+    relaxed.append(f"{ptr or '/'}: {reason}")
+    return True
 
 
 def _tag(q: QName) -> str:
@@ -84,160 +89,6 @@ def _tag(q: QName) -> str:
 
 def _ptr(base: str, key: str | int) -> str:
     return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
-
-
-# --- simple values ------------------------------------------------------------------
-
-
-def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
-    if t.variety == "list" and t.item_type is not None:
-        if not isinstance(value, list):
-            raise _invalid(ptr, "expected an array for an XSD list type")
-        return " ".join(to_lexical(t.item_type, v, _ptr(ptr, i)) for i, v in enumerate(value))
-    if t.variety == "union" and t.member_types:
-        for m in t.member_types:
-            try:
-                return to_lexical(m, value, ptr)
-            except ValidationError:
-                continue
-        raise _invalid(ptr, "value fits no member of the union type")
-    kind = json_kind(t.builtin)
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _invalid(ptr, "expected a boolean")
-        return "true" if value else "false"
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-            raise _invalid(ptr, "expected an integer")
-        if isinstance(value, (Decimal, float)) and value != int(value):
-            raise _invalid(ptr, "expected an integer")
-        return str(int(value))
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise _invalid(ptr, "expected a number")
-        if t.builtin == "decimal":
-            d = value if isinstance(value, Decimal) else Decimal(str(value))
-            if not d.is_finite():
-                raise _invalid(ptr, "xsd:decimal has no infinity or NaN")
-            text = format(d, "f")
-            return text
-        f = float(value)
-        if math.isnan(f):
-            return "NaN"
-        if math.isinf(f):
-            return "INF" if f > 0 else "-INF"
-        return format(value, "f") if isinstance(value, Decimal) else repr(f)
-    if not isinstance(value, str):
-        raise _invalid(ptr, "expected a string")
-    return value
-
-
-@functools.lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(xsd_pattern(pattern))
-    except Exception:  # a pattern we cannot translate does not decide anything
-        return None
-
-
-def _facets_accept(t: SimpleType, value: Any, text: str) -> bool:
-    """Whether a decoded value meets its type's facets: picks the member of a union."""
-    f = t.facets
-    lexical = text if t.builtin in ("string", "normalizedString") else " ".join(text.split())
-    if t.variety == "atomic" and t.builtin in LEXICAL and not re.search(LEXICAL[t.builtin], lexical):
-        return False  # from_lexical passes dates and the like through unchecked
-    if f.enumeration is not None and lexical not in [e if t.builtin in ("string", "normalizedString") else " ".join(e.split()) for e in f.enumeration]:
-        return False
-    for step in f.patterns:
-        regexes = [_regex(p) for p in step]
-        if all(r is not None for r in regexes) and not any(r.search(lexical) for r in regexes if r is not None):
-            return False
-    size = len(value) if isinstance(value, (str, list)) and t.builtin not in ("hexBinary", "base64Binary") else None
-    if size is not None:
-        if (f.length is not None and size != f.length) or (f.min_length is not None and size < f.min_length):
-            return False
-        if f.max_length is not None and size > f.max_length:
-            return False
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        try:
-            for bound, ok in (
-                (f.min_inclusive, lambda b: value >= b),
-                (f.max_inclusive, lambda b: value <= b),
-                (f.min_exclusive, lambda b: value > b),
-                (f.max_exclusive, lambda b: value < b),
-            ):
-                if bound is not None and not ok(Decimal(bound.strip())):
-                    return False
-        except InvalidOperation:
-            pass
-    return True
-
-
-def _invalid(ptr: str, detail: str) -> ValidationError:
-    return ValidationError(f"{ptr or '/'}: {detail}", [Violation(ptr, detail)])
-
-
-def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
-    if t.variety == "list" and t.item_type is not None:
-        return [from_lexical(t.item_type, part, _ptr(ptr, i)) for i, part in enumerate(text.split())]
-    if t.variety == "union" and t.member_types:
-        last: DecodeError | None = None
-        for m in t.member_types:
-            try:
-                value = from_lexical(m, text, ptr)
-            except DecodeError as exc:
-                last = exc
-                continue
-            if not _facets_accept(m, value, text):
-                continue  # XSD: the first member type whose facets accept the value
-            return value
-        if last is not None:
-            raise last
-        return text
-    b = t.builtin
-    kind = json_kind(b)
-    s = text.strip()
-    try:
-        if kind == "boolean":
-            if s in ("true", "1"):
-                return True
-            if s in ("false", "0"):
-                return False
-            raise DecodeError(ptr, f"{s!r} is not an xsd:boolean")
-        if kind == "integer":
-            v = int(s)
-            lo, hi = INT_RANGES[b]
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise DecodeError(ptr, f"{v} is out of range for xsd:{b}")
-            return v
-        if kind == "number":
-            if b != "decimal" and s in ("INF", "-INF", "NaN"):
-                raise DecodeError(ptr, f"xsd:{b} value {s} has no JSON representation")
-            d = Decimal(s)
-            if not d.is_finite():  # "Infinity", "sNaN": not XSD lexical forms, and no JSON number either
-                raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}")
-            if b == "decimal" and (t.facets.fraction_digits == 0 or ("." not in s and "e" not in s.lower())):
-                return int(d)  # "91" stays 91, so XML -> JSON -> XML keeps the lexical form
-            return float(d)
-    except (ValueError, InvalidOperation):
-        raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}") from None
-    if b == "base64Binary":
-        try:
-            base64.b64decode("".join(s.split()), validate=True)
-        except binascii.Error:
-            raise DecodeError(ptr, "invalid base64") from None
-        return "".join(s.split())
-    if b in ("string", "anySimpleType") or b not in _COLLAPSED:
-        return text
-    return " ".join(text.split())
-
-
-# Built-ins whose whiteSpace facet is "collapse": leading/trailing/double spaces carry no meaning.
-_COLLAPSED = {
-    "token", "language", "Name", "NCName", "ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES", "NMTOKEN",
-    "NMTOKENS", "QName", "NOTATION", "anyURI", "dateTime", "date", "time", "duration", "gYear",
-    "gYearMonth", "gMonth", "gMonthDay", "gDay", "hexBinary", "base64Binary",
-}  # fmt: skip
 
 
 # --- complex values -----------------------------------------------------------------
@@ -295,6 +146,8 @@ class Codec:
             if v is None:
                 if not target.nillable:
                     raise _invalid(p, "null is not allowed: the element is not nillable")
+                if derived is None and (encoded or _SOAP_ENCODED.get()):
+                    _set_encoded_type(node, t, None, enc_prefixes)  # as Axis writes a null: typed, then nil
                 node.set(XSI_NIL, "true")
                 continue
             if derived is not None:
@@ -428,7 +281,7 @@ class Codec:
     def decode_element(self, nodes: list[etree._Element], el: Element, ptr: str) -> Any:
         if el.is_array:
             return [self.decode_node(n, el, _ptr(ptr, i)) for i, n in enumerate(nodes)]
-        if len(nodes) > 1:
+        if len(nodes) > 1 and not _relax(ptr, f"{el.qname.name} occurs {len(nodes)} times but allows one: kept the first"):
             raise DecodeError(ptr, f"{el.qname.name} occurs {len(nodes)} times but allows one")
         return self.decode_node(nodes[0], el, ptr)
 
@@ -440,8 +293,11 @@ class Codec:
                 if isinstance(value, dict) and isinstance(member.type, ComplexType):
                     return {"$element": member.qname.name, **value}
                 return {"$element": member.qname.name, "$value": value}
-        if node.get(XSI_NIL) in ("true", "1"):
-            if not el.nillable:
+        nil = node.get(XSI_NIL)
+        if nil is None and _SOAP_ENCODED.get():
+            nil = node.get(_XSI_NULL[0]) or node.get(_XSI_NULL[1])
+        if nil in ("true", "1"):
+            if not el.nillable and not _relax(ptr, f"{el.qname.name} is nil but not nillable: passed on as null"):
                 raise DecodeError(ptr, f"{el.qname.name} is nil but not nillable")
             return None
         preset = el.fixed if el.fixed is not None else el.default
@@ -460,7 +316,7 @@ class Codec:
         if isinstance(t, SimpleType):
             return from_lexical(t, node.text or "", ptr)
         if t.soapenc_array_item is not None:
-            item = Element(QName("", "item"), t.soapenc_array_item)
+            item = Element(QName("", "item"), t.soapenc_array_item, nillable=True)  # SOAP 1.1 section 5.1
             return [self.decode_node(c, item, _ptr(ptr, i)) for i, c in enumerate(_children(node))]
         out: dict[str, Any] = {}
         if type_name is not None:
@@ -492,7 +348,8 @@ class Codec:
                 out["$any"] = [_to_generic(c) for c in pool.left]
             else:
                 names = ", ".join(sorted({etree.QName(c).localname for c in pool.left}))
-                raise DecodeError(ptr, f"unexpected element(s): {names}")
+                if not _relax(ptr, f"unexpected element(s) left out: {names}"):
+                    raise DecodeError(ptr, f"unexpected element(s): {names}")
         if t.mixed and vt is None and not ekeys and (node.text or "").strip():
             out["$text"] = node.text
         return out
@@ -631,9 +488,16 @@ class Codec:
         return headers, children
 
     def decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
+        if op.use != "encoded":
+            return self._decode_message(op, msg, body, header)
+        token = _SOAP_ENCODED.set(True)
+        try:
+            return self._decode_message(op, msg, _inline_multirefs(body), header)
+        finally:
+            _SOAP_ENCODED.reset(token)
+
+    def _decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if op.use == "encoded":
-            body = _inline_multirefs(body)
         wrapped = unwrapped_part(op, msg)
         if wrapped is not None:
             matching = [c for c in body if _matches(c, wrapped.element.qname)]
@@ -652,7 +516,7 @@ class Codec:
             for part in msg.body_parts:
                 nodes = pool.take(part.element)
                 if not nodes:
-                    if op.style == "rpc" or part.element.min_occurs > 0:
+                    if (op.style == "rpc" or part.element.min_occurs > 0) and not _relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
                         raise DecodeError(_ptr("", part.name), "missing from the SOAP Body")
                     continue
                 out[part.name] = self.decode_element(nodes, part.element, _ptr("", part.name))
@@ -667,16 +531,20 @@ class Codec:
                 out[HEADERS_KEY] = hdata
         return out
 
-    def decode_fault_detail(self, op: Operation, detail: list[etree._Element]) -> tuple[str | None, Any]:
-        """Match a fault's detail against the operation's declared faults."""
+    def decode_fault_detail(self, op: Operation, detail: list[etree._Element], *, undeclared: bool = False) -> tuple[str | None, Any]:
+        """Match a fault's detail against the operation's declared faults: the first detail entry
+        that is a declared fault's element, or that carries the xsi:type of a fault part declared
+        by type (Axis 1.4 names that entry after the Java class). Entries beside it (Axis adds a
+        stack trace and the host name) are never passed on; when nothing matches, the entries go
+        out as generic JSON only if ``undeclared``."""
         for node in detail:
-            f = _declared_fault(op, node)
+            f = _declared_fault(op, node) or _typed_fault(op, node)
             if f is not None and f.element is not None:
                 try:
                     return f.name, self.decode_node(node, f.element, "")
                 except DecodeError:
                     return f.name, _to_generic(node)
-        if detail:
+        if detail and undeclared:
             return None, {k: v for c in detail for k, v in _to_generic(c).items()}
         return None, None
 
@@ -846,6 +714,23 @@ def _declared_fault(op: Operation, node: etree._Element) -> Fault | None:
         if q == exact:
             return f
     same_name = [f for f, q in declared if q.name == qn.localname]
+    return same_name[0] if len(same_name) == 1 else None
+
+
+def _typed_fault(op: Operation, node: etree._Element) -> Fault | None:
+    """The fault declared by type (``<part type=...>``) whose type the entry's xsi:type names: by
+    qualified name, else by local name when exactly one such fault has it."""
+    xt = node.get(XSI_TYPE)
+    if not xt:
+        return None
+    prefix, _, local = xt.strip().rpartition(":")
+    ns = node.nsmap.get(prefix or None) or ""
+    # A part declared by type becomes a local (non-global) element named after the part.
+    by_type = [(f, f.element.type.qname) for f in op.faults if f.element is not None and not f.element.is_global]
+    for f, q in by_type:
+        if q == QName(ns, local):
+            return f
+    same_name = [f for f, q in by_type if q is not None and q.name == local]
     return same_name[0] if len(same_name) == 1 else None
 
 

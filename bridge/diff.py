@@ -102,8 +102,9 @@ class DiffResult:
 # Loading
 
 
-def load_spec(source: str | Path) -> dict[str, Any]:
-    """An OpenAPI document from a JSON or YAML file, from a WSDL (via ``bridge.load``), or from stdin ("-")."""
+def load_spec(source: str | Path, **load_options: Any) -> dict[str, Any]:
+    """An OpenAPI document from a JSON or YAML file, from a WSDL (via ``bridge.load``, given
+    ``load_options``), or from stdin ("-")."""
     if str(source) == "-":
         return parse_spec(sys.stdin.buffer.read(), "stdin")
     path = Path(source)
@@ -118,7 +119,7 @@ def load_spec(source: str | Path) -> dict[str, Any]:
     if path.suffix.lower() in (".wsdl", ".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         from .bridge import load  # the facade sits beside this module; imported late to keep the layering flat
 
-        return load(path).openapi()
+        return load(path, **load_options).openapi()
     return parse_spec(data, str(source))
 
 
@@ -978,9 +979,9 @@ def diff_specs(old: dict[str, Any], new: dict[str, Any], *, old_name: str = "old
     return DiffResult(_Differ(old, new, old_name, new_name).run())
 
 
-def diff_files(old: str | Path, new: str | Path) -> DiffResult:
-    """Diff two WSDLs or specs (JSON or YAML; "-" reads stdin)."""
-    return diff_specs(load_spec(old), load_spec(new), old_name=str(old), new_name=str(new))
+def diff_files(old: str | Path, new: str | Path, **load_options: Any) -> DiffResult:
+    """Diff two WSDLs or specs (JSON or YAML; "-" reads stdin); ``load_options`` go to ``bridge.load`` for WSDLs."""
+    return diff_specs(load_spec(old, **load_options), load_spec(new, **load_options), old_name=str(old), new_name=str(new))
 
 
 def iter_grouped(changes: list[Change]) -> Iterator[tuple[str, str, list[Change]]]:

@@ -95,44 +95,63 @@ def _resolve(node: etree._Element, text: str | None) -> str:
 
 
 def find_fault(env: Envelope) -> FaultInfo | None:
+    """The Fault of a reply, if it is one. Its children are read in the shape they come in, which
+    is not always the envelope's: SOAP::Lite answers a SOAP 1.2 request with a 1.2 envelope around
+    1.1 children (faultcode, faultstring, detail), and gSOAP can send 1.2 children (Code, Reason,
+    Detail) in a 1.1 envelope. Raises ``XmlError`` for a Fault that has neither code."""
     children = env.body_children
     if not children:
         return None
     f = children[0]
     if f.tag not in _FAULTS:
         return None
-    if env.version == "1.1":
-        code_node = f.find("faultcode")
-        if code_node is None:
-            code_node = f.find(f"{{{SOAP11}}}faultcode")
-        code = _resolve(code_node, code_node.text) if code_node is not None else ""
-        reason = _text(f, "faultstring")
-        actor = _text(f, "faultactor") or None
-        detail_node = f.find("detail")
-        if detail_node is None:
-            detail_node = f.find(f"{{{SOAP11}}}detail")
-        local = code.rsplit("}", 1)[-1]
-        category = "client" if local.split(".")[0] == "Client" else "server"
-        return FaultInfo("1.1", code, category, reason, [], actor, _elements(detail_node))
-    code_node = f.find(f"{{{SOAP12}}}Code")
-    value = code_node.find(f"{{{SOAP12}}}Value") if code_node is not None else None
+    has11 = _child(f, "faultcode") is not None
+    has12 = _child(f, "Code") is not None
+    if env.version == "1.1" and not has11 and has12:
+        info = _fault12(f)
+    elif env.version == "1.2" and not has12 and has11:
+        info = _fault11(f)
+    else:
+        info = _fault11(f) if env.version == "1.1" else _fault12(f)
+    if not info.code:
+        raise XmlError(
+            f"the SOAP {env.version} Fault has no fault code (neither faultcode nor Code/Value), so it cannot be told"
+            " a client fault from a server fault"
+        )
+    return info
+
+
+def _fault11(f: etree._Element) -> FaultInfo:
+    code_node = _child(f, "faultcode")
+    code = _resolve(code_node, code_node.text) if code_node is not None else ""
+    reason = _text(f, "faultstring")
+    actor = _text(f, "faultactor") or None
+    local = code.rsplit("}", 1)[-1]
+    # "Sender" too: a 1.2 code name in 1.1 children (a stack mixing the versions) is still the client's
+    category = "client" if local.split(".")[0] in ("Client", "Sender") else "server"
+    return FaultInfo("1.1", code, category, reason, [], actor, _elements(_child(f, "detail")))
+
+
+def _fault12(f: etree._Element) -> FaultInfo:
+    code_node = _child(f, "Code")
+    value = _child(code_node, "Value") if code_node is not None else None
     code = _resolve(value, value.text) if value is not None else ""
     subcodes: list[str] = []
     node = code_node
     while node is not None:
-        sub = node.find(f"{{{SOAP12}}}Subcode")
+        sub = _child(node, "Subcode")
         if sub is None:
             break
-        sv = sub.find(f"{{{SOAP12}}}Value")
+        sv = _child(sub, "Value")
         if sv is not None:
             subcodes.append(_resolve(sv, sv.text))
         node = sub
-    reason_node = f.find(f"{{{SOAP12}}}Reason")
+    reason_node = _child(f, "Reason")
     reason = ""
     if reason_node is not None:
-        texts = reason_node.findall(f"{{{SOAP12}}}Text")
-        reason = (texts[0].text or "").strip() if texts else ""
-    role = f.find(f"{{{SOAP12}}}Role")
+        text = _child(reason_node, "Text")
+        reason = (text.text or "").strip() if text is not None else ""
+    role = _child(f, "Role")
     local = code.rsplit("}", 1)[-1]
     category = "server" if local in ("Receiver", "VersionMismatch") else "client"
     return FaultInfo(
@@ -143,14 +162,24 @@ def find_fault(env: Envelope) -> FaultInfo | None:
         subcodes,
         # an empty Role (spyne writes one) says no more than none, as an empty faultactor in 1.1
         ((role.text or "").strip() or None) if role is not None else None,
-        _elements(f.find(f"{{{SOAP12}}}Detail")),
+        _elements(_child(f, "Detail")),
     )
 
 
+def _child(node: etree._Element, name: str) -> etree._Element | None:
+    """A Fault's child by local name: in the envelope namespace of its own version (1.2's
+    Code/Reason/Detail, and 1.1's faultcode/... as some stacks qualify them), unqualified (as 1.1
+    says and SOAP::Lite writes even in 1.2), or in the other version's namespace (gSOAP writes the
+    1.2 names with whatever namespace its table binds to SOAP-ENV)."""
+    for tag in (f"{{{SOAP12}}}{name}", name, f"{{{SOAP11}}}{name}"):
+        child = node.find(tag)
+        if child is not None:
+            return child
+    return None
+
+
 def _text(node: etree._Element, name: str) -> str:
-    child = node.find(name)
-    if child is None:
-        child = node.find(f"{{{SOAP11}}}{name}")
+    child = _child(node, name)
     return "".join(child.itertext()).strip() if child is not None else ""
 
 

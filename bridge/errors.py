@@ -41,6 +41,19 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
+class DecodeError(Exception):
+    """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(f"{pointer or '/'}: {detail}")
+        self.pointer = pointer
+        self.detail = detail
+
+
 class SoapFault(BridgeError):
     """The service answered with a SOAP fault.
 
@@ -76,13 +89,16 @@ class UpstreamError(BridgeError):
     """The SOAP service could not be reached, timed out, or did not answer in SOAP.
 
     ``kind`` is one of ``timeout``, ``unavailable`` (connection refused or reset),
-    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``.
+    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``. The message names the
+    operation and the kind of failure, never the endpoint (it reaches REST callers); ``cause`` is
+    for the log: the service's host and the underlying error, never credentials.
     """
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, kind: str, message: str, *, status: int | None = None, cause: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.cause = cause
 
 
 class XmlError(BridgeError):
@@ -97,6 +113,7 @@ __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",

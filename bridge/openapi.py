@@ -53,6 +53,7 @@ def problem_schemas() -> dict[str, JsonSchema]:
             "allOf": [{"$ref": "#/components/schemas/Problem"}],
             "type": "object",
             "properties": {
+                "type": {"type": "string", "pattern": "^urn:soapbridge:problem:soap-fault:"},
                 "faultcode": {"type": "string", "description": "The SOAP fault code as {namespace}local."},
                 "subcodes": {"type": "array", "items": {"type": "string"}},
                 "faultactor": {"type": ["string", "null"]},
@@ -60,6 +61,13 @@ def problem_schemas() -> dict[str, JsonSchema]:
                 "detail_data": {"description": "The fault detail, typed when the fault is declared."},
             },
             "required": ["faultcode"],
+        },
+        # Any failure but a SOAP fault (the service unreachable or slow, a reply that is not SOAP or
+        # breaks the WSDL, the bridge itself): told apart by its type from a fault with the same status.
+        "NonFaultProblem": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+            "type": "object",
+            "properties": {"type": {"type": "string", "not": {"pattern": "^urn:soapbridge:problem:soap-fault:"}}},
         },
     }
 
@@ -164,25 +172,43 @@ def build_openapi(
                 for f in typed
             ]
             variants.append({"type": "object", "properties": {"fault": {"type": "null"}}})
-            fault_extra = {"anyOf": variants}
+            # one component, referenced from every status a fault can come back with
+            messages[f"{op.operation_id}Fault"] = {"anyOf": variants}
+            fault_extra = {"$ref": f"#/components/schemas/{op.operation_id}Fault"}
         names = ", ".join(f.name for f in op.faults) or "none declared"
-        for status, text in sorted(
-            {
-                st.client_fault: f"A SOAP fault with a Client/Sender code (declared faults: {names}).",
-                st.server_fault: "A SOAP fault with a Server/Receiver code, or a reply that is not SOAP.",
-                st.bad_reply: "The service's reply is not SOAP, or does not match the WSDL.",
-                st.unavailable: "The SOAP service cannot be reached.",
-                st.timeout: "The SOAP service did not answer in time.",
-            }.items()
+        # Every status a SOAP fault can come back with carries the typed fault bodies: Java stacks
+        # send declared exceptions with a Server code, so they arrive under server_fault too.
+        texts: dict[int, list[str]] = {}
+        for status, text in (
+            (st.client_fault, f"A SOAP fault with a Client/Sender code (declared faults: {names})."),
+            (st.server_fault, f"A SOAP fault with a Server/Receiver code (declared faults: {names}; stacks such as Axis send declared faults with a Server code)."),
+            (st.bad_reply, "The service's reply is not SOAP, or does not match the WSDL."),
+            (st.unavailable, "The SOAP service cannot be reached."),
+            (st.timeout, "The SOAP service did not answer in time."),
         ):
+            texts.setdefault(status, []).append(text)
+        fault_statuses = {st.client_fault, st.server_fault}
+        for status, parts in sorted(texts.items()):
             key = str(status)
             if key in responses:
                 continue
-            fault_status = status in (st.client_fault, st.server_fault)
-            responses[key] = _problem(text, "SoapFaultProblem" if fault_status and status not in (st.unavailable, st.timeout) else "Problem", fault_extra if fault_status else None)
-        # A status shared by a fault and a non-fault error must accept both bodies.
-        for status in {st.bad_reply, st.unavailable, st.timeout} & {st.client_fault, st.server_fault}:
-            responses[str(status)] = _problem("A SOAP fault, or the service failed.", "Problem")
+            description = " Or: ".join(parts) if len(parts) > 1 else parts[0]
+            if status not in fault_statuses:
+                responses[key] = _problem(description)
+                continue
+            fault = _problem(description, "SoapFaultProblem", fault_extra)
+            if len(parts) > 1 and status in {st.bad_reply, st.unavailable, st.timeout}:
+                # A status shared by a fault and an upstream error takes either body, told apart by
+                # their problem types, so the fault's typed detail still binds.
+                # (the typed part first: alternatives keep one name whether or not faults are typed)
+                typed_part = [fault_extra] if fault_extra else []
+                fault["content"][PROBLEM]["schema"] = {
+                    "oneOf": [
+                        {"allOf": [*typed_part, {"$ref": "#/components/schemas/SoapFaultProblem"}]},
+                        {"$ref": "#/components/schemas/NonFaultProblem"},
+                    ]
+                }
+            responses[key] = fault
         operation: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.name,

@@ -27,6 +27,36 @@ class StatusMap:
     unavailable: int = 503
     bad_reply: int = 502
 
+    def for_upstream(self, kind: str) -> int:
+        """The status of an UpstreamError of this kind."""
+        return {"timeout": self.timeout, "unavailable": self.unavailable}.get(kind, self.bad_reply)
+
+    def for_fault(self, category: str) -> int:
+        return self.client_fault if category == "client" else self.server_fault
+
+
+@dataclass(frozen=True)
+class JsonLimits:
+    """What a REST request body may hold, checked before validation (Membrane's JSON protection
+    defaults). Each breach is a 400 problem; the total size is ``max_request_bytes`` (413)."""
+
+    max_depth: int = 50  # nesting of objects and arrays
+    max_keys: int = 1000  # keys per object
+    max_items: int = 1000  # items per array
+    max_string_length: int = 256 * 1024  # characters in a string value
+    max_key_length: int = 256  # characters in an object key
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """How ``soapbridge serve`` treats slow or greedy clients (NGINX's defaults; README says why)."""
+
+    header_timeout: float = 60.0  # seconds for a request's headers, from its first byte (408, closed)
+    body_timeout: float = 60.0  # seconds for the whole body once the headers are in (408, closed)
+    keepalive_timeout: float = 75.0  # seconds an idle connection is kept between requests
+    max_connections: int = 512  # open client connections; more are answered 503 and closed
+    max_header_bytes: int = 32 * 1024  # request line and headers together (431, closed)
+
 
 @dataclass(frozen=True)
 class Route:
@@ -44,15 +74,27 @@ class Settings:
     allow_network: bool = False  # may the loader fetch http(s) documents?
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Overall deadline of one upstream call (connect, send, the whole reply, a retry), whatever the
+    # service's pace; None: connect_timeout + read_timeout.
+    call_timeout: float | None = None
     verify_tls: bool | str = True  # False, True or a CA bundle path
     max_request_bytes: int = 10 * MiB  # REST request body
     max_reply_bytes: int = 50 * MiB  # SOAP reply body
     max_xml_depth: int = 256
     max_connections: int = 100
     reply_validation: str = "strict"  # strict | lax | off: replies checked against the spec
+    # declared | all: what of a fault's detail REST consumers see. "declared": only a declared
+    # fault's typed content; "all": also the detail of undeclared faults, as generic JSON (which
+    # may carry stack traces and host names).
+    fault_detail: str = "declared"
     status: StatusMap = field(default_factory=StatusMap)
+    json_limits: JsonLimits = field(default_factory=JsonLimits)
+    server: ServerLimits = field(default_factory=ServerLimits)
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
+    # Operations safe to send twice: retried once after a connection failure even when the service
+    # may have processed the request (others only when a reused connection failed before replying).
+    idempotent: tuple[str, ...] = ()
     base_path: str = ""
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
@@ -71,6 +113,10 @@ def _coerce(s: Settings) -> Settings:
     status = s.status
     if isinstance(status, dict):
         status = _build(StatusMap, status, "status")
+    json_limits = _build(JsonLimits, s.json_limits, "json_limits") if isinstance(s.json_limits, dict) else s.json_limits
+    server = _build(ServerLimits, s.server, "server") if isinstance(s.server, dict) else s.server
+    _positive(json_limits, "json_limits", int)
+    _positive(server, "server", float)
     routes: dict[str, Route] = {}
     for key, value in (s.routes or {}).items():
         if isinstance(value, Route):
@@ -88,6 +134,11 @@ def _coerce(s: Settings) -> Settings:
         v = getattr(s, name)
         if not isinstance(v, (int, float)) or v <= 0:
             raise ConfigError(f"{name}: expected a positive number of seconds, got {v!r}")
+    if s.call_timeout is not None and (not isinstance(s.call_timeout, (int, float)) or isinstance(s.call_timeout, bool) or s.call_timeout <= 0):
+        raise ConfigError(f"call_timeout: expected a positive number of seconds or null, got {s.call_timeout!r}")
+    idempotent = s.idempotent
+    if not isinstance(idempotent, (list, tuple)) or not all(isinstance(k, str) for k in idempotent):
+        raise ConfigError(f"idempotent: expected a list of operation names, got {idempotent!r}")
     for name in ("max_request_bytes", "max_reply_bytes", "max_xml_depth", "max_connections"):
         v = getattr(s, name)
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
@@ -98,6 +149,8 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"verify_tls: the CA bundle {s.verify_tls} does not exist")
     if s.reply_validation not in ("strict", "lax", "off"):
         raise ConfigError(f"reply_validation: expected strict, lax or off, got {s.reply_validation!r}")
+    if s.fault_detail not in ("declared", "all"):
+        raise ConfigError(f"fault_detail: expected declared or all, got {s.fault_detail!r}")
     if not isinstance(s.ports, dict):
         raise ConfigError("ports: expected a mapping of service name to port name")
     cache_dir = s.cache_dir
@@ -105,7 +158,18 @@ def _coerce(s: Settings) -> Settings:
         cache_dir = os.fspath(cache_dir)
     if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
         raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
-    return replace(s, status=status, routes=routes, cache_dir=cache_dir)
+    return replace(s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server)
+
+
+def _positive(limits: Any, where: str, kind: type) -> None:
+    """Every field a positive number: seconds may be fractional, counts and sizes are integers."""
+    for f in fields(limits):
+        v = getattr(limits, f.name)
+        integer = kind is int or f.name.startswith("max_")
+        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
+        if not ok or isinstance(v, bool) or v <= 0:
+            what = "a positive integer" if integer else "a positive number of seconds"
+            raise ConfigError(f"{where}.{f.name}: expected {what}, got {v!r}")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

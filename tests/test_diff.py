@@ -22,6 +22,8 @@ GET, PUT, PING = "ShopService_GetItem", "ShopService_PutItem", "ShopService_Ping
 REQ = "request[application/json]"
 RES = "response[200][application/json]"
 FAULT = "response[422][application/problem+json]"
+# 502 carries SOAP faults with a Server code (typed like 422) beside upstream errors: its fault alternative
+FAULT502 = "response[502][application/problem+json](Problem)"
 
 Row = tuple[str, str, str, str]  # kind, severity, operation, location
 
@@ -79,8 +81,8 @@ PAIRS: dict[str, set[Row]] = {
         ("response-status-removed", B, PING, "response[200]"),
         ("response-status-added", NB, PING, "response[204]"),
     },
-    "add-fault": {("alternative-added", B, GET, FAULT)},
-    "remove-fault": {("alternatives-removed", B, GET, FAULT)},
+    "add-fault": {("alternative-added", B, GET, FAULT), ("alternative-added", B, GET, FAULT502)},
+    "remove-fault": {("alternatives-removed", B, GET, FAULT), ("alternatives-removed", B, GET, FAULT502)},
 }
 
 # The same pairs read backwards: undoing a change is classified by its own direction.
@@ -104,8 +106,8 @@ REVERSED: dict[str, set[Row]] = {
     "remove-response-field": {("property-added", NB, GET, f"{RES}/updatedAt")},
     "nullable-response-field": {("nullable-removed", NB, GET, f"{RES}/updatedAt")},
     "add-operation": {("operation-removed", B, "ShopService_DeleteItem", "")},
-    "add-fault": {("alternative-removed", NB, GET, FAULT)},
-    "remove-fault": {("alternatives-added", NB, GET, FAULT)},
+    "add-fault": {("alternative-removed", NB, GET, FAULT), ("alternative-removed", NB, GET, FAULT502)},
+    "remove-fault": {("alternatives-added", NB, GET, FAULT), ("alternatives-added", NB, GET, FAULT502)},
 }
 
 
@@ -130,8 +132,9 @@ def test_messages_and_schema_name_the_change() -> None:
     (c,) = [c for c in diff_specs(shop("base"), shop("max-length")).changes if c.breaking]
     assert c.message == "maxLength of field item/name decreased from 40 to 20"
     assert (c.schema, c.method, c.path) == ("Item", "POST", "/ShopService/PutItem")
-    (f,) = diff_specs(shop("base"), shop("add-fault")).changes
-    assert f.message == "the body has a new alternative fault=ItemLocked"
+    f422, f502 = sorted(diff_specs(shop("base"), shop("add-fault")).changes, key=lambda c: c.location)
+    assert f422.message == "the body has a new alternative fault=ItemLocked"
+    assert f502.message == "field (Problem) has a new alternative fault=ItemLocked"  # the fault alternative of 502
 
 
 @pytest.mark.parametrize("wsdl", SAMPLES, ids=lambda p: p.name)

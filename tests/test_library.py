@@ -154,6 +154,9 @@ def test_fault_detail_is_matched_by_qualified_name_first(tmp_path: Path) -> None
     a_fault = fault('<p:Problem xmlns:p="urn:a"><p:text>t</p:text></p:Problem>')
     assert (a_fault.name, a_fault.detail) == ("ProblemA", {"text": "t"})
     either = fault("<Problem><code>7</code></Problem>")
+    assert either.name is None and either.detail is None  # fault_detail "declared": untyped detail is dropped
+    b = bridge.load(wsdl, fault_detail="all")
+    either = fault("<Problem><code>7</code></Problem>")
     assert either.name is None and either.detail == {"Problem": {"code": "7"}}
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 
@@ -58,7 +60,8 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert s["CurrencyCode"]["pattern"] == "^([A-Z]{3})$"
     amount = s["Amount"]
     assert amount["type"] == "number" and amount["minimum"] == 0
-    assert amount["multipleOf"] == 0.01 and amount["exclusiveMaximum"] == 10**10
+    assert amount["multipleOf"] == 0.01 and amount["exclusiveMaximum"] == 10**12  # totalDigits 12, fractionDigits 2
+    assert [b["exclusiveMaximum"] for b in amount["anyOf"]] == [10**12, 10**11, 10**10]
     limit = s["ListLimit"]
     assert limit["type"] == "integer" and limit["minimum"] == 1 and limit["maximum"] == 100
     # simpleContent: the value plus its attributes
@@ -79,8 +82,9 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert props["note"]["type"] == ["string", "null"] and "note" in order["required"]
     # minOccurs=0: optional
     assert "orderId" not in order["required"] and "customer" in order["required"]
-    assert props["orderDate"]["format"] == "date"
-    assert props["createdAt"]["format"] == "date-time"
+    # XSD lexical spaces as patterns, not RFC 3339 formats (which refuse "2026-01-01T12:00:00")
+    assert "format" not in props["orderDate"] and re.search(props["orderDate"]["pattern"], "2026-01-01+01:00")
+    assert "format" not in props["createdAt"] and re.search(props["createdAt"]["pattern"], "2026-01-01T12:00:00")
     # extension: allOf over the base, and the base accepts the derived type with $type
     biz = s["BusinessCustomer"]
     assert biz["allOf"] == [{"$ref": "#/components/schemas/Customer"}]
@@ -102,11 +106,35 @@ def test_soap_headers_are_documented() -> None:
     assert "$headers" in res["properties"]
 
 
-def test_declared_fault_detail_is_typed_in_the_spec() -> None:
-    spec = bridge.load(sample("calculator.wsdl")).openapi()
-    r422 = spec["paths"]["/CalculatorService/Divide"]["post"]["responses"]["422"]
-    text = json.dumps(r422)
-    assert "DivisionByZero" in text and "DivisionByZeroFault" in text
+@pytest.mark.parametrize(
+    ("status_map", "fault_statuses"),
+    [({}, ("422", "502")), ({"server_fault": 500}, ("422", "500")), ({"client_fault": 500, "server_fault": 500}, ("500",))],
+)
+def test_declared_fault_detail_is_typed_in_the_spec(status_map: dict[str, int], fault_statuses: tuple[str, ...]) -> None:
+    """Under every status a fault can come back with (a declared fault may carry a Server code),
+    the typed detail binds: a right one is accepted, a wrong one refused."""
+    spec = bridge.load(sample("calculator.wsdl"), status=status_map).openapi()
+    responses = spec["paths"]["/CalculatorService/Divide"]["post"]["responses"]
+
+    def validator(status: str) -> Any:
+        schema = responses[status]["content"]["application/problem+json"]["schema"]
+        return jsonschema_rs.Draft202012Validator({**schema, "components": spec["components"]})
+
+    typed = {
+        "type": "urn:soapbridge:problem:soap-fault:server",
+        "title": "SOAP fault: DivisionByZero",
+        "status": 502,
+        "faultcode": "{http://schemas.xmlsoap.org/soap/envelope/}Server",
+        "fault": "DivisionByZero",
+        "detail_data": {"dividend": 1, "message": "m"},
+    }
+    for status in fault_statuses:
+        v = validator(status)
+        assert v.is_valid(typed), status
+        assert not v.is_valid({**typed, "detail_data": {"dividend": "one", "message": "m"}}), status
+        assert not v.is_valid({**typed, "fault": "Other"}), status
+    bad_reply = {"type": "urn:soapbridge:problem:upstream:bad_reply", "title": "The SOAP service gave a bad reply", "status": 502}
+    assert validator("502").is_valid(bad_reply)
 
 
 def test_rpc_parts_are_the_body_fields() -> None:

@@ -200,3 +200,17 @@ def test_custom_route_from_config(tmp_path: object) -> None:
     op = b.openapi()["paths"]["/add/{a}"]["get"]
     assert [p["name"] for p in op["parameters"]] == ["a", "b"]
     assert "requestBody" not in op
+
+
+@pytest.mark.parametrize("base", ["", "/api"])
+def test_home_redirects_to_the_docs(base: str) -> None:
+    client = TestClient(mocked_bridge(sample("calculator.wsdl"), base_path=base).asgi())
+    r = client.get(f"{base}/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == f"{base}/docs"
+    assert client.get(f"{base}/").status_code == 200  # the docs page itself
+
+
+def test_an_operation_at_home_keeps_it() -> None:
+    b = mocked_bridge(sample("calculator.wsdl"), routes={"Echo": {"method": "POST", "path": "/"}})
+    r = TestClient(b.asgi()).post("/", json={"text": "hi"})
+    assert r.status_code == 200 and set(r.json()) == {"text"}

@@ -82,11 +82,11 @@ def test_tls_verification_failure_is_reported() -> None:
 
     import httpx
 
-    from bridge.client import _map
+    from bridge.client import SoapClient
 
     exc = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
     exc.__cause__ = ssl.SSLCertVerificationError("verify failed")
-    mapped = _map(exc, "https://x", Settings())
+    mapped = SoapClient(Settings())._map(exc, "Op", "https://x")
     assert mapped.kind == "tls"
 
 

@@ -55,3 +55,21 @@ def test_warm_up_loads_what_the_first_call_needs(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", probe, wsdl], env=env, check=True, capture_output=True)  # fills the cache
     out = subprocess.run([sys.executable, "-c", probe, wsdl], env=env, check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[] []"
+
+
+def test_the_process_never_exits_under_the_warm_up(tmp_path: Path) -> None:
+    """A process that exits while the warm-up thread imports must wait for it: importlib running
+    after the interpreter finalised crashed `serve` on a busy port (SIGSEGV, seen in a core dump).
+    atexit handlers run after the interpreter joins its non-daemon threads, before finalising."""
+    env = dict(os.environ, SOAPBRIDGE_CACHE_DIR=str(tmp_path))
+    probe = (
+        "import atexit, sys, bridge; from bridge.bridge import WARM_UP;"
+        "b = bridge.load(sys.argv[1], endpoint='http://127.0.0.1:9/unused');"
+        "t = b.warm_up(); assert t is not None;"
+        "atexit.register(lambda: print(t.is_alive(), [n for n in WARM_UP if n not in sys.modules]));"
+        "sys.exit(3)"
+    )
+    wsdl = str(sample("calculator.wsdl"))
+    out = subprocess.run([sys.executable, "-c", probe, wsdl], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 3, out.stderr
+    assert out.stdout.strip() == "False []"

@@ -375,7 +375,7 @@ class WsdlReader:
                 continue
             if body_names is not None and pname not in body_names:
                 continue
-            message.parts.append(Part(pname, self._part_element(pnode, style, schemas), "body"))
+            message.parts.append(Part(pname, self._part_element(pnode, style, schemas, encoded=use == "encoded"), "body"))
         for hq, hpart in header_refs:
             hnode = self.defs.messages.get(hq)
             if hnode is None:
@@ -389,7 +389,7 @@ class WsdlReader:
                 raise WsdlError(f"header part {hpart!r} not found in message {hq}")
         return message, use, rpc_ns
 
-    def _part_element(self, pnode: etree._Element, style: str, schemas: SchemaSet) -> Element:
+    def _part_element(self, pnode: etree._Element, style: str, schemas: SchemaSet, *, encoded: bool = False) -> Element:
         pname = pnode.get("name", "")
         eq = resolve_qname(pnode, pnode.get("element"))
         if eq is not None:
@@ -405,4 +405,5 @@ class WsdlReader:
         except KeyError:
             raise WsdlError(f"part {pname!r} refers to type {tq}, which is not defined") from None
         # rpc parts (and doc parts by type) are unqualified accessor elements named after the part.
-        return Element(qname=QName("", pname), type=t, min_occurs=1, max_occurs=1)
+        # SOAP 1.1 section 5.1 lets any encoded accessor be null, and a part cannot say nillable.
+        return Element(qname=QName("", pname), type=t, min_occurs=1, max_occurs=1, nillable=encoded)

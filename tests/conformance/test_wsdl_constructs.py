@@ -726,6 +726,154 @@ def test_rpc_encoded_multiref_replies_are_resolved() -> None:
         b.decode_response("FindPeople", cyclic.encode())
 
 
+# SOAP 1.1 section 5.1: any encoded accessor may be null. Replies and requests captured from
+# Apache Axis 1.4 (server: tests/interop/axis/NullService.java; client: Axis's dynamic Call),
+# for the WSDL that Axis generated from that class (wsdl_rpc_encoded_nulls.wsdl).
+AXIS_NS = "urn:soapbridge:interop:axis"
+_AXIS_ENV = (
+    '<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
+    ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>{}'
+    "</soapenv:Body></soapenv:Envelope>"
+)
+_AXIS_OP = '<ns1:{op} soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:ns1="urn:soapbridge:interop:axis">{body}</ns1:{op}>'
+_SOAPENC_DECL = 'xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"'
+AXIS_NULL_REPLIES = {
+    "nothing": _AXIS_OP.format(op="nothingResponse", body=f'<nothingReturn xsi:type="soapenc:string" xsi:nil="true" {_SOAPENC_DECL}/>'),
+    "noNumber": _AXIS_OP.format(op="noNumberResponse", body=f'<noNumberReturn xsi:type="soapenc:int" xsi:nil="true" {_SOAPENC_DECL}/>'),
+    "noItem": _AXIS_OP.format(op="noItemResponse", body='<noItemReturn xsi:type="ns1:Item" xsi:nil="true"/>'),
+    "names": _AXIS_OP.format(
+        op="namesResponse",
+        body=f'<namesReturn soapenc:arrayType="soapenc:string[3]" xsi:type="soapenc:Array" {_SOAPENC_DECL}>'
+        '<namesReturn xsi:type="soapenc:string">name1</namesReturn><namesReturn xsi:type="soapenc:string" xsi:nil="true"/>'
+        '<namesReturn xsi:type="soapenc:string">name3</namesReturn></namesReturn>',
+    ),
+}
+AXIS_NULL_EXPECTED = {
+    "nothing": {"nothingReturn": None},
+    "noNumber": {"noNumberReturn": None},
+    "noItem": {"noItemReturn": None},
+    "names": {"namesReturn": ["name1", None, "name3"]},
+}
+AXIS_CLIENT_REQUESTS = [  # what Axis's own client sends for echo(null), echoArray({"a", null}), echoArray(null)
+    (
+        "echo",
+        _AXIS_OP.format(op="echo", body=f'<s xsi:type="soapenc:string" xsi:nil="true" {_SOAPENC_DECL}/>'),
+        {"s": None},
+    ),
+    (
+        "echoArray",
+        _AXIS_OP.format(
+            op="echoArray",
+            body=f'<a soapenc:arrayType="ns1:ArrayOf_soapenc_string[2]" xsi:type="soapenc:Array" {_SOAPENC_DECL}>'
+            '<a xsi:type="xsd:string">a</a><a xsi:type="ns1:ArrayOf_soapenc_string" xsi:nil="true"/></a>',
+        ),
+        {"a": ["a", None]},
+    ),
+    ("echoArray", _AXIS_OP.format(op="echoArray", body='<a xsi:type="ns1:ArrayOf_soapenc_string" xsi:nil="true"/>'), {"a": None}),
+]
+
+
+def _axis_body(xml: str) -> list[etree._Element]:
+    return [c for c in etree.fromstring(_AXIS_ENV.format(xml).encode()).find(f"{{{SOAP11}}}Body") if isinstance(c.tag, str)]
+
+
+def test_rpc_encoded_null_replies_from_axis() -> None:
+    """Axis answers a null String, Integer or bean return, and a null array member, with xsi:nil:
+    decoded as JSON null by the generic and the compiled codec, and allowed by the reply's spec."""
+    b = mocked_bridge(fixture("wsdl_rpc_encoded_nulls.wsdl"))
+    assert b.settings.reply_validation == "strict"
+    spec = b.openapi()
+    validate(spec)
+    for name, reply in AXIS_NULL_REPLIES.items():
+        op = b.operation(name)
+        assert op.use == "encoded" and op.output is not None
+        envelope = _AXIS_ENV.format(reply).encode()
+        assert b.decode_response(op, envelope) == AXIS_NULL_EXPECTED[name]  # compiled codec, then the spec check
+        assert b.codec.decode_message(op, op.output, _axis_body(reply), []) == AXIS_NULL_EXPECTED[name]
+        assert b.compiled.decode_message(op, op.output, _axis_body(reply), []) == AXIS_NULL_EXPECTED[name]
+        check = jsonschema_rs.Draft202012Validator({"$ref": f"#/components/schemas/NullServiceService_{name}Response", "components": spec["components"]})
+        assert check.is_valid(AXIS_NULL_EXPECTED[name])
+    # through REST, with the reply checked strictly against the spec
+    replies = {f'"{n}"': _AXIS_ENV.format(r) for n, r in AXIS_NULL_REPLIES.items()}
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        wrapper = etree.fromstring(request.content).find(f"{{{SOAP11}}}Body")[0]
+        return httpx.Response(200, text=replies[f'"{etree.QName(wrapper).localname}"'], headers={"Content-Type": "text/xml; charset=utf-8"})
+
+    rest = bridge.load(fixture("wsdl_rpc_encoded_nulls.wsdl"), endpoint="http://axis.invalid/axis/services/NullService", transport=httpx.MockTransport(upstream))
+    with TestClient(rest.asgi()) as c:
+        for name, expected in AXIS_NULL_EXPECTED.items():
+            r = c.post(f"/NullServiceService/{name}", json={})
+            assert r.status_code == 200, r.text
+            assert r.json() == expected
+
+
+def test_rpc_encoded_null_requests() -> None:
+    """``{"s": null}`` and null array members are written as xsi:nil="true" (typed, as Axis writes
+    them), the envelope is valid against soap-encoding.xsd, and what Axis's client sends decodes."""
+    from tests.interop.envelopes import EnvelopeChecker
+
+    wsdl = fixture("wsdl_rpc_encoded_nulls.wsdl")
+    b = mocked_bridge(wsdl)
+    checker = EnvelopeChecker(wsdl)
+    spec = b.openapi()
+    for name, data in [("echo", {"s": None}), ("echoArray", {"a": ["name1", None, "name3"]}), ("echoArray", {"a": None})]:
+        check = jsonschema_rs.Draft202012Validator({"$ref": f"#/components/schemas/NullServiceService_{name}Request", "components": spec["components"]})
+        assert check.is_valid(data)
+        envelope, body, _ = wire(b, name, data)  # decodes back to data
+        assert checker.problems(etree.tostring(envelope), "text/xml; charset=utf-8", '""') == []
+        (accessor,) = body[0]
+        if data.get("a"):
+            assert accessor.get(ARRAY_TYPE).endswith("string[3]")
+            assert [(m.get(f"{{{XSI_NS}}}nil"), m.text) for m in accessor] == [(None, "name1"), ("true", None), (None, "name3")]
+            assert qname_value(accessor[1], XSI_TYPE) == QName(XSD_NS, "string")
+        else:
+            assert accessor.get(f"{{{XSI_NS}}}nil") == "true" and len(accessor) == 0 and not accessor.text
+            assert qname_value(accessor, XSI_TYPE) == (QName(XSD_NS, "string") if name == "echo" else QName(SOAPENC, "Array"))
+    for name, request, expected in AXIS_CLIENT_REQUESTS:
+        op = b.operation(name)
+        assert b.codec.decode_message(op, op.input, _axis_body(request), []) == expected
+        status, _, _ = MockService(b.model).handle(_AXIS_ENV.format(request).encode(), "text/xml", op.soap_action, None)
+        assert status == 200
+    with TestClient(b.asgi()) as c:
+        echo = c.post("/NullServiceService/echo", json={"s": None})
+        members = c.post("/NullServiceService/echoArray", json={"a": ["x", None]})
+        wrong = c.post("/NullServiceService/echo", json={"s": 1})
+    assert echo.status_code == 200 and members.status_code == 200, (echo.text, members.text)
+    assert wrong.status_code == 400
+    # literal rpc parts stay as declared: not nillable
+    literal = bridge.load(fixture("wsdl_rpc_literal.wsdl"), endpoint="http://mock.invalid/soap")
+    assert not any(p.element.nillable for p in literal.operation("Distance").input.parts)
+
+
+SOAP_1999 = """<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/"
+    xmlns:xsi="http://www.w3.org/{year}/XMLSchema-instance" xmlns:xsd="http://www.w3.org/{year}/XMLSchema"
+    SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">
+ <SOAP-ENV:Body>
+  <ns1:{op}Response xmlns:ns1="urn:soapbridge:interop:axis">{body}</ns1:{op}Response>
+ </SOAP-ENV:Body>
+</SOAP-ENV:Envelope>"""
+
+
+@pytest.mark.parametrize("year", ["1999", "2000/10"])
+def test_rpc_encoded_xsi_null_of_soap_1_1_era_stacks(year: str) -> None:
+    """Apache SOAP 2.x and early SOAP::Lite wrote nil as ``xsi:null="1"`` in the 1999 (or 2000/10)
+    XSI namespace: read as null, for a part and for an array member."""
+    b = bridge.load(fixture("wsdl_rpc_encoded_nulls.wsdl"))
+    nothing = SOAP_1999.format(year=year, op="nothing", body='<nothingReturn xsi:type="xsd:string" xsi:null="1"/>')
+    item = SOAP_1999.format(year=year, op="noItem", body='<noItemReturn xsi:type="ns1:Item" xsi:null="true"/>')
+    names = SOAP_1999.format(
+        year=year,
+        op="names",
+        body='<namesReturn xsi:type="SOAP-ENC:Array" SOAP-ENC:arrayType="xsd:string[3]"><item xsi:type="xsd:string">a</item>'
+        '<item xsi:type="xsd:string" xsi:null="1"/><item xsi:type="xsd:string" xsi:null="0">c</item></namesReturn>',
+    )
+    assert b.decode_response("nothing", nothing.encode()) == {"nothingReturn": None}
+    assert b.decode_response("noItem", item.encode()) == {"noItemReturn": None}
+    assert b.decode_response("names", names.encode()) == {"namesReturn": ["a", None, "c"]}
+
+
 # --- 2d. HTTP bindings ----------------------------------------------------------------------
 
 
@@ -810,7 +958,10 @@ def test_every_declared_fault_is_typed(fault: str, detail_keys: set[str]) -> Non
         ("AccountLocked", "AccountLockedFault"),
     ]
     spec = b.openapi()
-    declared = json.dumps(spec["paths"]["/BankService/Withdraw"]["post"]["responses"]["422"])
+    responses = spec["paths"]["/BankService/Withdraw"]["post"]["responses"]
+    for status in ("422", "502"):  # a declared fault may come with a Client or a Server code
+        assert "BankService_WithdrawFault" in json.dumps(responses[status]), status
+    declared = json.dumps(spec["components"]["schemas"]["BankService_WithdrawFault"])
     assert "InsufficientFundsFault" in declared and "AccountLockedFault" in declared
     # the wire: the mock's fault envelope decodes to the declared fault with a typed detail
     mock = MockService(b.model, faults={"Withdraw": fault})

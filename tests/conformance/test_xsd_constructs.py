@@ -601,7 +601,10 @@ def test_simple_type_facets_schema() -> None:
     assert c["Color"]["enum"] == ["red", "green", "blue"]
     assert (c["Percent"]["minimum"], c["Percent"]["maximum"]) == (0, 100)
     price = c["Price"]
-    assert (price["exclusiveMinimum"], price["multipleOf"], price["exclusiveMaximum"]) == (0, 0.01, 100000)
+    # totalDigits 7, fractionDigits 2: 1234567, 123456.7 and 12345.67 are valid (xmlschema agrees), so
+    # a loose bound of 10**7 plus one branch per number of fraction digits.
+    assert (price["exclusiveMinimum"], price["multipleOf"], price["exclusiveMaximum"]) == (0, 0.01, 10**7)
+    assert [(b["multipleOf"], b["exclusiveMaximum"]) for b in price["anyOf"]] == [(1, 10**7), (0.1, 10**6), (0.01, 10**5)]
     assert (c["Short"]["minLength"], c["Short"]["maxLength"]) == (1, 3)
     assert c["Exact"]["minLength"] == c["Exact"]["maxLength"] == 4
     assert c["IntList"]["type"] == "array" and c["IntList"]["items"]["type"] == "integer"
@@ -618,12 +621,13 @@ def test_simple_type_facets_schema() -> None:
     assert_valid(
         v,
         {"code": "AB12", "color": "red", "percent": 100, "price": 0.01, "short": "abc", "exact": "abcd"},
+        {"price": 1234567}, {"price": 123456.7}, {"price": 12345.67},
         {"ints": [1, -2], "colors": ["red", "blue"], "small": -4, "phone": "123-4567", "grade": "a", "level": 9},
         {"withDefault": 1, "withFixed": "v1", "mode": "manual", "schema": "1.0"},
     )
     assert_invalid(
         v,
-        {"code": "ab12"}, {"color": "pink"}, {"percent": 101}, {"price": 0}, {"price": 1.001}, {"price": 100000},
+        {"code": "ab12"}, {"color": "pink"}, {"percent": 101}, {"price": 0}, {"price": 1.001}, {"price": 123456.78}, {"price": 10**7},
         {"short": ""}, {"short": "abcd"}, {"exact": "abc"}, {"ints": "1 2"}, {"colors": ["red", "red", "red", "red"]},
         {"small": 5}, {"small": -5}, {"phone": "1234567"}, {"grade": "c"}, {"level": 0},
         {"withFixed": "v2"}, {"schema": "2.0"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import jsonschema_rs
 import pytest
 from starlette.testclient import TestClient
 
@@ -58,6 +59,24 @@ def test_declared_fault_is_422_with_typed_detail(request: pytest.FixtureRequest,
     assert p["fault"] == "DivisionByZero"
     assert p["detail"] == "division by zero"
     assert p["detail_data"] == {"dividend": 10.0, "message": "cannot divide 10 by zero"}
+
+
+@pytest.mark.parametrize("client", ["calc", "calc12"])
+def test_declared_fault_with_a_server_code_is_502_typed_as_the_spec_says(request: pytest.FixtureRequest, client: str) -> None:
+    """PHP's SoapServer sends the declared fault with a Server (1.2: Receiver) code for 0/0: a 502
+    with the typed detail, which the spec's 502 schema declares and binds."""
+    c: TestClient = request.getfixturevalue(client)
+    r = c.post("/CalculatorService/Divide", json={"dividend": 0, "divisor": 0})
+    assert r.status_code == 502, r.text
+    p = r.json()
+    assert p["type"] == "urn:soapbridge:problem:soap-fault:server"
+    assert p["fault"] == "DivisionByZero"
+    assert p["detail_data"] == {"dividend": 0, "message": "cannot divide 0 by zero"}
+    spec = c.get("/openapi.json").json()
+    schema = spec["paths"]["/CalculatorService/Divide"]["post"]["responses"]["502"]["content"]["application/problem+json"]["schema"]
+    validator = jsonschema_rs.Draft202012Validator({**schema, "components": spec["components"]})
+    validator.validate(p)
+    assert not validator.is_valid({**p, "detail_data": {"dividend": [], "message": "m"}})
 
 
 def test_rich_document_reply(orders: TestClient) -> None:

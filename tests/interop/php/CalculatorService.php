@@ -28,7 +28,8 @@ final class CalculatorService
 
     /**
      * Divide(dividend:decimal, divisor:decimal) -> DivideResponse(quotient:decimal)
-     * Faults with the declared DivisionByZero fault when divisor is zero.
+     * Faults with the declared DivisionByZero fault when divisor is zero: code Client, except for
+     * 0/0, where it comes with a Server code, as Java stacks send every declared exception.
      */
     public function Divide($request): array
     {
@@ -41,7 +42,7 @@ final class CalculatorService
             // element: ext/soap wraps it in tns:DivisionByZeroFault because the 5th argument names
             // the wsdl:fault declared on the operation being executed.
             throw new SoapFault(
-                'Client',
+                $dividend == 0.0 ? 'Server' : 'Client',
                 'division by zero',
                 null,
                 [
