@@ -383,7 +383,8 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
     def progress(op: Any, mode: Any, done: int, total: int) -> None:
         state = "ERROR" if mode.error is not None else "ok" if mode.ok else f"FAIL ({mode.failed} failed)"
-        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
+        by = "" if mode.generator == "schemathesis" else f" [{mode.generator} examples: schemathesis could not generate]"
+        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state}{by} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
 
     report = run_contract(
         args.wsdl,

@@ -73,13 +73,17 @@ def _num(value: str) -> int | float:
 class SchemaBuilder:
     """Builds JSON Schemas for model types, collecting named types as components."""
 
-    def __init__(self, ref_prefix: str = "#/components/schemas/") -> None:
+    def __init__(self, ref_prefix: str = "#/components/schemas/", *, hoist_polymorphism: bool = True) -> None:
         self.ref_prefix = ref_prefix
+        # False writes each base's anyOf of derived types at every use site, as before hoisting
+        # (kept to measure the two and to test that they validate the same).
+        self.hoist_polymorphism = hoist_polymorphism
         self.components: dict[str, JsonSchema] = {}
         self._names: dict[int, str] = {}  # id(type or element) -> component name
         self._taken = NameTable()
         self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
         self._building: list[str] = []  # components being built, innermost last (names anonymous types)
+        self._poly: dict[tuple[str, int], str] = {}  # id(base type) -> its "base or any derived type" component
 
     # --- naming -----------------------------------------------------------------
 
@@ -281,6 +285,23 @@ class SchemaBuilder:
                 own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
+        if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
+            branches = self._poly_branches(t, s, derived)
+            if len(branches) == 1:
+                return {**branches[0], "unevaluatedProperties": False}
+            return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        # Hoisted: one shared component per polymorphic base, referenced from every use site, so a
+        # base with hundreds of derived types costs its anyOf once per spec instead of once per use.
+        name = self._poly_name(t, s)
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: a derived type that uses its base ends here
+            # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
+            # closing the anyOf, and generators (schemathesis) can still model it with many branches.
+            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in self._poly_branches(t, s, derived)]}
+        return self.ref(name)
+
+    def _poly_branches(self, t: ComplexType, s: JsonSchema, derived: list[ComplexType]) -> list[JsonSchema]:
+        """The base itself (when concrete) and each concrete derived type, told apart by ``$type``."""
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
@@ -290,16 +311,30 @@ class SchemaBuilder:
             branches.append(
                 {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
             )
-        if len(branches) == 1:
-            return {**branches[0], "unevaluatedProperties": False}
-        # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
-        # closing the anyOf, and generators (schemathesis) can still model it with many branches.
-        return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        return branches
+
+    def _poly_name(self, t: ComplexType, s: JsonSchema) -> str:
+        """``<Base>_or_derived``, unique among component names."""
+        key = ("poly", id(t))
+        if key in self._poly:
+            return self._poly[key]
+        base = s["$ref"].rsplit("/", 1)[-1] if "$ref" in s else (t.qname.name if t.qname is not None else "Type")
+        name, n = f"{base}_or_derived", 2
+        while name in self._taken:
+            name, n = f"{base}_or_derived{n}", n + 1
+        self._taken[name] = key
+        self._poly[key] = name
+        return name
 
     def _open_use(self, t: XsdType, ref: JsonSchema | None) -> JsonSchema:
+        s = ref if ref is not None else self.type_schema(t)
+        if isinstance(t, ComplexType) and t.soapenc_array_item is None and not _is_anytype(t):
+            derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
+            if derived:
+                # The caller adds properties beside this content and closes the whole: the branches stay open here.
+                branches = self._poly_branches(t, s, derived)
+                return branches[0] if len(branches) == 1 else {"anyOf": branches}
         s = self.type_use(t, ref)
-        if "anyOf" in s and "unevaluatedProperties" not in s:
-            return {"anyOf": [{k: v for k, v in b.items() if k != "unevaluatedProperties"} for b in s["anyOf"]]}
         return {k: v for k, v in s.items() if k != "unevaluatedProperties"}
 
     def element_schema(self, el: Element) -> JsonSchema:
