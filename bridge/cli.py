@@ -19,7 +19,7 @@ from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
-from .settings import make_settings
+from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
     from .diff import DiffResult
@@ -207,13 +207,17 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _serve(app: Any, sock: socket.socket, workers: int = 1) -> None:
-    """Serves on the socket ``_bind`` opened. Ctrl-C ends it quietly."""
+def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1) -> None:
+    """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
+    ``settings.server`` (bridge.server). Ctrl-C ends it quietly."""
     import uvicorn
 
+    from .server import uvicorn_options
+
     host, port = sock.getsockname()[:2]
+    options = uvicorn_options(settings or make_settings())
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -247,8 +251,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    settings = b.settings
     if app is not None:
-        _serve(app, sock)
+        _serve(app, sock, settings)
         return 0
     from .worker import ENV, options_to_env
 
@@ -257,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", sock, workers=args.workers)
+    _serve("bridge.worker:create_app", sock, settings, workers=args.workers)
     return 0
 
 
@@ -332,7 +337,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 raise BridgeError("the mock SOAP service did not start")
             time.sleep(0.02)
         print(notes + note + _demo_banner(b, wsdl, _url(bridge_sock), _url(mock_sock) + "/"), flush=True)
-        _serve(b.asgi(), bridge_sock)
+        _serve(b.asgi(), bridge_sock, b.settings)
     finally:
         mock_server.should_exit = True
         thread.join(5)  # the interpreter must not shut down under a running server thread
@@ -384,7 +389,8 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
     def progress(op: Any, mode: Any, done: int, total: int) -> None:
         state = "ERROR" if mode.error is not None else "ok" if mode.ok else f"FAIL ({mode.failed} failed)"
-        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
+        by = "" if mode.generator == "schemathesis" else f" [{mode.generator} examples: schemathesis could not generate]"
+        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state}{by} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
 
     report = run_contract(
         args.wsdl,

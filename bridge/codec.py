@@ -8,21 +8,17 @@ does not fit its schema raises ``DecodeError``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import functools
-import math
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
-from .errors import ValidationError, Violation
-from .jsonschema import INT_RANGES, LEXICAL, all_derived, attribute_key, element_keys, json_kind, xsd_pattern
+from .errors import DecodeError, ValidationError, Violation
+from .jsonschema import all_derived, attribute_key, element_keys
 from .model import (
     HEADERS_KEY,
     XSD_NS,
@@ -43,6 +39,8 @@ from .model import (
 from .model import (
     Any as AnyParticle,
 )
+from .xsd.lexical import from_lexical, to_lexical
+from .xsd.lexical import invalid as _invalid
 
 SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
@@ -85,175 +83,12 @@ def _relax(ptr: str, reason: str) -> bool:
     return True
 
 
-class DecodeError(Exception):
-    """XML that does not fit the schema it should follow."""
-
-    def __init__(self, pointer: str, detail: str) -> None:
-        super().__init__(f"{pointer or '/'}: {detail}")
-        self.pointer = pointer
-        self.detail = detail
-
-
 def _tag(q: QName) -> str:
     return f"{{{q.namespace}}}{q.name}" if q.namespace else q.name
 
 
 def _ptr(base: str, key: str | int) -> str:
     return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
-
-
-# --- simple values ------------------------------------------------------------------
-
-
-def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
-    if t.variety == "list" and t.item_type is not None:
-        if not isinstance(value, list):
-            raise _invalid(ptr, "expected an array for an XSD list type")
-        return " ".join(to_lexical(t.item_type, v, _ptr(ptr, i)) for i, v in enumerate(value))
-    if t.variety == "union" and t.member_types:
-        for m in t.member_types:
-            try:
-                return to_lexical(m, value, ptr)
-            except ValidationError:
-                continue
-        raise _invalid(ptr, "value fits no member of the union type")
-    kind = json_kind(t.builtin)
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _invalid(ptr, "expected a boolean")
-        return "true" if value else "false"
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-            raise _invalid(ptr, "expected an integer")
-        if isinstance(value, (Decimal, float)) and value != int(value):
-            raise _invalid(ptr, "expected an integer")
-        return str(int(value))
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise _invalid(ptr, "expected a number")
-        if t.builtin == "decimal":
-            d = value if isinstance(value, Decimal) else Decimal(str(value))
-            if not d.is_finite():
-                raise _invalid(ptr, "xsd:decimal has no infinity or NaN")
-            text = format(d, "f")
-            return text
-        f = float(value)
-        if math.isnan(f):
-            return "NaN"
-        if math.isinf(f):
-            return "INF" if f > 0 else "-INF"
-        return format(value, "f") if isinstance(value, Decimal) else repr(f)
-    if not isinstance(value, str):
-        raise _invalid(ptr, "expected a string")
-    return value
-
-
-@functools.lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(xsd_pattern(pattern))
-    except Exception:  # a pattern we cannot translate does not decide anything
-        return None
-
-
-def _facets_accept(t: SimpleType, value: Any, text: str) -> bool:
-    """Whether a decoded value meets its type's facets: picks the member of a union."""
-    f = t.facets
-    lexical = text if t.builtin in ("string", "normalizedString") else " ".join(text.split())
-    if t.variety == "atomic" and t.builtin in LEXICAL and not re.search(LEXICAL[t.builtin], lexical):
-        return False  # from_lexical passes dates and the like through unchecked
-    if f.enumeration is not None and lexical not in [e if t.builtin in ("string", "normalizedString") else " ".join(e.split()) for e in f.enumeration]:
-        return False
-    for step in f.patterns:
-        regexes = [_regex(p) for p in step]
-        if all(r is not None for r in regexes) and not any(r.search(lexical) for r in regexes if r is not None):
-            return False
-    size = len(value) if isinstance(value, (str, list)) and t.builtin not in ("hexBinary", "base64Binary") else None
-    if size is not None:
-        if (f.length is not None and size != f.length) or (f.min_length is not None and size < f.min_length):
-            return False
-        if f.max_length is not None and size > f.max_length:
-            return False
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        try:
-            for bound, ok in (
-                (f.min_inclusive, lambda b: value >= b),
-                (f.max_inclusive, lambda b: value <= b),
-                (f.min_exclusive, lambda b: value > b),
-                (f.max_exclusive, lambda b: value < b),
-            ):
-                if bound is not None and not ok(Decimal(bound.strip())):
-                    return False
-        except InvalidOperation:
-            pass
-    return True
-
-
-def _invalid(ptr: str, detail: str) -> ValidationError:
-    return ValidationError(f"{ptr or '/'}: {detail}", [Violation(ptr, detail)])
-
-
-def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
-    if t.variety == "list" and t.item_type is not None:
-        return [from_lexical(t.item_type, part, _ptr(ptr, i)) for i, part in enumerate(text.split())]
-    if t.variety == "union" and t.member_types:
-        last: DecodeError | None = None
-        for m in t.member_types:
-            try:
-                value = from_lexical(m, text, ptr)
-            except DecodeError as exc:
-                last = exc
-                continue
-            if not _facets_accept(m, value, text):
-                continue  # XSD: the first member type whose facets accept the value
-            return value
-        if last is not None:
-            raise last
-        return text
-    b = t.builtin
-    kind = json_kind(b)
-    s = text.strip()
-    try:
-        if kind == "boolean":
-            if s in ("true", "1"):
-                return True
-            if s in ("false", "0"):
-                return False
-            raise DecodeError(ptr, f"{s!r} is not an xsd:boolean")
-        if kind == "integer":
-            v = int(s)
-            lo, hi = INT_RANGES[b]
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise DecodeError(ptr, f"{v} is out of range for xsd:{b}")
-            return v
-        if kind == "number":
-            if b != "decimal" and s in ("INF", "-INF", "NaN"):
-                raise DecodeError(ptr, f"xsd:{b} value {s} has no JSON representation")
-            d = Decimal(s)
-            if not d.is_finite():  # "Infinity", "sNaN": not XSD lexical forms, and no JSON number either
-                raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}")
-            if b == "decimal" and (t.facets.fraction_digits == 0 or ("." not in s and "e" not in s.lower())):
-                return int(d)  # "91" stays 91, so XML -> JSON -> XML keeps the lexical form
-            return float(d)
-    except (ValueError, InvalidOperation):
-        raise DecodeError(ptr, f"{s!r} is not a valid xsd:{b}") from None
-    if b == "base64Binary":
-        try:
-            base64.b64decode("".join(s.split()), validate=True)
-        except binascii.Error:
-            raise DecodeError(ptr, "invalid base64") from None
-        return "".join(s.split())
-    if b in ("string", "anySimpleType") or b not in _COLLAPSED:
-        return text
-    return " ".join(text.split())
-
-
-# Built-ins whose whiteSpace facet is "collapse": leading/trailing/double spaces carry no meaning.
-_COLLAPSED = {
-    "token", "language", "Name", "NCName", "ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES", "NMTOKEN",
-    "NMTOKENS", "QName", "NOTATION", "anyURI", "dateTime", "date", "time", "duration", "gYear",
-    "gYearMonth", "gMonth", "gMonthDay", "gDay", "hexBinary", "base64Binary",
-}  # fmt: skip
 
 
 # --- complex values -----------------------------------------------------------------

@@ -24,9 +24,10 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
-from .codec import _COLLAPSED, XSI_NIL, XSI_TYPE, Codec, DecodeError, _Pool, _tag, from_lexical, to_lexical
+from .codec import XSI_NIL, XSI_TYPE, Codec, _Pool, _tag
 from .envelope import ENV_NS, SOAP11, SOAP12, XSD, build
-from .jsonschema import INT_RANGES, all_derived, json_kind
+from .errors import DecodeError
+from .jsonschema import all_derived
 from .model import (
     HEADERS_KEY,
     XSI_NS,
@@ -40,6 +41,7 @@ from .model import (
     XsdType,
     unwrapped_part,
 )
+from .xsd.lexical import INT_RANGES, from_lexical, json_kind, normalize, parse_integer, parse_number, to_lexical, white_space
 
 _ccodec: ModuleType | None
 try:
@@ -73,48 +75,44 @@ def _generic_simple(t: SimpleType) -> Callable[[str], Any]:
 
 
 def _simple_decoder(t: SimpleType) -> Callable[[str], Any] | None:
-    """Lexical form -> JSON value, as ``codec.from_lexical`` does it; None means the text itself."""
+    """Lexical form -> JSON value, as ``lexical.from_lexical`` does it; None means the text itself.
+    A value it refuses raises ``_Retry``: the generic codec then reports it with its pointer."""
     if t.variety != "atomic":
         return _generic_simple(t)
     b = t.builtin
     kind = json_kind(b)
     if kind == "string":
-        if b == "base64Binary":
+        if b == "base64Binary" or white_space(t) == "replace":
             return _generic_simple(t)
-        if b in ("string", "anySimpleType") or b not in _COLLAPSED:
+        if white_space(t) == "preserve":
             return None
-        return lambda s: " ".join(s.split())
+        return lambda s: normalize(t, s)
     if kind == "boolean":
 
         def boolean(s: str) -> bool:
-            v = _BOOLEANS.get(s.strip())
+            v = _BOOLEANS.get(s.strip(" \t\n\r"))
             if v is None:
                 raise _Retry
             return v
 
         return boolean
     if kind == "integer":
-        lo, hi = INT_RANGES[b]
 
         def integer(s: str) -> int:
-            v = int(s.strip())
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise _Retry
-            return v
+            try:
+                return parse_integer(b, s)
+            except DecodeError:
+                raise _Retry from None
 
         return integer
     if kind == "number":
-        is_decimal = b == "decimal"
         whole = t.facets.fraction_digits == 0
 
-        def number(s: str) -> int | float:
-            s = s.strip()
-            d = Decimal(s)
-            if not d.is_finite():
-                raise _Retry
-            if is_decimal and (whole or ("." not in s and "e" not in s and "E" not in s)):
-                return int(d)
-            return float(d)
+        def number(s: str) -> int | float | str:
+            try:
+                return parse_number(b, s, whole=whole)
+            except DecodeError:
+                raise _Retry from None
 
         return number
     return _generic_simple(t)
@@ -131,11 +129,11 @@ def _simple_plan(t: SimpleType) -> Any:
     if t.variety == "atomic":
         b = t.builtin
         kind = json_kind(b)
-        if kind == "string" and b != "base64Binary" and b in _COLLAPSED:
+        if kind == "string" and b != "base64Binary" and white_space(t) == "collapse":
             return c.Simple(c.COLLAPSE, conv)  # " ".join(s.split()), in C when it changes nothing
         if kind == "integer":
             lo, hi = INT_RANGES[b]
-            return c.Simple(c.INTEGER, conv, lo, hi)
+            return c.Simple(c.INTEGER, conv, lo, hi)  # plain digits in C, the rest through conv
         if kind == "boolean":
             return c.Simple(c.BOOLEAN, conv)
         if kind == "number":

@@ -41,6 +41,19 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
+class DecodeError(Exception):
+    """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(f"{pointer or '/'}: {detail}")
+        self.pointer = pointer
+        self.detail = detail
+
+
 class SoapFault(BridgeError):
     """The service answered with a SOAP fault.
 
@@ -109,6 +122,7 @@ __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",

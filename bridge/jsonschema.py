@@ -18,42 +18,36 @@ Conventions (the codec and the example generator follow the same ones):
   ``@{namespace}name`` keys;
 - named types are components referenced by ``$ref``; components are open, and every place
   that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works;
-  anonymous complex types are components too, named after their element (``Parent.element``
-  for local ones); a name taken in another namespace gets the namespace's last segment.
+  anonymous complex types are components too, named after their element (``Parent_element``
+  for local ones); names are ASCII and unique case-insensitively (``names.py``): a name taken
+  in another namespace gets the namespace's last segment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
 from .model import Any as AnyParticle
+from .names import NameTable, ascii_name, decode_name
+from .xsd.lexical import (
+    INT_RANGES,
+    LIST_BUILTINS,
+    PATTERNS,
+    SPECIAL_FLOATS,
+    XML_CHARS,
+    json_kind,
+    lexical_value,
+    xsd_pattern,
+)
 
 JsonSchema = dict[str, Any]
 
-INT_RANGES: dict[str, tuple[int | None, int | None]] = {
-    "integer": (None, None),
-    "nonNegativeInteger": (0, None),
-    "positiveInteger": (1, None),
-    "nonPositiveInteger": (None, 0),
-    "negativeInteger": (None, -1),
-    "long": (-(2**63), 2**63 - 1),
-    "int": (-(2**31), 2**31 - 1),
-    "short": (-32768, 32767),
-    "byte": (-128, 127),
-    "unsignedLong": (0, 2**64 - 1),
-    "unsignedInt": (0, 2**32 - 1),
-    "unsignedShort": (0, 65535),
-    "unsignedByte": (0, 255),
-}
 INT_FORMATS = {"int": "int32", "long": "int64"}
-FLOAT_MAX = 3.4028234663852886e38
-STRING_FORMATS = {"dateTime": "date-time", "date": "date", "time": "time", "duration": "duration"}
-# XML 1.0 cannot carry these characters, even escaped, so no XSD string may hold them.
-XML_CHARS = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$"
 # Free content (xs:any, xs:anyAttribute): element names, attribute keys and namespace URIs the
 # codec can always write. Names are the ASCII subset of XML names.
 XML_NAME = r"^[A-Za-z_][A-Za-z0-9._-]*$"
@@ -67,119 +61,11 @@ NAMESPACE_URI = rf"^({_URI})?$"
 ATTRIBUTE_KEY = rf"^@(?!xmlns$)(?!\{{http://www\.w3\.org/2000/xmlns/)(\{{{_URI}\}})?[A-Za-z_][A-Za-z0-9._-]*$"
 _GENERIC_CONTENT = object()  # keys for the free-content components
 _GENERIC_ELEMENT = object()
-# Lexical forms for types JSON has no format for; checked by the validator like any pattern.
-LEXICAL = {
-    "dateTime": r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
-    "date": r"^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
-    "time": r"^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
-    "gYear": r"^-?\d{4,}(Z|[+-]\d{2}:\d{2})?$",
-    "gYearMonth": r"^-?\d{4,}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
-    "gMonthDay": r"^--\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$",
-    "gMonth": r"^--\d{2}(Z|[+-]\d{2}:\d{2})?$",
-    "gDay": r"^---\d{2}(Z|[+-]\d{2}:\d{2})?$",
-    "duration": r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
-    "hexBinary": r"^([0-9a-fA-F]{2})*$",
-    # Whole quads, "=" padding last; XML whitespace (not \s, which has \v and \f) anywhere.
-    "base64Binary": (
-        r"^(([ \t\n\r]*[A-Za-z0-9+/]){4})*"
-        r"(([ \t\n\r]*[A-Za-z0-9+/]){2}[ \t\n\r]*([A-Za-z0-9+/][ \t\n\r]*=|=[ \t\n\r]*=))?[ \t\n\r]*$"
-    ),
-    "language": r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",
-}
-# Types whose format the generators know; the lexical pattern would only fight the format.
-FORMAT_ONLY = {"dateTime", "date", "time"}
-
-
-def xsd_pattern(pattern: str) -> str:
-    """An XSD regex (implicitly anchored) as an anchored ECMA/Python regex."""
-    from elementpath.regex import translate_pattern  # here: importing elementpath costs a warm start 0.1 s
-
-    translated = translate_pattern(pattern, anchors=False)
-    translated = translated.removesuffix(r"(?!\n\Z)")
-    if not translated.startswith("^"):
-        translated = f"^(?:{translated})$"
-    return _xml_chars_only(translated)
-
-
-_NOT_XML = r"\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF"
-_NEGATED_ESCAPES = {"S": r"\s", "D": r"\d", "W": r"\w"}
-
-
-def _xml_chars_only(regex: str) -> str:
-    r"""XSD patterns range over XML characters only, but translated negations (``.``, ``[^...]``,
-    ``\S``...) also match control characters XML cannot carry; exclude those from each negation."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(regex):
-        c = regex[i]
-        if c == "\\" and i + 1 < len(regex):
-            nxt = regex[i + 1]
-            if not in_class and nxt in _NEGATED_ESCAPES:
-                out.append(f"[^{_NEGATED_ESCAPES[nxt]}{_NOT_XML}]")
-            else:
-                out.append(regex[i : i + 2])
-            i += 2
-            continue
-        if not in_class and c == "[":
-            in_class = True
-            if regex.startswith("[^", i):
-                out.append("[^" + _NOT_XML)
-                i += 2
-                continue
-        elif in_class and c == "]" and out and out[-1] not in ("[", "[^"):
-            in_class = False
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def is_number_type(builtin: str) -> bool:
-    return builtin in ("decimal", "float", "double")
-
-
-def json_kind(builtin: str) -> str:
-    if builtin == "boolean":
-        return "boolean"
-    if builtin in INT_RANGES:
-        return "integer"
-    if is_number_type(builtin):
-        return "number"
-    return "string"
-
-
-def convert_lexical(builtin: str, lexical: str) -> Any:
-    """A lexical XSD value (enumeration, default, fixed) as the JSON value it decodes to."""
-    kind = json_kind(builtin)
-    text = lexical.strip()
-    try:
-        if kind == "boolean":
-            return text in ("true", "1")
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            if text in ("INF", "-INF", "NaN"):
-                return text
-            d = Decimal(text)
-            return int(d) if builtin == "decimal" and d == d.to_integral_value() and "." not in text else float(d)
-    except (ValueError, InvalidOperation):
-        return lexical
-    return lexical
-
-
-def lexical_value(t: SimpleType, lexical: str) -> Any:
-    """A lexical value of ``t`` (enumeration, default, fixed) as the JSON value the codec decodes
-    it to; list and union values follow their item and member types."""
-    if t.variety == "atomic":
-        return convert_lexical(t.builtin, lexical)
-    from .codec import DecodeError, from_lexical  # the codec imports this module
-
-    try:
-        return from_lexical(t, lexical, "")
-    except DecodeError:
-        return lexical
 
 
 def _num(value: str) -> int | float:
+    if not math.isfinite(float(value)):
+        raise ValueError(value)  # an INF bound: no JSON number
     d = Decimal(value)
     return int(d) if d == d.to_integral_value() and "." not in value and "E" not in value.upper() else float(d)
 
@@ -187,13 +73,17 @@ def _num(value: str) -> int | float:
 class SchemaBuilder:
     """Builds JSON Schemas for model types, collecting named types as components."""
 
-    def __init__(self, ref_prefix: str = "#/components/schemas/") -> None:
+    def __init__(self, ref_prefix: str = "#/components/schemas/", *, hoist_polymorphism: bool = True) -> None:
         self.ref_prefix = ref_prefix
+        # False writes each base's anyOf of derived types at every use site, as before hoisting
+        # (kept to measure the two and to test that they validate the same).
+        self.hoist_polymorphism = hoist_polymorphism
         self.components: dict[str, JsonSchema] = {}
         self._names: dict[int, str] = {}  # id(type or element) -> component name
-        self._taken: dict[str, Any] = {}
+        self._taken = NameTable()
         self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
         self._building: list[str] = []  # components being built, innermost last (names anonymous types)
+        self._poly: dict[tuple[str, int], str] = {}  # id(base type) -> its "base or any derived type" component
 
     # --- naming -----------------------------------------------------------------
 
@@ -201,20 +91,20 @@ class SchemaBuilder:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", base) or "Type"
-        if name in self._taken:
+        name = ascii_name(base) or "Type"
+        if name in self._taken:  # case-insensitively
             tail = [seg for seg in re.split(r"[/:#]", ns.rstrip("/")) if seg]
-            suffix = re.sub(r"[^A-Za-z0-9_-]", "_", tail[-1]) if tail else "noNamespace"
-            candidate = f"{name}_{suffix}"
-            n = 2
-            while candidate in self._taken:
-                candidate = f"{name}_{suffix}{n}"
-                n += 1
-            name = candidate
-        self._taken[name] = obj
+            name = self._taken.unique(f"{name}_{ascii_name(tail[-1]) if tail else 'noNamespace'}", sep="")
+        else:
+            self._taken.take(name)
         self._names[key] = name
         self._objects[key] = obj
         return name
+
+    def reserve(self, names: list[str]) -> None:
+        """Names the caller gives its own components: no type gets them, whatever the case."""
+        for name in names:
+            self._taken.take(name)
 
     def ref(self, name: str) -> JsonSchema:
         return {"$ref": self.ref_prefix + name}
@@ -240,19 +130,22 @@ class SchemaBuilder:
             self.components[name] = {}  # placeholder: recursion ends here
             self._building.append(name)
             try:
-                self.components[name] = build()
+                built = build()
             finally:
                 self._building.pop()
+            # The name is escaped ASCII (see names.py): the title keeps the XSD name for readers.
+            self.components[name] = built if qname.name.isascii() else {"title": qname.name, **built}
         return self.ref(name)
 
     def element_type_ref(self, el: Element) -> JsonSchema:
         """Anonymous complex types become components named after their element: a global
-        element's name, or ``Parent.element`` for a local one (Parent: the enclosing component)."""
+        element's name, or ``Parent_element`` for a local one (Parent: the enclosing component)."""
         t = el.type
         if isinstance(t, ComplexType) and t.qname is None and t.soapenc_array_item is None:
             if el.is_global or not self._building:
                 return self._named(t, el.qname, lambda: self.complex_schema(t))
-            name = QName(el.qname.namespace, f"{self._building[-1]}.{el.qname.name}")
+            # From the parent's XSD name, not its escaped one: escapes are not escaped twice.
+            name = QName(el.qname.namespace, f"{decode_name(self._building[-1])}_{el.qname.name}")
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
@@ -266,6 +159,8 @@ class SchemaBuilder:
                 s["minItems"] = f.min_length
             if f.max_length is not None:
                 s["maxItems"] = f.max_length
+            if t.builtin in LIST_BUILTINS and "minItems" not in s:
+                s["minItems"] = 1  # NMTOKENS, IDREFS, ENTITIES: minLength 1
             if f.enumeration is not None:
                 s["enum"] = [lexical_value(t, e) for e in f.enumeration]
             return self._doc(s, t.doc)
@@ -285,7 +180,7 @@ class SchemaBuilder:
         kind = json_kind(b)
         s: JsonSchema = {"type": kind}
         if f.enumeration is not None:
-            values = list(dict.fromkeys(convert_lexical(b, v) for v in f.enumeration))
+            values = list(dict.fromkeys(lexical_value(t, v) for v in f.enumeration))
             return {"type": kind, "enum": values} if kind != "number" else {"enum": values}
         if kind == "integer":
             lo, hi = INT_RANGES[b]
@@ -301,12 +196,6 @@ class SchemaBuilder:
             if b in INT_FORMATS:
                 s["format"] = INT_FORMATS[b]
         elif kind == "number":
-            if b == "float":
-                s["minimum"], s["maximum"] = -FLOAT_MAX, FLOAT_MAX
-            if b == "double":
-                s["format"] = "double"
-            elif b == "float":
-                s["format"] = "float"
             for facet, key in (
                 (f.min_inclusive, "minimum"),
                 (f.max_inclusive, "maximum"),
@@ -314,38 +203,51 @@ class SchemaBuilder:
                 (f.max_exclusive, "exclusiveMaximum"),
             ):
                 if facet is not None:
-                    with contextlib.suppress(InvalidOperation):  # a malformed facet is ignored, not fatal
+                    with contextlib.suppress(InvalidOperation, ValueError, OverflowError):  # a malformed facet is ignored, not fatal
                         s[key] = _num(facet)
-            if b == "decimal":
-                if f.fraction_digits is not None:
-                    s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))
-                    if f.fraction_digits == 0:
-                        s["type"] = "integer"
-                if f.total_digits is not None:
-                    integer_digits = f.total_digits - (f.fraction_digits or 0)
-                    bound = 10**integer_digits
-                    if "maximum" not in s or s["maximum"] >= bound:
-                        s.pop("maximum", None)
-                        s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), bound)
-                    if "minimum" not in s or s["minimum"] <= -bound:
-                        s.pop("minimum", None)
-                        s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -bound)
+            if b != "decimal":
+                # Any finite JSON number (XML rounds it to the type's precision: xs:float takes
+                # 3.4028235E38 as Java writes its maximum); INF, -INF and NaN as strings, where the
+                # bounds allow them (NaN always: XSD 1.0 leaves it outside the order).
+                s["format"] = b
+                specials = [
+                    v
+                    for v in SPECIAL_FLOATS
+                    if not (v == "INF" and ("maximum" in s or "exclusiveMaximum" in s))
+                    and not (v == "-INF" and ("minimum" in s or "exclusiveMinimum" in s))
+                ]
+                return {"anyOf": [s, {"type": "string", "enum": specials}]}
+            if f.fraction_digits is not None:
+                s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))
+                if f.fraction_digits == 0:
+                    s["type"] = "integer"
+            if f.total_digits is not None:
+                # XSD: value = i * 10**-k with |i| < 10**totalDigits and k <= fractionDigits, so
+                # one branch per k: a multiple of 10**-k below 10**(totalDigits - k).
+                td = f.total_digits
+                top = min(td, f.fraction_digits if f.fraction_digits is not None else td)
+                branches = [
+                    {"multipleOf": 1 if k == 0 else float(Decimal(1).scaleb(-k)), "exclusiveMaximum": 10 ** (td - k), "exclusiveMinimum": -(10 ** (td - k))}
+                    for k in range(top + 1)
+                ]
+                s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**td)  # the loose bound, for generators
+                s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**td))
+                if len(branches) > 1:
+                    s["anyOf"] = branches
         elif kind == "string":
-            if b in STRING_FORMATS:
-                s["format"] = STRING_FORMATS[b]
-            elif b == "base64Binary":
+            if b == "base64Binary":
                 s["contentEncoding"] = "base64"
-            patterns: list[str] = []
-            if b in LEXICAL and b not in FORMAT_ONLY:
-                patterns.append(LEXICAL[b])
+            # The type's lexical space as a pattern; no "format": RFC 3339 refuses XSD dates
+            # without a time zone, with 24:00:00 or with years beyond 9999.
+            patterns: list[str] = [PATTERNS[b]] if b in PATTERNS else []
             for step in f.patterns:
                 alternatives = [xsd_pattern(p) for p in step]
                 patterns.append(alternatives[0] if len(alternatives) == 1 else "|".join(f"(?:{a})" for a in alternatives))
-            if not patterns and b not in LEXICAL:
-                patterns.append(XML_CHARS)
+            if not patterns:
+                patterns.append(XML_CHARS)  # XSD patterns range over XML characters already
             if len(patterns) == 1:
                 s["pattern"] = patterns[0]
-            elif patterns:
+            else:
                 s["allOf"] = [{"pattern": p} for p in patterns]
             if b in ("hexBinary", "base64Binary"):
                 pass  # length facets count octets, not characters: documented, not enforced here
@@ -383,6 +285,23 @@ class SchemaBuilder:
                 own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
+        if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
+            branches = self._poly_branches(t, s, derived)
+            if len(branches) == 1:
+                return {**branches[0], "unevaluatedProperties": False}
+            return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        # Hoisted: one shared component per polymorphic base, referenced from every use site, so a
+        # base with hundreds of derived types costs its anyOf once per spec instead of once per use.
+        name = self._poly_name(t, s)
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: a derived type that uses its base ends here
+            # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
+            # closing the anyOf, and generators (schemathesis) can still model it with many branches.
+            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in self._poly_branches(t, s, derived)]}
+        return self.ref(name)
+
+    def _poly_branches(self, t: ComplexType, s: JsonSchema, derived: list[ComplexType]) -> list[JsonSchema]:
+        """The base itself (when concrete) and each concrete derived type, told apart by ``$type``."""
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
@@ -392,16 +311,30 @@ class SchemaBuilder:
             branches.append(
                 {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
             )
-        if len(branches) == 1:
-            return {**branches[0], "unevaluatedProperties": False}
-        # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
-        # closing the anyOf, and generators (schemathesis) can still model it with many branches.
-        return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        return branches
+
+    def _poly_name(self, t: ComplexType, s: JsonSchema) -> str:
+        """``<Base>_or_derived``, unique among component names."""
+        key = ("poly", id(t))
+        if key in self._poly:
+            return self._poly[key]
+        base = s["$ref"].rsplit("/", 1)[-1] if "$ref" in s else (t.qname.name if t.qname is not None else "Type")
+        name, n = f"{base}_or_derived", 2
+        while name in self._taken:
+            name, n = f"{base}_or_derived{n}", n + 1
+        self._taken[name] = key
+        self._poly[key] = name
+        return name
 
     def _open_use(self, t: XsdType, ref: JsonSchema | None) -> JsonSchema:
+        s = ref if ref is not None else self.type_schema(t)
+        if isinstance(t, ComplexType) and t.soapenc_array_item is None and not _is_anytype(t):
+            derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
+            if derived:
+                # The caller adds properties beside this content and closes the whole: the branches stay open here.
+                branches = self._poly_branches(t, s, derived)
+                return branches[0] if len(branches) == 1 else {"anyOf": branches}
         s = self.type_use(t, ref)
-        if "anyOf" in s and "unevaluatedProperties" not in s:
-            return {"anyOf": [{k: v for k, v in b.items() if k != "unevaluatedProperties"} for b in s["anyOf"]]}
         return {k: v for k, v in s.items() if k != "unevaluatedProperties"}
 
     def element_schema(self, el: Element) -> JsonSchema:

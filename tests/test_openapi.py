@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert s["CurrencyCode"]["pattern"] == "^([A-Z]{3})$"
     amount = s["Amount"]
     assert amount["type"] == "number" and amount["minimum"] == 0
-    assert amount["multipleOf"] == 0.01 and amount["exclusiveMaximum"] == 10**10
+    assert amount["multipleOf"] == 0.01 and amount["exclusiveMaximum"] == 10**12  # totalDigits 12, fractionDigits 2
+    assert [b["exclusiveMaximum"] for b in amount["anyOf"]] == [10**12, 10**11, 10**10]
     limit = s["ListLimit"]
     assert limit["type"] == "integer" and limit["minimum"] == 1 and limit["maximum"] == 100
     # simpleContent: the value plus its attributes
@@ -80,13 +82,16 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert props["note"]["type"] == ["string", "null"] and "note" in order["required"]
     # minOccurs=0: optional
     assert "orderId" not in order["required"] and "customer" in order["required"]
-    assert props["orderDate"]["format"] == "date"
-    assert props["createdAt"]["format"] == "date-time"
+    # XSD lexical spaces as patterns, not RFC 3339 formats (which refuse "2026-01-01T12:00:00")
+    assert "format" not in props["orderDate"] and re.search(props["orderDate"]["pattern"], "2026-01-01+01:00")
+    assert "format" not in props["createdAt"] and re.search(props["createdAt"]["pattern"], "2026-01-01T12:00:00")
     # extension: allOf over the base, and the base accepts the derived type with $type
     biz = s["BusinessCustomer"]
     assert biz["allOf"] == [{"$ref": "#/components/schemas/Customer"}]
     assert set(biz["properties"]) == {"vatNumber"}
-    customer_use = props["customer"]
+    # every use of a base with derived types refers to one shared "base or any derived type" component
+    assert props["customer"] == {"$ref": "#/components/schemas/Customer_or_derived"}
+    customer_use = s["Customer_or_derived"]
     # each branch closed on its own ("$type" picks one), so generators can model many branches
     assert "anyOf" in customer_use and all(b["unevaluatedProperties"] is False for b in customer_use["anyOf"])
     email = s["Customer"]["properties"]["email"]
