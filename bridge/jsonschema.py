@@ -319,10 +319,7 @@ class SchemaBuilder:
         if key in self._poly:
             return self._poly[key]
         base = s["$ref"].rsplit("/", 1)[-1] if "$ref" in s else (t.qname.name if t.qname is not None else "Type")
-        name, n = f"{base}_or_derived", 2
-        while name in self._taken:
-            name, n = f"{base}_or_derived{n}", n + 1
-        self._taken[name] = key
+        name = self._taken.unique(f"{base}_or_derived", sep="")  # case-insensitively, like every component
         self._poly[key] = name
         return name
 

@@ -177,10 +177,24 @@ BRIDGE_GENERATED: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
+# Operations and modes schemathesis can generate, but too slowly for the suite's budget: the bridge's
+# own examples run instead, through the same checks (`soapbridge contract` itself still uses schemathesis).
+BRIDGE_GENERATED_FOR_TIME: dict[str, dict[tuple[str, str], str]] = {
+    "netsuite": {
+        ("NetSuiteService_search", "negative"): "schemathesis took 455 s for 4 negative examples on 2 cores "
+        "(it canonicalises the 301-branch anyOf of SearchRecord), past the per-test timeout",
+    },
+}
+
+
 # Seen once in CI, not in local runs: schemathesis' negative generation gave up on one schema
 # ("Cannot generate an array with 1 demanded elements"). Such a run now falls back to the bridge's
 # examples like any generator limit, so it needs no xfail.
 CONTRACT_FLAKY: dict[str, str] = {}
+
+
+class _TooSlow(Exception):
+    """schemathesis could generate this operation's data, but not within the suite's budget."""
 
 
 def _contract_params() -> list[object]:
@@ -214,9 +228,12 @@ def test_contract(case: str) -> None:
             continue
         ran += 1
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            slow = BRIDGE_GENERATED_FOR_TIME.get(case, {}).get((op_id, mode.value))
             try:
+                if slow is not None:
+                    raise _TooSlow(slow)
                 _run_operation(operation, mode, app)
-            except GENERATOR_LIMITS as exc:  # schemathesis cannot generate: the bridge's examples, same checks
+            except (*GENERATOR_LIMITS, _TooSlow) as exc:  # schemathesis cannot generate: the bridge's examples, same checks
                 fell_back.add((op_id, mode.value))
                 outcome = run_fallback(operation, model_ops[op_id], mode, lambda c: (c.call(app=app), {"app": app}), MAX_EXAMPLES, SEED, str(exc))
                 assert outcome.generator == "bridge" and outcome.examples > 0
@@ -227,7 +244,7 @@ def test_contract(case: str) -> None:
     assert ran == len(wanted)
     assert not failures, "\n\n".join(failures)
     # The listed ones must still need the fallback; another (a sometimes-failing strategy) may use it too.
-    expected = set(BRIDGE_GENERATED.get(case, {}))
+    expected = set(BRIDGE_GENERATED.get(case, {})) | set(BRIDGE_GENERATED_FOR_TIME.get(case, {}))
     assert expected <= fell_back, f"schemathesis now generates {sorted(expected - fell_back)}: remove them from BRIDGE_GENERATED"
 
 
