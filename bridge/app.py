@@ -111,6 +111,7 @@ def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
         "timeout": "The SOAP service timed out",
         "unavailable": "The SOAP service is unavailable",
         "tls": "TLS verification of the SOAP service failed",
+        "security": "The SOAP reply failed WS-Security verification",
     }
     return problem(status, f"upstream:{exc.kind}", titles.get(exc.kind, "The SOAP service gave a bad reply"), str(exc))
 

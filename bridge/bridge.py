@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .codec import Codec
     from .compiled import CompiledCodec
+    from .wsse import Security
 
 log = logging.getLogger("soapbridge")
 
@@ -85,6 +86,20 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        # WS-Security per WSDL service; keys and certificates are checked now: a bad one fails the load
+        self._wsse: dict[str, Security | None] = {}
+        if settings.wsse is not None:
+            from .wsse import Security
+
+            services = {op.service for op in model.operations}
+            unknown = sorted(set(settings.wsse.services) - services)
+            if unknown:
+                raise ConfigError(f"wsse.services: no service named {', '.join(unknown)} (services: {', '.join(sorted(services))})")
+            built: dict[int, Security] = {}
+            for service in services:
+                ws = settings.wsse.for_service(service)
+                if ws is not None:
+                    self._wsse[service] = built.get(id(ws)) or built.setdefault(id(ws), Security(ws))
         self._idempotent: set[int] = set()
         for name in settings.idempotent:
             try:
@@ -249,6 +264,9 @@ class Bridge:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
             env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            wsse = self._wsse.get(op.service)
+            if wsse is not None:  # before anything of the reply is used, faults included
+                wsse.verify(env.header, env.body, op.key)
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
@@ -322,6 +340,9 @@ class Bridge:
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
         body = self.encode_request(op, data)
+        wsse = self._wsse.get(op.service)
+        if wsse is not None:
+            body = wsse.apply(body)
         from .envelope import http_headers
 
         return op, body, http_headers(op.soap_version, op.soap_action)
@@ -341,7 +362,7 @@ class Bridge:
             return self.decode_response(op, reply.body)
         except UpstreamError as exc:
             if reply.status >= 400:
-                raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
+                raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
     def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:

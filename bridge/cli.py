@@ -281,7 +281,13 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
     sock = _bind(args.host, args.port)
     model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
-    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    wsse = None
+    if args.require_wsse:
+        from .settings import load_config
+        from .wsse import parse_mock_requirements
+
+        wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
+    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse)
     print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
     _serve(mock.asgi(), sock)
     return 0
@@ -409,7 +415,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     from .recording import record
 
-    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network)
+    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
     print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
     return 0
 
@@ -509,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
     listen(sp, 8081)
     sp.add_argument("--seed", type=int, default=0, help="seed for the generated replies")
     sp.add_argument("--fault", action="append", metavar="OPERATION=FAULT", help="always answer OPERATION with a declared FAULT (or client/server)")
+    sp.add_argument(
+        "--require-wsse", metavar="FILE",
+        help="YAML file of what requests must carry: username and password (${VAR} or password_file), cert (of the signer), timestamp",
+    )  # fmt: skip
     sp.set_defaults(func=cmd_mock)
 
     sp = command("call", help="call one operation and print the JSON result")
@@ -539,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     wsdl_arg(sp)
     sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
     sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--config", help="config file (YAML or JSON) for the bridge that records (wsse, ...); secrets are recorded redacted")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
     sp.set_defaults(func=cmd_record)
 

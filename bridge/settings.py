@@ -10,9 +10,12 @@ import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .wsse import WsseSettings
 
 MiB = 1024 * 1024
 
@@ -99,6 +102,8 @@ class Settings:
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
     cache_dir: str | None = "auto"
+    # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
+    wsse: WsseSettings | None = None
 
     def merged(self, **overrides: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -158,7 +163,14 @@ def _coerce(s: Settings) -> Settings:
         cache_dir = os.fspath(cache_dir)
     if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
         raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
-    return replace(s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server)
+    wsse = s.wsse
+    if wsse is not None:
+        from .wsse import parse_settings  # only when configured: a warm start does not import it
+
+        wsse = parse_settings(wsse)
+    return replace(
+        s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse
+    )
 
 
 def _positive(limits: Any, where: str, kind: type) -> None:
@@ -203,6 +215,11 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: the top level must be a mapping")
+    if data.get("wsse") is not None:
+        from .wsse import parse_settings
+
+        # its file paths are relative to the config file's folder, wherever the bridge runs
+        data["wsse"] = parse_settings(data["wsse"], base=p.parent)
     return data
 
 
