@@ -13,7 +13,7 @@ Outcomes that are not findings: the documented errors (``UpstreamError``/``SoapF
 ``XmlError``/``DecodeError`` for a request envelope, ``ValidationError`` for JSON, and JSON that does
 not parse). A finding is anything else: a crash, any other exception, a hang (libFuzzer's
 ``-timeout``), or an encoded envelope that is not well-formed XML. libFuzzer writes the input that
-found it to ``-artifact_prefix`` (default ``.fuzz/``); replay it with ``python -m bench.fuzz_codec FILE``.
+found it to ``-artifact_prefix`` (default ``.fuzz/``; the corpus is kept in ``.fuzz/corpus``); replay it with ``python -m bench.fuzz_codec FILE``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import contextlib
 import json
 import random
 import sys
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -135,11 +134,12 @@ def main() -> None:
     args = sys.argv[:]
     replay = [a for a in args[1:] if not a.startswith("-")]
     if not replay:
-        corpus = Path(tempfile.mkdtemp(prefix="soapbridge-fuzz-"))
+        # a kept corpus: each run starts from what the previous ones found
+        corpus = ROOT / ".fuzz" / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
         for i, s in enumerate(seeds()):
             (corpus / f"seed-{i:04d}").write_bytes(s)
-        Path(".fuzz").mkdir(exist_ok=True)
-        defaults = ["-timeout=10", "-rss_limit_mb=2048", "-artifact_prefix=.fuzz/", "-print_final_stats=1", f"-dict={ROOT / 'bench' / 'fuzz_codec.dict'}"]
+        defaults = ["-timeout=10", "-rss_limit_mb=2048", f"-artifact_prefix={ROOT / '.fuzz'}/", "-print_final_stats=1", f"-dict={ROOT / 'bench' / 'fuzz_codec.dict'}"]
         given = {a.split("=", 1)[0] for a in args[1:]}
         args += [d for d in defaults if d.split("=", 1)[0] not in given] + [str(corpus)]
         print(f"fuzz: {len(TARGETS)} targets, {len(list(corpus.iterdir()))} seeds in {corpus}", file=sys.stderr)
