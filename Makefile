@@ -7,7 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 # pytest-xdist workers for `make test`: one per core (the suite is CPU-bound)
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo test check lint bench openapi contracts clean
+.PHONY: setup demo test check lint bench soak openapi contracts clean
 
 $(STAMP): pyproject.toml bridge/_ccodec.pyx
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The soak (bench/soak.py): SOAK_CLIENTS clients for SOAK_MINUTES minutes after SOAK_WARMUP seconds
+# against `soapbridge serve` with the mock behind it, error requests interleaved; fails on any
+# unexpected reply or RSS growth of 10 % or more. First FUZZ_SECONDS of Atheris on the compiled codec
+# (bench/fuzz_codec.py); a finding is written to .fuzz/ and fails the target. Not part of `make test`.
+SOAK_CLIENTS ?= 16
+SOAK_MINUTES ?= 10
+SOAK_WARMUP ?= 60
+FUZZ_SECONDS ?= 120
+SOAK_STAMP := $(VENV)/.installed-soak
+
+$(SOAK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,soak]'
+	touch $(SOAK_STAMP)
+
+soak: $(SOAK_STAMP)
+	$(BIN)/python -m bench.fuzz_codec -max_total_time=$(FUZZ_SECONDS)
+	$(BIN)/python -m bench.soak --clients $(SOAK_CLIENTS) --duration $$(( $(SOAK_MINUTES) * 60 )) --warmup $(SOAK_WARMUP)
 
 # Regenerate the committed specs in openapi/ (a test fails when they drift).
 openapi: $(STAMP)

@@ -288,6 +288,9 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 return problem(
                     400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}", errors=[{"pointer": "", "detail": str(exc)}]
                 )
+            except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond what Decimal can hold (found by bench/fuzz_codec)
+                why = "a number's exponent is out of range"
+                return problem(400, "malformed-json", "Malformed JSON", f"the body cannot be read: {why}", errors=[{"pointer": "", "detail": why}])
         if params:
             if not isinstance(data, dict):
                 return validation_response(ValidationError("the body must be an object", [Violation("", "expected an object")]))
