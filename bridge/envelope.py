@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .errors import XmlError
+from .errors import FaultCategory, XmlError
 from .xmlparse import parse_untrusted
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -75,9 +75,11 @@ def parse(data: bytes, *, max_bytes: int, max_depth: int, what: str = "SOAP mess
 
 @dataclass
 class FaultInfo:
+    """A SOAP 1.1 or 1.2 Fault as read from an envelope, in one shape."""
+
     version: str
     code: str  # Clark notation
-    category: str  # client | server
+    category: FaultCategory
     reason: str
     subcodes: list[str] = field(default_factory=list)
     actor: str | None = None
@@ -187,7 +189,7 @@ def _elements(node: etree._Element | None) -> list[etree._Element]:
     return [] if node is None else [c for c in node if isinstance(c.tag, str)]
 
 
-def build_fault(version: str, category: str, reason: str, detail: list[etree._Element] | None = None) -> bytes:
+def build_fault(version: str, category: FaultCategory, reason: str, detail: list[etree._Element] | None = None) -> bytes:
     ns = ENV_NS[version]
     env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
     body = etree.SubElement(env, f"{{{ns}}}Body")

@@ -10,11 +10,15 @@ import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigError
 
 MiB = 1024 * 1024
+#: ``Settings.reply_validation``: replies checked against the spec strictly, leniently, or not.
+ReplyValidation = Literal["strict", "lax", "off"]
+#: ``Settings.fault_detail``: which faults' detail REST consumers see.
+FaultDetail = Literal["declared", "all"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,11 @@ class Settings:
     max_reply_bytes: int = 50 * MiB  # SOAP reply body
     max_xml_depth: int = 256
     max_connections: int = 100
-    reply_validation: str = "strict"  # strict | lax | off: replies checked against the spec
+    reply_validation: ReplyValidation = "strict"  # strict | lax | off: replies checked against the spec
     # declared | all: what of a fault's detail REST consumers see. "declared": only a declared
     # fault's typed content; "all": also the detail of undeclared faults, as generic JSON (which
     # may carry stack traces and host names).
-    fault_detail: str = "declared"
+    fault_detail: FaultDetail = "declared"
     status: StatusMap = field(default_factory=StatusMap)
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
