@@ -87,8 +87,9 @@ def test_warm_bridge_encodes_validates_and_decodes_like_a_cold_one(tmp_path: Pat
     for _ in range(2):  # cold, then warm
         b = bridge.load(wsdl, cache_dir=str(tmp_path), endpoint="http://mock.invalid/", transport=mock_transport(wsdl))
         results.append((b.encode_request("Add", {"a": 2, "b": 3}), asyncio.run(b.acall("Add", {"a": 2, "b": 3}))))
-        with pytest.raises(bridge.ValidationError):
+        with pytest.raises(bridge.ValidationError) as refused:
             b.validate_input("Add", {"a": "two"})
+        assert [v.pointer for v in refused.value.violations] == ["", "/a"]  # b missing, a not an int
     assert results[0] == results[1]
     assert entries(tmp_path, ".schemas.json"), "validators read the cached schemas"
 

@@ -93,11 +93,11 @@ def test_builtins_are_resolvable_but_not_stored() -> None:
     nmtokens = ss.get_type(xs("NMTOKENS"))
     assert isinstance(nmtokens, SimpleType) and nmtokens.variety == "list"
     assert nmtokens.item_type is BUILTIN_SIMPLE_TYPES["NMTOKEN"]
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_type(xs("nope"))
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_type(q("nope"))
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_element(q("nope"))
 
 

@@ -1033,7 +1033,7 @@ def test_one_broken_operation_does_not_sink_the_rest(capsys: pytest.CaptureFixtu
     validate(spec)
     assert set(spec["paths"]) == {"/MixedService/Good", "/MixedService/AlsoGood"}
     assert "Broken" not in json.dumps(spec)
-    with pytest.raises(bridge.OperationNotFound):
+    with pytest.raises(bridge.OperationNotFound, match="no operation named 'Broken'"):
         b.operation("Broken")
     wire(b, "Good", {"n": 1})
     with TestClient(b.asgi()) as c:
@@ -1107,6 +1107,7 @@ def test_wrapped_element_beside_headers_keeps_its_own_type(tmp_path: Path) -> No
     ok = {"id": "1", "a": "x", "$headers": {"auth": "k"}}
     b.validate_input(op, ok)
     b.validate_input(op, {**ok, "$type": "ARequest"})
-    for bad in ({**ok, "$type": "BRequest"}, {**ok, "b": "y"}, {**ok, "other": 1}):
-        with pytest.raises(bridge.ValidationError):
+    for bad, why in (({**ok, "$type": "BRequest"}, '"ARequest" was expected'), ({**ok, "b": "y"}, "'b' was unexpected"), ({**ok, "other": 1}, "'other' was unexpected")):
+        with pytest.raises(bridge.ValidationError) as refused:
             b.validate_input(op, bad)
+        assert any(why in v.detail for v in refused.value.violations), refused.value.violations
