@@ -130,7 +130,7 @@ def _fault11(f: etree._Element) -> FaultInfo:
     actor = _text(f, "faultactor") or None
     local = code.rsplit("}", 1)[-1]
     # "Sender" too: a 1.2 code name in 1.1 children (a stack mixing the versions) is still the client's
-    category = "client" if local.split(".")[0] in ("Client", "Sender") else "server"
+    category: FaultCategory = "client" if local.split(".")[0] in ("Client", "Sender") else "server"
     return FaultInfo("1.1", code, category, reason, [], actor, _elements(_child(f, "detail")))
 
 
@@ -155,7 +155,7 @@ def _fault12(f: etree._Element) -> FaultInfo:
         reason = (text.text or "").strip() if text is not None else ""
     role = _child(f, "Role")
     local = code.rsplit("}", 1)[-1]
-    category = "server" if local in ("Receiver", "VersionMismatch") else "client"
+    category: FaultCategory = "server" if local in ("Receiver", "VersionMismatch") else "client"
     return FaultInfo(
         "1.2",
         code,

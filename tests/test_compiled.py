@@ -21,7 +21,7 @@ from bridge import compiled
 from bridge.codec import Codec, DecodeError, to_json_ready
 from bridge.envelope import build, parse
 from bridge.errors import BridgeError, UpstreamError, XmlError
-from bridge.openapi import message_example
+from bridge.examples import message_example
 from bridge.xmlparse import PARSER_DEPTH_LIMIT, parse_untrusted
 from tests.conftest import SAMPLES, sample
 

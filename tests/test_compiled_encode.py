@@ -21,8 +21,8 @@ from bridge.codec import to_json_ready
 from bridge.compiled import GIVE_UP
 from bridge.envelope import build
 from bridge.errors import BridgeError
+from bridge.examples import message_example
 from bridge.model import Operation
-from bridge.openapi import message_example
 from tests.conftest import SAMPLES, sample
 
 pytestmark = pytest.mark.usefixtures("inner_loop")  # every test: the C writers, then the Python ones

@@ -27,9 +27,9 @@ from openapi_spec_validator import validate
 import bridge
 from bridge.codec import to_json_ready
 from bridge.envelope import build, parse
+from bridge.examples import message_example
 from bridge.mock import MockService
 from bridge.model import Operation
-from bridge.openapi import message_example
 from tests.conftest import SHARED
 from tests.test_contract import CHECKS
 
