@@ -45,6 +45,7 @@ from .model import (
     XsdType,
     unwrapped_part,
 )
+from .namespaces import XML as XML_NS
 from .xsd.lexical import INT_RANGES, from_lexical, json_kind, normalize, parse_integer, parse_number, to_lexical, white_space
 
 log = logging.getLogger("soapbridge.compiled")
@@ -205,7 +206,7 @@ def _plain_particles(t: ComplexType) -> list[Element] | None:
 # characters to escape are.
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
 _SPECIAL_ATTR = re.compile('[&<>"\n\r\t]')
-_RESERVED_NS = frozenset({XSI_NS, XSD, SOAP11, SOAP12, "http://www.w3.org/XML/1998/namespace"})
+_RESERVED_NS = frozenset({XSI_NS, XSD, SOAP11, SOAP12, XML_NS})
 _PREFIX = "ns0"
 _STRING, _SIMPLE, _COMPLEX, _WRITER = 0, 1, 2, 3  # how a particle is written
 _NIL = ' xsi:nil="true"/>'

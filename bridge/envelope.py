@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from . import namespaces
 from .errors import FaultCategory, XmlError
 from .xmlparse import parse_untrusted
 
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11 = namespaces.SOAP11_ENV
+SOAP12 = namespaces.SOAP12_ENV
+XSI = namespaces.XSI
+XSD = namespaces.XSD
+SOAPENC11 = namespaces.SOAPENC
 ENV_NS = {"1.1": SOAP11, "1.2": SOAP12}
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XSD = "http://www.w3.org/2001/XMLSchema"
-SOAPENC11 = "http://schemas.xmlsoap.org/soap/encoding/"
 
 
 def http_headers(version: str, action: str) -> dict[str, str]:
