@@ -36,6 +36,7 @@ class StatusMap:
         return {"timeout": self.timeout, "unavailable": self.unavailable}.get(kind, self.bad_reply)
 
     def for_fault(self, category: str) -> int:
+        """The status of a SoapFault of this category (``client`` or ``server``)."""
         return self.client_fault if category == "client" else self.server_fault
 
 
@@ -51,6 +52,12 @@ class Route:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a ``Bridge`` can be configured with (README: Configuration reference).
+
+    ``load()`` and ``make_settings()`` build it from keyword arguments and a YAML or JSON config
+    file; the defaults are the safe ones (TLS verified, no network loading, bounded sizes).
+    """
+
     endpoint: str | None = None  # overrides every port's soap:address
     allow_network: bool = False  # may the loader fetch http(s) documents?
     connect_timeout: float = 5.0
@@ -80,6 +87,7 @@ class Settings:
     cache_dir: str | None = "auto"
 
     def merged(self, **overrides: Any) -> Settings:
+        """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
