@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, FaultCategory, UpstreamKind
 
 MiB = 1024 * 1024
 #: ``Settings.reply_validation``: replies checked against the spec strictly, leniently, or not.
@@ -31,11 +31,11 @@ class StatusMap:
     unavailable: int = 503
     bad_reply: int = 502
 
-    def for_upstream(self, kind: str) -> int:
+    def for_upstream(self, kind: UpstreamKind) -> int:
         """The status of an UpstreamError of this kind."""
         return {"timeout": self.timeout, "unavailable": self.unavailable}.get(kind, self.bad_reply)
 
-    def for_fault(self, category: str) -> int:
+    def for_fault(self, category: FaultCategory) -> int:
         """The status of a SoapFault of this category (``client`` or ``server``)."""
         return self.client_fault if category == "client" else self.server_fault
 
