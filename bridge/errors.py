@@ -9,8 +9,10 @@ the upstream ones)::
      │    └── NetworkDisabled .. (a document is needed over the network, which is off)
      ├── OperationNotFound ..... (library only; REST answers 404 for an unknown route)
      ├── ValidationError ....... 400 validation (every Violation listed)
+     │    └── RequestTooLarge .. 413 too-large (the encoded envelope is over max_request_bytes)
      ├── SoapFault ............. 422 client fault · 502 server fault
      ├── UpstreamError ......... 504 timeout · 503 unavailable · 502 bad_reply, tls
+     │    └── WsseError ........ 502 security (the reply fails WS-Security verification)
      ├── XmlError .............. (the XML parser; reaches REST as a 502 bad_reply)
      └── SpecError ............. (``soapbridge diff``; exits 1)
     DecodeError ................ 502 bad_reply (internal: XML that breaks its schema; the facade
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 #: ``UpstreamError.kind``.
-UpstreamKind = Literal["timeout", "unavailable", "bad_reply", "tls"]
+UpstreamKind = Literal["timeout", "unavailable", "bad_reply", "tls", "security"]
 #: ``SoapFault.category``: who the fault blames, whatever the SOAP version.
 FaultCategory = Literal["client", "server"]
 
@@ -78,6 +80,10 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
 class DecodeError(Exception):
     """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
 
@@ -122,7 +128,8 @@ class UpstreamError(BridgeError):
     """The SOAP service could not be reached, timed out, or did not answer in SOAP.
 
     ``kind`` is one of ``timeout``, ``unavailable`` (connection refused or reset),
-    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``. The message names the
+    ``bad_reply`` (not SOAP, malformed, too large or too deep), ``tls`` or ``security`` (a
+    ``WsseError``). The message names the
     operation and the kind of failure, never the endpoint (it reaches REST callers); ``cause`` is
     for the log: the service's host and the underlying error, never credentials.
     """
@@ -132,6 +139,14 @@ class UpstreamError(BridgeError):
         self.kind = kind
         self.status = status
         self.cause = cause
+
+
+class WsseError(UpstreamError):
+    """A reply failed WS-Security verification: a required signature is missing, or a signature
+    or Timestamp is wrong. The REST app answers it as a bad reply (502)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("security", message)
 
 
 class XmlError(BridgeError):
@@ -149,6 +164,7 @@ __all__ = [
     "FaultCategory",
     "NetworkDisabled",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",
@@ -156,5 +172,6 @@ __all__ = [
     "ValidationError",
     "Violation",
     "WsdlError",
+    "WsseError",
     "XmlError",
 ]

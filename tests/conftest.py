@@ -53,12 +53,12 @@ def free_port() -> int:
 class ServerThread:
     """A real uvicorn server on loopback, for tests that need sockets (sync client, timeouts)."""
 
-    def __init__(self, app: object, *, tls: tuple[str, str] | None = None) -> None:
-        """tls: (certificate file, key file) to serve https."""
+    def __init__(self, app: object, *, tls: tuple[str, str] | None = None, **options: object) -> None:
+        """tls: (certificate file, key file) to serve https; options: more uvicorn.Config arguments."""
         self.port = free_port()
         self.scheme = "https" if tls else "http"
         tls_args = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", **tls_args)  # type: ignore[arg-type]
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", **tls_args, **options)  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
