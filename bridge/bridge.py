@@ -35,6 +35,7 @@ from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
+    from starlette.applications import Starlette
 
     from .codec import Codec
     from .compiled import CompiledCodec
@@ -74,6 +75,13 @@ def _pointer(path: list[str | int]) -> str:
 
 
 class Bridge:
+    """One loaded WSDL: its operations, REST routes and OpenAPI spec, and calls to its SOAP service.
+
+    Made by ``load()``. ``call``/``acall`` send JSON data as SOAP and return the reply as JSON;
+    ``encode_request``/``decode_response`` do the conversion alone; ``asgi()`` is the REST app.
+    Close it (or use it as a context manager) to release the upstream connections.
+    """
+
     def __init__(
         self,
         model: ServiceModel,
@@ -136,6 +144,8 @@ class Bridge:
         return self.routed + [op for op in self.model.operations if id(op) not in routed]
 
     def operation(self, name: str | Operation) -> Operation:
+        """The operation by key (``Service.Port.Op``), qualified name or bare name when that is
+        unambiguous. Raises ``OperationNotFound`` naming the operations there are."""
         if isinstance(name, Operation):
             return name
         for op in self.operations:
@@ -152,6 +162,7 @@ class Bridge:
         raise OperationNotFound(f"no operation named {name!r} (operations: {known}{' ...' if len(self.routed) > 20 else ''})")
 
     def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the REST API (a copy: changing it changes nothing here)."""
         return copy.deepcopy(self._openapi())
 
     def openapi_bytes(self) -> bytes:
@@ -213,6 +224,8 @@ class Bridge:
         return v
 
     def validate_input(self, operation: str | Operation, data: Any) -> None:
+        """Checks JSON input against the operation's request schema; raises ``ValidationError``
+        listing every violation with its JSON pointer."""
         op = self.operation(operation)
         validator = self._validator(op, "Request")
         try:
@@ -243,6 +256,7 @@ class Bridge:
     # --- SOAP -----------------------------------------------------------------------
 
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
+        """JSON input -> the SOAP request envelope's bytes, after ``validate_input``."""
         op = self.operation(operation)
         self.validate_input(op, data)
         envelope = self.compiled.encode_request(op, data)
@@ -255,6 +269,8 @@ class Bridge:
         return envelope
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
+        """A SOAP reply's bytes -> JSON-ready data. Raises ``SoapFault`` for a fault and
+        ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
         op = self.operation(operation)
         if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
             data = self._decode_streaming(op, body)
@@ -328,6 +344,7 @@ class Bridge:
         return data
 
     def endpoint(self, op: Operation) -> str:
+        """The URL calls to ``op`` go to: the ``endpoint`` setting, else the port's soap:address."""
         url = self.settings.endpoint or op.address
         if not url:
             raise UpstreamError("unavailable", f"{op.key} has no endpoint address: pass endpoint= or --backend")
@@ -388,7 +405,11 @@ class Bridge:
             log.info("%s -> failed in %.1f ms: %s", op.key, ms, type(exc).__name__)
 
     def call(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send the request and return the output message as JSON-ready data."""
+        """Send the request and return the output message as JSON-ready data.
+
+        ``data`` is the input message as JSON (SOAP headers under ``"$headers"``); ``headers``
+        adds HTTP headers. Raises ``ValidationError`` (bad input), ``SoapFault`` (the service's
+        fault) or ``UpstreamError`` (unreachable, timed out, or a bad reply)."""
         op = self.operation(operation)
         started = time.perf_counter()
         reply: Reply | None = None
@@ -403,6 +424,7 @@ class Bridge:
         return result
 
     async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``call`` for asyncio: the same result and errors, over a pooled async connection."""
         op = self.operation(operation)
         started = time.perf_counter()
         reply: Reply | None = None
@@ -429,10 +451,13 @@ class Bridge:
 
     # --- serving --------------------------------------------------------------------
 
-    def asgi(self) -> Any:
+    def asgi(self) -> Starlette:
+        """The REST API as an ASGI app (Starlette): one route per operation, ``/openapi.json``,
+        ``/docs`` and ``/healthz``. Serve it with any ASGI server, e.g. ``uvicorn``."""
         return create_app(self)
 
     def close(self) -> None:
+        """Closes the upstream connections ``call`` opened."""
         self.client.close()
         if self._decoder is not None:
             self._decoder.shutdown(wait=False)

@@ -76,7 +76,7 @@ def _cache(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from .compiled import generic_constructs  # imported here: serving does not need it at start
+    from .compiled import c_loops, generic_constructs  # imported here: serving does not need it at start
 
     b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
     model = b.model
@@ -106,6 +106,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 ],
                 "skipped": [{"kind": s.kind, "name": s.name, "reason": s.reason} for s in model.skipped],
                 "notes": model.notes,
+                "c_loops": c_loops() == "yes",
             },
             None,
         )
@@ -144,6 +145,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         + (f", {len(model.notes)} note(s)" if model.notes else "")
         + "\n"
     )
+    out(f"C loops: {c_loops()}\n")
     return 0
 
 
@@ -456,9 +458,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHECKS if failing else 0
 
 
+class _Version(argparse.Action):
+    """``--version``: the version, and whether the codec runs its C loops (argparse's own action
+    would re-wrap the two lines into one)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        from .compiled import c_loops
+
+        sys.stdout.write(f"soapbridge {__version__}\nC loops: {c_loops()}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
-    p.add_argument("--version", action="version", version=f"soapbridge {__version__}")
+    p.add_argument("--version", action=_Version, help="show the version and whether the codec's C loops run, and exit")
     verbose = "log what the bridge does (never bodies or secrets); inspect: codec details too"
     p.add_argument("-v", "--verbose", action="store_true", help=verbose)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

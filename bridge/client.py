@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from .errors import UpstreamError
+from .errors import UpstreamError, UpstreamKind
 from .settings import Settings
 
 if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start's budget
@@ -217,7 +217,7 @@ envelopes; one pool each, opened lazily."""
 
     # --- errors ------------------------------------------------------------------------------
 
-    def _error(self, kind: str, what: str, message: str, exc: BaseException | None, url: str) -> UpstreamError:
+    def _error(self, kind: UpstreamKind, what: str, message: str, exc: BaseException | None, url: str) -> UpstreamError:
         cause = f"{host_of(url)}: {_cause(exc, url) if exc is not None else message}"
         return UpstreamError(kind, f"{what}: {message}", cause=cause)
 

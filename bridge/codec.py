@@ -39,10 +39,10 @@ from .model import (
 from .model import (
     Any as AnyParticle,
 )
+from .namespaces import SOAP11_ENV, SOAP12_ENC, SOAP12_ENV, SOAPENC
 from .xsd.lexical import from_lexical, to_lexical
 from .xsd.lexical import invalid as _invalid
 
-SOAPENC = "http://schemas.xmlsoap.org/soap/encoding/"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 XSI_NIL = f"{{{XSI_NS}}}nil"
 # SOAP 1.1-era stacks write nil as xsi:null="1", in the XSI namespaces of the 1999 and 2000 drafts;
@@ -56,9 +56,9 @@ _PROTOCOL_ATTRIBUTES = tuple(
     for ns in (
         XSI_NS,
         SOAPENC,
-        "http://www.w3.org/2003/05/soap-encoding",
-        "http://schemas.xmlsoap.org/soap/envelope/",
-        "http://www.w3.org/2003/05/soap-envelope",
+        SOAP12_ENC,
+        SOAP11_ENV,
+        SOAP12_ENV,
     )
 )
 # Characters outside XML 1.0's Char production: what lxml refuses to write (a regex is far
@@ -695,7 +695,7 @@ def _inline_multirefs(body: list[etree._Element]) -> list[etree._Element]:
 
 
 def _env_ns(op: Operation) -> str:
-    return "http://schemas.xmlsoap.org/soap/envelope/" if op.soap_version == "1.1" else "http://www.w3.org/2003/05/soap-envelope"
+    return SOAP11_ENV if op.soap_version == "1.1" else SOAP12_ENV
 
 
 def _children(node: etree._Element) -> list[etree._Element]:

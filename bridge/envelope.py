@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .errors import XmlError
+from . import namespaces
+from .errors import FaultCategory, XmlError
 from .xmlparse import parse_untrusted
 
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11 = namespaces.SOAP11_ENV
+SOAP12 = namespaces.SOAP12_ENV
+XSI = namespaces.XSI
+XSD = namespaces.XSD
+SOAPENC11 = namespaces.SOAPENC
 ENV_NS = {"1.1": SOAP11, "1.2": SOAP12}
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XSD = "http://www.w3.org/2001/XMLSchema"
-SOAPENC11 = "http://schemas.xmlsoap.org/soap/encoding/"
 
 
 def http_headers(version: str, action: str) -> dict[str, str]:
@@ -75,9 +76,11 @@ def parse(data: bytes, *, max_bytes: int, max_depth: int, what: str = "SOAP mess
 
 @dataclass
 class FaultInfo:
+    """A SOAP 1.1 or 1.2 Fault as read from an envelope, in one shape."""
+
     version: str
     code: str  # Clark notation
-    category: str  # client | server
+    category: FaultCategory
     reason: str
     subcodes: list[str] = field(default_factory=list)
     actor: str | None = None
@@ -128,7 +131,7 @@ def _fault11(f: etree._Element) -> FaultInfo:
     actor = _text(f, "faultactor") or None
     local = code.rsplit("}", 1)[-1]
     # "Sender" too: a 1.2 code name in 1.1 children (a stack mixing the versions) is still the client's
-    category = "client" if local.split(".")[0] in ("Client", "Sender") else "server"
+    category: FaultCategory = "client" if local.split(".")[0] in ("Client", "Sender") else "server"
     return FaultInfo("1.1", code, category, reason, [], actor, _elements(_child(f, "detail")))
 
 
@@ -153,7 +156,7 @@ def _fault12(f: etree._Element) -> FaultInfo:
         reason = (text.text or "").strip() if text is not None else ""
     role = _child(f, "Role")
     local = code.rsplit("}", 1)[-1]
-    category = "server" if local in ("Receiver", "VersionMismatch") else "client"
+    category: FaultCategory = "server" if local in ("Receiver", "VersionMismatch") else "client"
     return FaultInfo(
         "1.2",
         code,
@@ -187,7 +190,7 @@ def _elements(node: etree._Element | None) -> list[etree._Element]:
     return [] if node is None else [c for c in node if isinstance(c.tag, str)]
 
 
-def build_fault(version: str, category: str, reason: str, detail: list[etree._Element] | None = None) -> bytes:
+def build_fault(version: str, category: FaultCategory, reason: str, detail: list[etree._Element] | None = None) -> bytes:
     ns = ENV_NS[version]
     env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
     body = etree.SubElement(env, f"{{{ns}}}Body")

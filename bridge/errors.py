@@ -1,9 +1,35 @@
-"""Every exception soapbridge raises, in one place, under ``BridgeError``."""
+"""Every exception soapbridge raises, in one place.
+
+The hierarchy, with the HTTP status the REST app answers each with (``Settings.status`` changes
+the upstream ones)::
+
+    BridgeError
+     ├── ConfigError ........... (start-up; the CLI exits 1)
+     ├── WsdlError ............. (start-up; the CLI exits 1)
+     │    └── NetworkDisabled .. (a document is needed over the network, which is off)
+     ├── OperationNotFound ..... (library only; REST answers 404 for an unknown route)
+     ├── ValidationError ....... 400 validation (every Violation listed)
+     │    └── RequestTooLarge .. 413 too-large (the encoded envelope is over max_request_bytes)
+     ├── SoapFault ............. 422 client fault · 502 server fault
+     ├── UpstreamError ......... 504 timeout · 503 unavailable · 502 bad_reply, tls
+     │    └── WsseError ........ 502 security (the reply fails WS-Security verification)
+     ├── XmlError .............. (the XML parser; reaches REST as a 502 bad_reply)
+     └── SpecError ............. (``soapbridge diff``; exits 1)
+    DecodeError ................ 502 bad_reply (internal: XML that breaks its schema; the facade
+                                 wraps it in UpstreamError)
+
+Any other exception in a request is a bug: REST answers 500 ``internal`` without a traceback.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+#: ``UpstreamError.kind``.
+UpstreamKind = Literal["timeout", "unavailable", "bad_reply", "tls", "security"]
+#: ``SoapFault.category``: who the fault blames, whatever the SOAP version.
+FaultCategory = Literal["client", "server"]
 
 
 class BridgeError(Exception):
@@ -18,6 +44,18 @@ class WsdlError(BridgeError):
     """The WSDL (or a document it imports) cannot be loaded or modelled."""
 
 
+class NetworkDisabled(WsdlError):
+    """A document outside the catalogue is needed over http(s) and network loading is off."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"{url} is not in the catalogue of well-known schemas and network loading is off "
+            "(pass allow_network=True / --allow-network to fetch it, or save the document and "
+            "point the import at the local file)"
+        )
+        self.url = url
+
+
 class OperationNotFound(BridgeError):
     """No operation has the given name."""
 
@@ -30,6 +68,7 @@ class Violation:
     detail: str
 
     def as_dict(self) -> dict[str, str]:
+        """The violation as it appears in a problem body's ``errors`` list."""
         return {"pointer": self.pointer, "detail": self.detail}
 
 
@@ -67,7 +106,7 @@ class SoapFault(BridgeError):
         code: str,
         reason: str,
         *,
-        category: str,
+        category: FaultCategory,
         subcodes: list[str] | None = None,
         actor: str | None = None,
         name: str | None = None,
@@ -95,7 +134,7 @@ class UpstreamError(BridgeError):
     for the log: the service's host and the underlying error, never credentials.
     """
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None, cause: str | None = None) -> None:
+    def __init__(self, kind: UpstreamKind, message: str, *, status: int | None = None, cause: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -121,11 +160,15 @@ class SpecError(BridgeError):
 __all__ = [
     "BridgeError",
     "ConfigError",
+    "DecodeError",
+    "FaultCategory",
+    "NetworkDisabled",
     "OperationNotFound",
     "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",
+    "UpstreamKind",
     "ValidationError",
     "Violation",
     "WsdlError",

@@ -20,6 +20,7 @@ import functools
 import math
 import random
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,11 +30,23 @@ from typing import Any
 from . import regexgen
 from .errors import ValidationError
 from .jsonschema import all_derived, attribute_key, element_keys
+from .model import (
+    HEADERS_KEY,
+    ComplexType,
+    Element,
+    Facets,
+    Group,
+    Message,
+    Operation,
+    Particle,
+    SimpleType,
+    XsdType,
+    unwrapped_part,
+)
 from .model import Any as AnyParticle
-from .model import ComplexType, Element, Facets, Group, Particle, SimpleType, XsdType
 from .xsd.lexical import INT_RANGES, LIST_BUILTINS, in_lexical_space, json_kind, lexical_value, to_lexical
 
-__all__ = ["example_for_element", "example_for_type", "example_simple"]
+__all__ = ["example_for_element", "example_for_type", "example_simple", "message_example"]
 
 _WORDS = (
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
@@ -980,3 +993,23 @@ class _Builder:
         if need != math.inf:
             self._need[key] = need  # finite answers hold whatever else is in progress
         return need
+
+
+EXAMPLE_DEPTH = 4  # deep enough to show the shape; deeper examples grow exponentially on big schemas
+
+
+def message_example(op: Operation, msg: Message, seed: int = 0) -> dict[str, Any]:
+    """An example of a whole message in the REST form (wrapper unwrapped, SOAP headers under
+    ``"$headers"``): the same for the same seed, operation and message."""
+    rng = random.Random(zlib.crc32(f"{seed}:{op.qualified_name}:{msg.name}".encode()))
+    out: dict[str, Any] = {}
+    wrapped = unwrapped_part(op, msg)
+    if wrapped is not None:
+        value = example_for_element(wrapped.element, rng, max_depth=EXAMPLE_DEPTH)
+        out = dict(value) if isinstance(value, dict) else {}
+    else:
+        for part in msg.body_parts:
+            out[part.name] = example_for_element(part.element, rng, max_depth=EXAMPLE_DEPTH)
+    if msg.header_parts:
+        out[HEADERS_KEY] = {p.name: example_for_element(p.element, rng, max_depth=EXAMPLE_DEPTH) for p in msg.header_parts}
+    return out

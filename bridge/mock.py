@@ -23,11 +23,11 @@ from starlette.routing import Route
 
 from .codec import Codec, DecodeError
 from .envelope import SOAP12, Envelope, build, build_fault, parse
-from .errors import BridgeError, XmlError
-from .examples import example_for_element
+from .errors import BridgeError, FaultCategory, XmlError
+from .examples import example_for_element, message_example
 from .jsonschema import SchemaBuilder, reachable_components
 from .model import Operation, ServiceModel, unwrapped_part
-from .openapi import message_example, message_schema
+from .openapi import message_schema
 from .wsse import MockRequirements, RequestChecker
 
 FAULT_HEADER = "x-mock-fault"
@@ -133,7 +133,8 @@ class MockService:
 
     def _declared_fault(self, op: Operation, version: str, wanted: str) -> tuple[int, bytes, str]:
         if wanted in ("client", "server"):
-            return self._fault(version, wanted, f"mock {wanted} fault requested for {op.name}")
+            category: FaultCategory = "client" if wanted == "client" else "server"
+            return self._fault(version, category, f"mock {wanted} fault requested for {op.name}")
         for f in op.faults:
             if f.name == wanted:
                 detail: list[etree._Element] = []
@@ -145,7 +146,7 @@ class MockService:
         return self._fault(version, "client", f"{op.name} declares no fault named {wanted!r}")
 
     @staticmethod
-    def _fault(version: str, category: str, reason: str, detail: list[etree._Element] | None = None) -> tuple[int, bytes, str]:
+    def _fault(version: str, category: FaultCategory, reason: str, detail: list[etree._Element] | None = None) -> tuple[int, bytes, str]:
         return 500, build_fault(version, category, reason, detail), _content_type(version)
 
     # --- ASGI -----------------------------------------------------------------------

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+from . import namespaces
+
+XSD_NS = namespaces.XSD
+XSI_NS = namespaces.XSI
 
 UNBOUNDED = None  # max_occurs value for maxOccurs="unbounded"
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import re
-import zlib
 from typing import Any
 
 from ._version import __version__
 from .codec import to_json_ready
-from .examples import example_for_element
+from .examples import message_example
 from .jsonschema import JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
 from .portable_regex import portable_patterns
@@ -106,24 +104,6 @@ def message_schema(builder: SchemaBuilder, op: Operation, msg: Message) -> JsonS
         s["required"] = required
     s["unevaluatedProperties"] = False
     return s
-
-
-EXAMPLE_DEPTH = 4  # deep enough to show the shape; deeper examples grow exponentially on big schemas
-
-
-def message_example(op: Operation, msg: Message, seed: int = 0) -> dict[str, Any]:
-    rng = random.Random(zlib.crc32(f"{seed}:{op.qualified_name}:{msg.name}".encode()))
-    out: dict[str, Any] = {}
-    wrapped = unwrapped_part(op, msg)
-    if wrapped is not None:
-        value = example_for_element(wrapped.element, rng, max_depth=EXAMPLE_DEPTH)
-        out = dict(value) if isinstance(value, dict) else {}
-    else:
-        for part in msg.body_parts:
-            out[part.name] = example_for_element(part.element, rng, max_depth=EXAMPLE_DEPTH)
-    if msg.header_parts:
-        out[HEADERS_KEY] = {p.name: example_for_element(p.element, rng, max_depth=EXAMPLE_DEPTH) for p in msg.header_parts}
-    return out
 
 
 def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = None) -> dict[str, Any]:

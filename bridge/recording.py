@@ -24,9 +24,9 @@ from lxml import etree
 from .bridge import Bridge
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
+from .examples import message_example
 from .mock import FAULT_HEADER, MockService
 from .model import Operation, Port, ServiceModel
-from .openapi import message_example
 from .routing import chosen_ports
 from .settings import make_settings
 from .wsdl.loader import load_model

@@ -10,14 +10,18 @@ import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, FaultCategory, UpstreamKind
 
 if TYPE_CHECKING:
     from .wsse import WsseSettings
 
 MiB = 1024 * 1024
+#: ``Settings.reply_validation``: replies checked against the spec strictly, leniently, or not.
+ReplyValidation = Literal["strict", "lax", "off"]
+#: ``Settings.fault_detail``: which faults' detail REST consumers see.
+FaultDetail = Literal["declared", "all"]
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,12 @@ class StatusMap:
     unavailable: int = 503
     bad_reply: int = 502
 
-    def for_upstream(self, kind: str) -> int:
+    def for_upstream(self, kind: UpstreamKind) -> int:
         """The status of an UpstreamError of this kind."""
         return {"timeout": self.timeout, "unavailable": self.unavailable}.get(kind, self.bad_reply)
 
-    def for_fault(self, category: str) -> int:
+    def for_fault(self, category: FaultCategory) -> int:
+        """The status of a SoapFault of this category (``client`` or ``server``)."""
         return self.client_fault if category == "client" else self.server_fault
 
 
@@ -73,6 +78,12 @@ class Route:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a ``Bridge`` can be configured with (README: Configuration reference).
+
+    ``load()`` and ``make_settings()`` build it from keyword arguments and a YAML or JSON config
+    file; the defaults are the safe ones (TLS verified, no network loading, bounded sizes).
+    """
+
     endpoint: str | None = None  # overrides every port's soap:address
     allow_network: bool = False  # may the loader fetch http(s) documents?
     connect_timeout: float = 5.0
@@ -85,11 +96,11 @@ class Settings:
     max_reply_bytes: int = 50 * MiB  # SOAP reply body
     max_xml_depth: int = 256
     max_connections: int = 100
-    reply_validation: str = "strict"  # strict | lax | off: replies checked against the spec
+    reply_validation: ReplyValidation = "strict"  # strict | lax | off: replies checked against the spec
     # declared | all: what of a fault's detail REST consumers see. "declared": only a declared
     # fault's typed content; "all": also the detail of undeclared faults, as generic JSON (which
     # may carry stack traces and host names).
-    fault_detail: str = "declared"
+    fault_detail: FaultDetail = "declared"
     status: StatusMap = field(default_factory=StatusMap)
     json_limits: JsonLimits = field(default_factory=JsonLimits)
     server: ServerLimits = field(default_factory=ServerLimits)
@@ -106,6 +117,7 @@ class Settings:
     wsse: WsseSettings | None = None
 
     def merged(self, **overrides: Any) -> Settings:
+        """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:

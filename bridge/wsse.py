@@ -25,11 +25,10 @@ from typing import Any
 
 from lxml import etree
 
+from . import namespaces
 from .errors import ConfigError, WsseError
+from .namespaces import DS, WSSE, WSU
 
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 _TOKEN_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 PASSWORD_TEXT = _TOKEN_PROFILE + "#PasswordText"
 PASSWORD_DIGEST = _TOKEN_PROFILE + "#PasswordDigest"
@@ -37,8 +36,8 @@ BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-s
 _X509_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
 X509V3 = _X509_PROFILE + "#X509v3"
 X509_SKI = _X509_PROFILE + "#X509SubjectKeyIdentifier"
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11 = namespaces.SOAP11_ENV
+SOAP12 = namespaces.SOAP12_ENV
 
 ALGORITHMS = ("rsa-sha256", "rsa-sha1", "rsa-sha512")
 REFERENCES = ("binary_token", "key_identifier")

@@ -87,8 +87,9 @@ def test_warm_bridge_encodes_validates_and_decodes_like_a_cold_one(tmp_path: Pat
     for _ in range(2):  # cold, then warm
         b = bridge.load(wsdl, cache_dir=str(tmp_path), endpoint="http://mock.invalid/", transport=mock_transport(wsdl))
         results.append((b.encode_request("Add", {"a": 2, "b": 3}), asyncio.run(b.acall("Add", {"a": 2, "b": 3}))))
-        with pytest.raises(bridge.ValidationError):
+        with pytest.raises(bridge.ValidationError) as refused:
             b.validate_input("Add", {"a": "two"})
+        assert [v.pointer for v in refused.value.violations] == ["", "/a"]  # b missing, a not an int
     assert results[0] == results[1]
     assert entries(tmp_path, ".schemas.json"), "validators read the cached schemas"
 
@@ -301,10 +302,15 @@ def test_concurrent_writers_and_readers_never_see_half_an_entry(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
 
 
-def test_an_unwritable_cache_directory_does_not_stop_loading(tmp_path: Path) -> None:
+def test_an_unwritable_cache_directory_does_not_stop_loading(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x", encoding="utf-8")
-    assert bridge.load(sample("calculator.wsdl"), cache_dir=str(not_a_dir / "sub")).operation("Add")
+    with caplog.at_level(logging.WARNING, logger="soapbridge"):
+        b = bridge.load(sample("calculator.wsdl"), cache_dir=str(not_a_dir / "sub"))
+    assert sorted({op.name for op in b.routed}) == ["Add", "Divide", "Echo"]  # calculator.wsdl's operations
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"cache directory {not_a_dir / 'sub'} is not usable (Not a directory); caching is off"], warnings
+    assert not_a_dir.read_text(encoding="utf-8") == "x"
 
 
 def test_documents_from_the_network_are_not_cached(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from lxml import etree
 from openapi_spec_validator import validate
 
 import bridge
@@ -254,6 +255,26 @@ def test_demo_banner_says_the_mock_makes_data_up_and_how_to_get_a_fault() -> Non
         assert r.status_code == 500 and b"OrderNotFound" in r.content
     finally:
         assert demo.stop() == 0
+
+
+def test_mock_answers_a_soap_stack_we_did_not_write() -> None:
+    """`soapbridge mock` over a real socket, called by zeep (its own WSDL reading, envelope and
+    schema-checked parsing): schema-valid replies, and the declared fault --fault asks for."""
+    import zeep
+    import zeep.exceptions
+
+    mock = Running("mock", "calculator", "--port", "0", "--fault", "Divide=DivisionByZero", until="operations on")
+    try:
+        url = mock.url("soapbridge mock")
+        client = zeep.Client(str(sample("calculator.wsdl")))
+        service = client.create_service("{http://soapbridge.dev/samples/calculator}CalculatorSoapBinding", url + "/")
+        assert isinstance(service.Add(a=2, b=3), int)  # made-up, but an xsd:int as zeep reads it
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            service.Divide(dividend=1, divisor=2)
+        detail = fault.value.detail
+        assert detail is not None and etree.QName(detail[0]).localname == "DivisionByZeroFault"
+    finally:
+        assert mock.stop() == 0
 
 
 def test_serve_and_openapi_count_what_was_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

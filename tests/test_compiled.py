@@ -6,7 +6,10 @@ parity tests run both."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from bridge import compiled
 from bridge.codec import Codec, DecodeError, to_json_ready
 from bridge.envelope import build, parse
 from bridge.errors import BridgeError, UpstreamError, XmlError
-from bridge.openapi import message_example
+from bridge.examples import message_example
 from bridge.xmlparse import PARSER_DEPTH_LIMIT, parse_untrusted
 from tests.conftest import SAMPLES, sample
 
@@ -40,7 +43,7 @@ def test_c_loop_is_built() -> None:
     """A failed compile only warns at install time; CI must not silently run the slow path."""
     if compiled._ccodec is None:
         if os.environ.get("CI"):
-            pytest.fail("bridge/_ccodec.pyx was not compiled: see the install log (hatch hook bridge/_ccodec_build.py)")
+            pytest.fail("bridge/_ccodec.pyx was not compiled: see the install log (hatch hook hatch_build.py)")
         pytest.skip("bridge._ccodec is not built")
     b = bridge.load(sample("orders.wsdl"))
     op = b.operation("ListOrders")
@@ -266,3 +269,51 @@ def test_inspect_names_what_the_generic_codec_handles(capsys: pytest.CaptureFixt
     assert {e["codec"]["encode"] for e in report["operations"]} == {"compiled"}
     report = _inspect(capsys, Path(__file__).parent / "conformance" / "wsdl" / "wsdl_rpc_literal.wsdl")
     assert all("rpc style" in e["codec"]["encode_generic_for"] for e in report["operations"])
+
+
+# --- the C fast path, visible (issue 13 §3) ------------------------------------------------------
+
+
+def test_each_fallback_is_logged_at_debug_without_the_data(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="soapbridge.compiled"):
+        generic, compiled_ = _both(_reply(_order()))
+        assert isinstance(compiled_, dict) and compiled_ == generic
+        assert not [r for r in caplog.records if r.name == "soapbridge.compiled"]  # the fast path took it
+        _both(_reply(_order(q="x12345")))  # not an integer: the generic codec gives the error
+    records = [r.getMessage() for r in caplog.records if r.name == "soapbridge.compiled"]
+    assert len(records) == 1 and records[0].startswith("compiled codec: decoding ListOrders falls back to the generic codec ("), records
+    assert "x12345" not in records[0]
+
+
+def _run_cli(*argv: str, no_extensions: bool) -> str:
+    env = {k: v for k, v in os.environ.items() if k != compiled.NO_EXTENSIONS_ENV}
+    if no_extensions:
+        env[compiled.NO_EXTENSIONS_ENV] = "1"
+    return subprocess.run([sys.executable, "-m", "bridge", *argv], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_version_and_inspect_say_whether_the_c_loops_run() -> None:
+    if compiled._ccodec is None:
+        pytest.skip("bridge._ccodec is not built (test_c_loop_is_built says so)")
+    assert _run_cli("--version", no_extensions=False).splitlines()[1] == "C loops: yes"
+    assert _run_cli("--version", no_extensions=True).splitlines()[1] == "C loops: no (SOAPBRIDGE_NO_EXTENSIONS is set)"
+    assert _run_cli("inspect", str(sample("orders.wsdl")), no_extensions=True).splitlines()[-1] == "C loops: no (SOAPBRIDGE_NO_EXTENSIONS is set)"
+    assert json.loads(_run_cli("inspect", "--json", str(sample("orders.wsdl")), no_extensions=False))["c_loops"] is True
+
+
+def test_no_extensions_forces_the_python_loops_with_the_same_answer() -> None:
+    xml = _reply(_order() + _order(q="7"))
+    expected, _ = _both(xml)
+    script = (
+        "import json, sys, bridge\n"
+        "from bridge import compiled\n"
+        "from bridge.envelope import parse\n"
+        "assert compiled._ccodec is None\n"
+        f"b = bridge.load({str(sample('orders.wsdl'))!r}, reply_validation='off')\n"
+        "op = b.operation('ListOrders')\n"
+        "env = parse(sys.stdin.buffer.read(), max_bytes=10**6, max_depth=256)\n"
+        "print(json.dumps(b.compiled.decode_message(op, op.output, env.body_children, env.header_children), default=str))\n"
+    )
+    env = dict(os.environ, **{compiled.NO_EXTENSIONS_ENV: "1"})
+    r = subprocess.run([sys.executable, "-c", script], input=xml, env=env, capture_output=True, check=True)
+    assert json.loads(r.stdout) == json.loads(json.dumps(expected, default=str))

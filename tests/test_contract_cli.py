@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -125,8 +126,11 @@ def test_sample_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 def test_contract_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run(capsys, "contract", str(tmp_path / "missing.wsdl"))
     assert code == 1 and err.startswith("soapbridge: WSDL file not found") and not out
-    code, _, err = run(capsys, "contract", CALCULATOR, "--url", "http://127.0.0.1:1")
-    assert code == 1 and err.startswith("soapbridge: cannot fetch http://127.0.0.1:1/openapi.json")
+    with socket.socket() as closed:  # bound, never listening: connecting to it is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        code, _, err = run(capsys, "contract", CALCULATOR, "--url", url)
+    assert code == 1 and err.startswith(f"soapbridge: cannot fetch {url}/openapi.json")
     assert len(err.strip().splitlines()) == 1
     with ServerThread(mocked_bridge(sample("orders.wsdl")).asgi()) as server:
         code, _, err = run(capsys, "contract", CALCULATOR, "--url", server.url)

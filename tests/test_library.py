@@ -61,8 +61,9 @@ def test_encode_request_validates() -> None:
         b.encode_request("Add", {"a": "x"})
     pointers = [v.pointer for v in info.value.violations]
     assert "/a" in pointers and len(pointers) >= 2
-    with pytest.raises(errors.ValidationError):
+    with pytest.raises(errors.ValidationError) as control:
         b.encode_request("Echo", {"text": "bad\x00char"})
+    assert [v.pointer for v in control.value.violations] == ["/text"]  # U+0000 is no XML character
 
 
 def test_decode_response_and_fault() -> None:

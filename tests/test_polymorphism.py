@@ -17,9 +17,10 @@ from jsonschema import Draft202012Validator
 
 import bridge
 from bridge.codec import to_json_ready
+from bridge.examples import message_example
 from bridge.jsonschema import SchemaBuilder, reachable_components
 from bridge.model import Operation
-from bridge.openapi import message_example, message_schema
+from bridge.openapi import message_schema
 
 WSDL = """<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions name="Poly" targetNamespace="urn:poly" xmlns:tns="urn:poly"

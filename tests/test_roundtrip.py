@@ -16,8 +16,8 @@ from lxml import etree
 import bridge
 from bridge.codec import to_json_ready
 from bridge.envelope import SOAP11, SOAP12, build
+from bridge.examples import message_example
 from bridge.model import Operation
-from bridge.openapi import message_example
 from tests.conftest import SAMPLES
 
 XSD = "http://www.w3.org/2001/XMLSchema"

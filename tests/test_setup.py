@@ -9,9 +9,11 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,6 +107,9 @@ def test_samples_by_name_from_an_installed_wheel(tmp_path: Path) -> None:
     env = dict(os.environ, CC="false", PIP_DISABLE_PIP_VERSION_CHECK="1")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(src), "-w", str(tmp_path / "dist")], env=env, check=True)
     wheel = next((tmp_path / "dist").glob("soapbridge-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "bridge/py.typed" in names  # PEP 561: users' type checkers read our annotations
+    assert not [n for n in names if "hatch_build" in n or "_ccodec_build" in n or (n.startswith("bridge/_ccodec.") and not n.endswith((".pyx", ".pyi")))], names
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)], env=env, check=True)
     work = tmp_path / "elsewhere"  # no wsdl/ directory here or above
@@ -120,3 +125,25 @@ def test_samples_by_name_from_an_installed_wheel(tmp_path: Path) -> None:
         assert r.returncode == 0 and expected in r.stdout, r.stderr
     assert re.search(r"orders", subprocess.run([sys.executable, "-m", "bridge", "serve", "--help"], cwd=work, env=run_env,
                                                capture_output=True, text=True, check=True).stdout)
+    # No compiler, so no C loops: both commands say so, and the Python loops convert both ways.
+    version = subprocess.run([sys.executable, "-m", "bridge", "--version"], cwd=work, env=run_env, capture_output=True, text=True, check=True)
+    assert version.stdout.splitlines()[1].startswith("C loops: no (bridge._ccodec is not built"), version.stdout
+    r = subprocess.run([sys.executable, "-m", "bridge", "inspect", "calculator"], cwd=work, env=run_env, capture_output=True, text=True, check=True)
+    assert r.stdout.splitlines()[-1].startswith("C loops: no (bridge._ccodec is not built"), r.stdout
+    reply = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        '<c:AddResponse xmlns:c="http://soapbridge.dev/samples/calculator"><c:result>5</c:result></c:AddResponse>'
+        "</soap:Body></soap:Envelope>"
+    )
+    script = (
+        "import bridge\n"
+        "from bridge import cli, compiled\n"
+        "assert compiled._ccodec is None\n"
+        "b = bridge.load(cli._samples_dir() / 'calculator.wsdl')\n"
+        "print(b.encode_request('Add', {'a': 2, 'b': 3}).hex())\n"
+        f"print(b.decode_response('Add', {reply.encode()!r}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=work, env=run_env, capture_output=True, check=True).stdout.decode().splitlines()
+    sent = etree.fromstring(bytes.fromhex(out[0]))
+    assert [(etree.QName(e).localname, e.text) for e in sent.iter() if e.text and e.text.strip()] == [("a", "2"), ("b", "3")]
+    assert out[1] == "{'result': 5}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -94,11 +93,11 @@ def test_builtins_are_resolvable_but_not_stored() -> None:
     nmtokens = ss.get_type(xs("NMTOKENS"))
     assert isinstance(nmtokens, SimpleType) and nmtokens.variety == "list"
     assert nmtokens.item_type is BUILTIN_SIMPLE_TYPES["NMTOKEN"]
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_type(xs("nope"))
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_type(q("nope"))
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         ss.get_element(q("nope"))
 
 
@@ -1040,10 +1039,8 @@ def test_corpus_reads(entry: str) -> None:
     if not CORPUS.is_dir() or entry == "(no corpus)":
         pytest.skip(f"{CORPUS} is absent")
     path = CORPUS / entry
-    started = time.perf_counter()
+    # No timing here (the suite's timeout stops a hang): bench/start.py times the largest corpus WSDLs.
     ss = read_schemas(_inline_schemas(path, set()), _file_loader)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10, f"{entry} took {elapsed:.1f}s"
     for skipped in ss.skipped:
         assert skipped.kind in ("type", "schema") and skipped.reason
     # Every global element resolves to a built type; every named type is modelled.

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ..namespaces import WSSE, WSU
+
 _XMLSCHEMA = "xmlschema"  # bundles W3C schemas we would otherwise have to ship
 _OURS = "bridge.xsd"
 
@@ -41,9 +43,6 @@ def _add(target: tuple[str, str], *keys: str) -> None:
     for key in keys:
         _ENTRIES[_normalise(key)] = target
 
-
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 
 _add(
     (_XMLSCHEMA, "schemas/WSDL/soap-encoding.xsd"),

@@ -25,13 +25,12 @@ from ..model import (
     ServiceModel,
     Skipped,
 )
+from ..namespaces import WSDL, XSD
+from ..namespaces import WSDL_HTTP as HTTP
+from ..namespaces import WSDL_SOAP11 as SOAP11
+from ..namespaces import WSDL_SOAP12 as SOAP12
 from ..xsd.reader import SchemaSet, read_schemas
 
-WSDL = "http://schemas.xmlsoap.org/wsdl/"
-SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
-SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
-HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
-XSD = "http://www.w3.org/2001/XMLSchema"
 SYNTHETIC_SERVICE = "Service"  # the service of a WSDL that declares bindings but no wsdl:service
 
 Load = Callable[[str], bytes]

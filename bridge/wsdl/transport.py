@@ -7,22 +7,10 @@ from __future__ import annotations
 
 import zeep.transports
 
-from ..errors import WsdlError
+from ..errors import NetworkDisabled, WsdlError
 from .sources import locate
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-
-
-class NetworkDisabled(WsdlError):
-    """A document outside the catalogue is needed over http(s) and network loading is off."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(
-            f"{url} is not in the catalogue of well-known schemas and network loading is off "
-            "(pass allow_network=True / --allow-network to fetch it, or save the document and "
-            "point the import at the local file)"
-        )
-        self.url = url
 
 
 class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]

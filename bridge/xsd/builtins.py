@@ -15,8 +15,7 @@ the reader makes one per schema set, because they collect ``derived`` subtypes.
 from __future__ import annotations
 
 from bridge.model import XSD_NS, Any, ComplexType, Group, QName, SimpleType, XsdType
-
-SOAPENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"
+from bridge.namespaces import SOAPENC as SOAPENC_NS
 
 # Built-in name -> the built-in it is derived from (None for the primitives' root).
 # XSD 1.0 Part 2, section 3 (plus the four XSD 1.1 additions, which share the namespace).

@@ -62,6 +62,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from bridge import namespaces
 from bridge.errors import WsdlError, XmlError
 from bridge.model import (
     XSD_NS,
@@ -94,8 +95,8 @@ Loader = Callable[[str], bytes]  # absolute URL or path -> document bytes; raise
 MAX_SCHEMA_BYTES = 64 * 1024 * 1024
 MAX_SCHEMA_DEPTH = 256
 
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
+WSDL_NS = namespaces.WSDL
+XML_NS = namespaces.XML
 
 _XS = "{" + XSD_NS + "}"
 XS_SCHEMA = _XS + "schema"

@@ -632,8 +632,10 @@ def test_rpc_encoded_with_soap_encoded_arrays() -> None:
     spec = b.openapi()
     validate(spec)
     req = spec["components"]["schemas"]["RpcEncodedService_FindPeopleRequest"]
-    names = json.dumps(req)
-    assert '"array"' in names or "ArrayOfString" in names
+    # The soapenc:Array of xsd:string is a JSON array of strings (null: xsi:nil), not an object.
+    assert req["properties"]["names"]["anyOf"][0] == {"$ref": "#/components/schemas/ArrayOfString"}
+    array_of_string = spec["components"]["schemas"]["ArrayOfString"]
+    assert array_of_string["type"] == "array" and array_of_string["items"]["type"] == ["string", "null"]
     # array items are closed where they are used: an unknown field in a Person is a 400, not dropped
     reply_schema = {"$ref": "#/components/schemas/RpcEncodedService_FindPeopleResponse", "components": spec["components"]}
     reply_check = jsonschema_rs.Draft202012Validator(reply_schema)
@@ -1033,7 +1035,7 @@ def test_one_broken_operation_does_not_sink_the_rest(capsys: pytest.CaptureFixtu
     validate(spec)
     assert set(spec["paths"]) == {"/MixedService/Good", "/MixedService/AlsoGood"}
     assert "Broken" not in json.dumps(spec)
-    with pytest.raises(bridge.OperationNotFound):
+    with pytest.raises(bridge.OperationNotFound, match="no operation named 'Broken'"):
         b.operation("Broken")
     wire(b, "Good", {"n": 1})
     with TestClient(b.asgi()) as c:
@@ -1107,6 +1109,7 @@ def test_wrapped_element_beside_headers_keeps_its_own_type(tmp_path: Path) -> No
     ok = {"id": "1", "a": "x", "$headers": {"auth": "k"}}
     b.validate_input(op, ok)
     b.validate_input(op, {**ok, "$type": "ARequest"})
-    for bad in ({**ok, "$type": "BRequest"}, {**ok, "b": "y"}, {**ok, "other": 1}):
-        with pytest.raises(bridge.ValidationError):
+    for bad, why in (({**ok, "$type": "BRequest"}, '"ARequest" was expected'), ({**ok, "b": "y"}, "'b' was unexpected"), ({**ok, "other": 1}, "'other' was unexpected")):
+        with pytest.raises(bridge.ValidationError) as refused:
             b.validate_input(op, bad)
+        assert any(why in v.detail for v in refused.value.violations), refused.value.violations

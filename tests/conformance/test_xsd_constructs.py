@@ -29,8 +29,8 @@ from starlette.testclient import TestClient
 import bridge
 from bridge.codec import to_json_ready
 from bridge.envelope import SOAP11, build
+from bridge.examples import message_example
 from bridge.jsonschema import ATTRIBUTE_KEY, XML_CHARS, xsd_pattern
-from bridge.openapi import message_example
 from tests.conftest import mocked_bridge
 from tests.test_contract import CHECKS
 

@@ -28,9 +28,9 @@ import bridge
 from bridge.codec import to_json_ready
 from bridge.contract import GENERATOR_LIMITS, run_fallback
 from bridge.envelope import build, parse
+from bridge.examples import message_example
 from bridge.mock import MockService
 from bridge.model import Operation
-from bridge.openapi import message_example
 from tests.conftest import SHARED
 from tests.test_contract import CHECKS
 

@@ -1,8 +1,10 @@
 """hatchling build hook: compiles ``bridge/_ccodec.pyx`` (the compiled codec's C loops) in place.
 
 It needs lxml's headers, whose directory is only known at build time (``lxml.get_include()``).
-A failed compile is not fatal: the package still works on the pure-Python loops, and
-``tests/test_compiled.py`` fails under CI when the extension is missing.
+A failed compile is not fatal: the package still works on the pure-Python loops (``soapbridge
+--version`` then says ``C loops: no``), and ``tests/test_compiled.py`` fails under CI when the
+extension is missing. At the repository root, hatchling's default hook path, so it stays out of
+the wheel.
 """
 
 from __future__ import annotations
