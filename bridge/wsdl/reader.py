@@ -31,6 +31,8 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
+# where WSDLs declare an input's WS-Addressing Action: wsam (1.0 Metadata), wsaw (WSDL Binding CR, 2006/05 and 2006/02)
+WSA_WSDL = ("http://www.w3.org/2007/05/addressing/metadata", "http://www.w3.org/2006/05/addressing/wsdl", "http://www.w3.org/2006/02/addressing/wsdl")
 XSD = "http://www.w3.org/2001/XMLSchema"
 SYNTHETIC_SERVICE = "Service"  # the service of a WSDL that declares bindings but no wsdl:service
 
@@ -74,6 +76,8 @@ class _AbstractOp:
     faults: list[tuple[str, QName]]
     doc: str | None
     parameter_order: list[str] | None
+    action: str = ""  # the input's WS-Addressing Action: explicit (wsam/wsaw:Action) or the default pattern
+    action_explicit: bool = False
 
 
 @dataclass
@@ -276,6 +280,7 @@ class WsdlReader:
                 if (q := resolve_qname(f, f.get("message"))) is not None
             ]
             order = node.get("parameterOrder")
+            explicit = next((inp.get(f"{{{ns}}}Action") for ns in WSA_WSDL if inp is not None and inp.get(f"{{{ns}}}Action")), None)
             ops.append(
                 _AbstractOp(
                     name=node.get("name", ""),
@@ -284,9 +289,18 @@ class WsdlReader:
                     faults=faults,
                     doc=_doc(node),
                     parameter_order=order.split() if order else None,
+                    action=explicit or self._default_action(port_type, node, inp, out),
+                    action_explicit=explicit is not None,
                 )
             )
         return ops
+
+    def _default_action(self, port_type: etree._Element, op: etree._Element, inp: etree._Element | None, out: etree._Element | None) -> str:
+        """WS-Addressing 1.0 Metadata §4.4.4: [target namespace][delimiter][port type name][delimiter][input name]."""
+        tns = self.defs.target_namespace or ""
+        delim = ":" if tns.startswith("urn:") else "/"
+        name = (inp.get("name") if inp is not None else None) or op.get("name", "") + ("Request" if out is not None else "")
+        return f"{tns.rstrip(delim)}{delim}{port_type.get('name', '')}{delim}{name}"
 
     # --- operations -------------------------------------------------------------
 
@@ -331,6 +345,7 @@ class WsdlReader:
             style=style,  # type: ignore[arg-type]
             use=use,  # type: ignore[arg-type]
             soap_action=action,
+            wsa_action=aop.action if aop.action_explicit or not action else action,
             address=address,
             input=input_msg,
             output=output_msg,
