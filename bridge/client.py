@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import certifi
 
 from .errors import UpstreamError
+from .proxies import Proxies
 from .settings import BackendAuth, ClientCert, Settings
 
 if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start's budget
@@ -58,38 +59,6 @@ def _tls_context(verify: bool | str, client_cert: ClientCert | None = None) -> s
     if client_cert is not None:
         ctx.load_cert_chain(client_cert.cert, client_cert.key, password=client_cert.password or "")
     return ctx
-
-
-class Proxies:
-    """Which proxy, if any, a call to a URL goes through: the ``proxy`` setting (a URL, or "env"
-    for the HTTP_PROXY/HTTPS_PROXY variables) less the hosts of ``no_proxy`` (else $NO_PROXY)."""
-
-    def __init__(self, settings: Settings) -> None:
-        import urllib.request
-
-        self.http = self.https = None if settings.proxy == "env" else settings.proxy
-        no = urllib.request.getproxies_environment().get("no", "")
-        if settings.proxy == "env":
-            env = urllib.request.getproxies_environment()
-            self.http, self.https = env.get("http"), env.get("https")
-        self.no = no if settings.no_proxy is None else settings.no_proxy
-
-    def __bool__(self) -> bool:
-        return bool(self.http or self.https)
-
-    def for_url(self, url: str) -> str | None:
-        import urllib.request
-
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
-        except ValueError:
-            return None  # not a usable URL: the call fails on it without a proxy
-        proxy = self.https if parts.scheme == "https" else self.http
-        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # documented, missing in typeshed
-        if proxy and host and self.no and bypass(f"{host}:{port}" if port else host, {"no": self.no}):
-            return None
-        return proxy
 
 
 def basic_authorization(auth: BackendAuth) -> str:
@@ -244,7 +213,7 @@ envelopes; one pool each, opened lazily."""
         self._in_flight = 0  # async network calls under way, to tell a full pool from a slow connect
         self._refused = 0  # calls that found the pool full since the last warning
         self._warned = -1e9
-        self._proxies = Proxies(settings)
+        self._proxies = Proxies(settings.proxy, settings.no_proxy)
         auth = settings.backend_auth
         self._authorization = basic_authorization(auth) if auth is not None and auth.type == "basic" else None
 

@@ -495,3 +495,16 @@ def test_the_openapi_document_is_unchanged_by_transport_settings(pki: Pki, no_pr
     ).openapi_bytes()
     assert configured == plain
     assert BASIC_PASSWORD.encode() not in configured
+
+
+def test_a_wsdl_loaded_over_the_network_goes_through_the_proxy_unless_bypassed(plain_server: ServerThread, no_proxy_env: None,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    url = plain_server.url + "/?wsdl"  # the mock serves its WSDL
+    with Proxy() as proxy:
+        b = bridge.load(url, allow_network=True, cache_dir=None, proxy=proxy.url)
+        assert b.operation("Add")
+        assert proxy.seen == [(f"GET {url}", None)]
+        bridge.load(url, allow_network=True, cache_dir=None, proxy=proxy.url, no_proxy="127.0.0.1")
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)  # the environment alone does not route through it
+        bridge.load(url, allow_network=True, cache_dir=None)
+        assert len(proxy.seen) == 1
