@@ -508,3 +508,48 @@ def test_a_wsdl_loaded_over_the_network_goes_through_the_proxy_unless_bypassed(p
         monkeypatch.setenv("HTTP_PROXY", proxy.url)  # the environment alone does not route through it
         bridge.load(url, allow_network=True, cache_dir=None)
         assert len(proxy.seen) == 1
+
+
+def test_soapbridge_call_uses_the_config_s_transport(tmp_path: Path, pki: Pki, mtls_server: ServerThread, no_proxy_env: None,
+                                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`soapbridge call --config`: mutual TLS through the proxy, the key password from the environment."""
+    from bridge.cli import main
+
+    monkeypatch.setenv("KEY_PASSWORD", PASSWORD)
+    with Proxy() as proxy:
+        cfg = _config(tmp_path, {"client_cert": {"cert": str(pki.client_cert), "key": str(pki.client_key), "password": "${KEY_PASSWORD}"},
+                                 "verify_tls": str(pki.ca), "proxy": proxy.url})  # fmt: skip
+        args = ["call", str(sample("calculator.wsdl")), "Add", "--data", json.dumps(ADD), "--backend", mtls_server.url, "--config", str(cfg)]
+        assert main(args) == 0
+        assert ok(json.loads(capsys.readouterr().out))
+        assert proxy.seen == [(f"CONNECT 127.0.0.1:{mtls_server.port}", None)]
+        cfg.write_text(json.dumps({"client_cert": {"cert": str(pki.client_cert), "key": str(pki.client_key), "password": "wrong"}}))
+        assert main(args) != 0
+        err = capsys.readouterr().err
+        assert "cannot decrypt the key" in err and "Traceback" not in err
+
+
+def test_recordings_keep_no_basic_credentials() -> None:
+    """What `soapbridge record` keeps of a request: the Authorization header reaches the service,
+    but not the recording."""
+    import httpx
+
+    from bridge.recording import RecordingTransport
+    from tests.conftest import mock_transport
+
+    sent: list[httpx.Request] = []
+    mock = mock_transport(sample("calculator.wsdl"))
+
+    class Seen(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request)
+            return await mock.handle_async_request(request)
+
+    recording = RecordingTransport(Seen())
+    auth = {"type": "basic", "username": "svc", "password": BASIC_PASSWORD}
+    b = bridge.load(sample("calculator.wsdl"), endpoint="http://svc.example/calc", backend_auth=auth, transport=recording)
+    assert ok(call(b, "async"))
+    token = base64.b64encode(f"svc:{BASIC_PASSWORD}".encode()).decode()
+    assert sent[0].headers["authorization"] == f"Basic {token}"
+    kept = repr(recording.captured)
+    assert token not in kept and BASIC_PASSWORD not in kept and "authorization" not in kept.lower()
