@@ -269,7 +269,8 @@ class Bridge:
         body = self.encode_request(op, data)
         from .envelope import http_headers
 
-        if self.settings.addressing:
+        addressing = self.settings.addressing
+        if addressing is True or (addressing == "auto" and op.wsa_policy):
             return op, self._addressed(op, body), http_headers(op.soap_version, op.wsa_action)
         return op, body, http_headers(op.soap_version, op.soap_action)
 

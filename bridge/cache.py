@@ -46,7 +46,7 @@ from .settings import Settings
 
 log = logging.getLogger("soapbridge.cache")
 
-FORMAT = 2  # 2: Operation.wsa_action
+FORMAT = 2  # 2: Operation.wsa_action, wsa_policy
 MAGIC = b"soapbridge-cache\n"
 AUTO = "auto"
 ENV_DIR = "SOAPBRIDGE_CACHE_DIR"

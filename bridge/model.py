@@ -237,6 +237,7 @@ class Operation:
     query: tuple[str, ...] = ()  # fields taken from the query string (custom routes)
     # WS-Addressing Action of the request: wsam/wsaw:Action, else the soapAction, else the default pattern
     wsa_action: str = ""
+    wsa_policy: bool = False  # the binding's policy asks for WS-Addressing (wsaw:UsingAddressing, wsam:Addressing)
 
     @property
     def qualified_name(self) -> str:

@@ -100,7 +100,8 @@ class Settings:
     proxy: str | None = field(default=None, repr=False)  # repr: a proxy URL may hold credentials
     no_proxy: str | None = None  # hosts that bypass the proxy (NO_PROXY syntax); None: $NO_PROXY
     backend_auth: BackendAuth | None = None
-    addressing: bool = False  # WS-Addressing headers on every request
+    # WS-Addressing headers: true (every request), false (none), auto (where the WSDL's binding asks for them)
+    addressing: bool | str = "auto"
 
     def merged(self, **overrides: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -161,8 +162,8 @@ def _coerce(s: Settings) -> Settings:
     proxy = _proxy(s.proxy)
     if s.no_proxy is not None and not isinstance(s.no_proxy, str):
         raise ConfigError(f"no_proxy: expected a comma-separated list of hosts, got {s.no_proxy!r}")
-    if not isinstance(s.addressing, bool):
-        raise ConfigError(f"addressing: expected true or false, got {s.addressing!r}")
+    if not isinstance(s.addressing, bool) and s.addressing != "auto":
+        raise ConfigError(f"addressing: expected true, false or auto, got {s.addressing!r}")
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent),
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy,

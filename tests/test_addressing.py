@@ -19,7 +19,8 @@ from lxml import etree
 
 import bridge
 from bridge.errors import ConfigError
-from tests.conftest import mock_transport, sample
+from bridge.recording import rest_request
+from tests.conftest import SHARED, mock_transport, sample
 
 WSA = "http://www.w3.org/2005/08/addressing"
 WSAM = "http://www.w3.org/2007/05/addressing/metadata"
@@ -127,11 +128,71 @@ def test_without_a_soap_action_the_default_action_pattern_is_used(tmp_path: Path
     assert action == "http://soapbridge.dev/samples/calculator/CalculatorPortType/AddRequest"
 
 
-def test_no_addressing_headers_unless_configured() -> None:
-    capture = send(sample("calculator.wsdl"), "1.1")
+@pytest.mark.parametrize("setting", [{}, {"addressing": False}, {"addressing": "auto"}])
+def test_no_addressing_headers_unless_configured_or_asked_for_by_the_wsdl(setting: dict[str, Any]) -> None:
+    capture = send(sample("calculator.wsdl"), "1.1", **setting)  # its bindings have no addressing policy
     assert wsa_headers(capture.bodies[0], "1.1") == []
 
 
-def test_addressing_must_be_a_boolean() -> None:
-    with pytest.raises(ConfigError, match="addressing: expected true or false"):
+def test_addressing_must_be_true_false_or_auto() -> None:
+    with pytest.raises(ConfigError, match="addressing: expected true, false or auto"):
         bridge.load(sample("calculator.wsdl"), addressing="yes")
+
+
+# --- switched on by the WSDL's policy (addressing: auto, the default) --------------------------
+
+PARTNER = SHARED / "wsdl-corpus" / "partnerservice" / "partner" / "PartnerService.local.wsdl"  # a real WCF WSDL
+
+
+@pytest.fixture
+def partner() -> Path:
+    if not PARTNER.is_file():
+        pytest.skip(f"{PARTNER} is not here (../shared is absent)")
+    return PARTNER
+
+
+def test_a_wcf_policy_with_using_addressing_switches_it_on(partner: Path, wsa_schema: xmlschema.XMLSchema) -> None:
+    """PartnerService: its wsHttpBinding port references a wsp:Policy holding wsaw:UsingAddressing,
+    its basicHttpBinding port none; each input carries a wsaw:Action (read here with lxml)."""
+    doc = etree.parse(str(partner))
+    wsaw = "http://www.w3.org/2006/05/addressing/wsdl"
+    actions = {
+        op.get("name"): op.find("{http://schemas.xmlsoap.org/wsdl/}input").get(f"{{{wsaw}}}Action")
+        for op in doc.iterfind(".//{http://schemas.xmlsoap.org/wsdl/}portType/{http://schemas.xmlsoap.org/wsdl/}operation")
+    }
+    sent: dict[str, list[bytes]] = {}
+    versions: dict[str, str] = {}
+    for port in ("PartnerServiceWSEndPoint", "PartnerServiceBasicEndPoint"):
+        capture = Capture(partner)
+        b = bridge.load(partner, endpoint="http://svc.example/partner", ports={"PartnerService": port}, transport=capture, cache_dir=None)
+        op = next(o for o in b.operations if o.name == "ValidateMember")
+        asyncio.run(b.acall(op, rest_request(op, 0)["body"]))
+        sent[port] = capture.bodies
+        versions[port] = op.soap_version
+    (ws_body,) = sent["PartnerServiceWSEndPoint"]
+    headers = {etree.QName(h).localname: h for h in wsa_headers(ws_body, versions["PartnerServiceWSEndPoint"])}
+    assert list(headers) == ["Action", "To", "MessageID", "ReplyTo"]
+    assert headers["Action"].text == actions["ValidateMember"] == "http://tempuri.org/IPartnerService/ValidateMember"
+    for h in headers.values():
+        wsa_schema.validate(h)
+    (basic_body,) = sent["PartnerServiceBasicEndPoint"]
+    assert wsa_headers(basic_body, versions["PartnerServiceBasicEndPoint"]) == []
+
+
+@pytest.mark.parametrize(
+    ("assertion", "setting", "expected"),
+    [
+        ("<wsam:Addressing/>", {}, True),
+        ('<wsam:Addressing wsp:Optional="true"/>', {}, False),  # supported, not required
+        ("<wsam:Addressing/>", {"addressing": False}, False),  # the setting wins
+    ],
+)
+def test_a_wsam_addressing_policy_assertion(tmp_path: Path, assertion: str, setting: dict[str, Any], expected: bool) -> None:
+    policy = (
+        f'<wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:wsam="{WSAM}"><wsp:ExactlyOne><wsp:All>'
+        f"{assertion}</wsp:All></wsp:ExactlyOne></wsp:Policy>"
+    )
+    old = '<wsdl:binding name="CalculatorSoapBinding" type="tns:CalculatorPortType">'
+    wsdl = _variant(tmp_path, old, old + policy)
+    capture = send(wsdl, "1.1", **setting)
+    assert bool(wsa_headers(capture.bodies[0], "1.1")) is expected

@@ -31,6 +31,8 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
+WSP = ("http://www.w3.org/ns/ws-policy", "http://schemas.xmlsoap.org/ws/2004/09/policy")
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 # where WSDLs declare an input's WS-Addressing Action: wsam (1.0 Metadata), wsaw (WSDL Binding CR, 2006/05 and 2006/02)
 WSA_WSDL = ("http://www.w3.org/2007/05/addressing/metadata", "http://www.w3.org/2006/05/addressing/wsdl", "http://www.w3.org/2006/02/addressing/wsdl")
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -84,6 +86,7 @@ class _AbstractOp:
 class _Defs:
     messages: dict[QName, etree._Element] = field(default_factory=dict)
     port_types: dict[QName, etree._Element] = field(default_factory=dict)
+    policies: dict[str, etree._Element] = field(default_factory=dict)  # wsp:Policy by its Id
     bindings: dict[QName, etree._Element] = field(default_factory=dict)
     services: list[etree._Element] = field(default_factory=list)
     schemas: list[tuple[etree._Element, str]] = field(default_factory=list)
@@ -130,6 +133,11 @@ class WsdlReader:
         if url in self._seen:
             return
         self._seen.add(url)
+        for ns in WSP:
+            for policy in root.iter(f"{{{ns}}}Policy"):
+                pid = policy.get(f"{{{WSU}}}Id") or policy.get("Id") or policy.get("{http://www.w3.org/XML/1998/namespace}id")
+                if pid:
+                    self.defs.policies.setdefault(pid, policy)
         for imp in root.findall(f"{{{WSDL}}}import"):
             location = imp.get("location")
             if not location:
@@ -243,6 +251,7 @@ class WsdlReader:
         assert soap_binding is not None
         soap_ns = SOAP11 if kind == "soap11" else SOAP12
         default_style = soap_binding.get("style", "document")
+        wsa_policy = self._requires_addressing(binding)
         by_name = {op.name: op for op in abstract_ops}
         bound: set[str] = set()
         for bop in binding.findall(f"{{{WSDL}}}operation"):
@@ -262,6 +271,7 @@ class WsdlReader:
                 reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
                 self.skipped.append(Skipped("operation", full, str(reason)))
                 continue
+            bound_op.wsa_policy = wsa_policy
             port.operations.append(bound_op)
         for aop in abstract_ops:
             if aop.name not in bound:
@@ -294,6 +304,29 @@ class WsdlReader:
                 )
             )
         return ops
+
+    def _requires_addressing(self, binding: etree._Element) -> bool:
+        """Whether the binding asks for WS-Addressing: a wsaw:UsingAddressing (not wsdl:required="false")
+        or a wsam:Addressing policy assertion that is not wsp:Optional, in the binding or in a
+        policy it references (as WCF and Metro write them)."""
+        policies: list[etree._Element] = [binding]
+        for ns in WSP:
+            for ref in binding.iter(f"{{{ns}}}PolicyReference"):
+                found = self.defs.policies.get((ref.get("URI") or "").lstrip("#"))
+                if found is not None:
+                    policies.append(found)
+        for node in policies:
+            for el in node.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                q = etree.QName(el)
+                using = q.localname == "UsingAddressing" and q.namespace in WSA_WSDL[1:]
+                if using and el.get(f"{{{WSDL}}}required", "true").strip().lower() not in ("false", "0"):
+                    return True
+                assertion = q.localname == "Addressing" and q.namespace == WSA_WSDL[0]
+                if assertion and not any(el.get(f"{{{ns}}}Optional", "false").strip().lower() in ("true", "1") for ns in WSP):
+                    return True
+        return False
 
     def _default_action(self, port_type: etree._Element, op: etree._Element, inp: etree._Element | None, out: etree._Element | None) -> str:
         """WS-Addressing 1.0 Metadata §4.4.4: [target namespace][delimiter][port type name][delimiter][input name]."""
