@@ -175,6 +175,11 @@ def _deadline_backend(inner: httpcore.NetworkBackend) -> httpcore.NetworkBackend
 def _cause(exc: BaseException, url: str) -> str:
     """An exception as text for the log: the endpoint URL (with any credentials) replaced by its host."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return _cause_without(text, url)
+
+
+def _cause_without(text: str, url: str) -> str:
+    """The text with the URL replaced by its host, and its credentials taken out wherever they are."""
     if not url:
         return text
     text = text.replace(url, host_of(url))
@@ -251,6 +256,9 @@ envelopes; one pool each, opened lazily."""
 
     def _error(self, kind: str, what: str, message: str, exc: BaseException | None, url: str) -> UpstreamError:
         cause = f"{host_of(url)}: {_cause(exc, url) if exc is not None else message}"
+        for proxy in {self._proxies.http, self._proxies.https} - {None}:
+            assert proxy is not None
+            cause = _cause_without(cause, proxy)  # a proxy URL's credentials
         return UpstreamError(kind, f"{what}: {message}", cause=cause)
 
     def _deadline_passed(self, what: str, url: str) -> UpstreamError:
@@ -291,6 +299,9 @@ envelopes; one pool each, opened lazily."""
             or _is(exc, "aiohttp", "ClientConnectorCertificateError", "ClientSSLError")
         ):
             return self._error("tls", what, "TLS verification of the SOAP service failed", exc, url)
+        proxied = _is(exc, "httpx", "ConnectError") and self._proxies.for_url(url) is not None  # httpx: the proxy's own connect
+        if proxied or _is(exc, "httpx", "ProxyError") or _is(exc, "aiohttp", "ClientProxyConnectionError", "ClientHttpProxyError"):
+            return self._error("unavailable", what, "the proxy refused or could not make the connection to the SOAP service", exc, url)
         if _is(exc, "httpx", "ConnectError") or _is(exc, "aiohttp", "ClientConnectorError"):
             return self._error("unavailable", what, "cannot connect to the SOAP service", exc, url)
         if (

@@ -553,3 +553,30 @@ def test_recordings_keep_no_basic_credentials() -> None:
     assert sent[0].headers["authorization"] == f"Basic {token}"
     kept = repr(recording.captured)
     assert token not in kept and BASIC_PASSWORD not in kept and "authorization" not in kept.lower()
+
+
+@pytest.mark.parametrize("how", HOW)
+@pytest.mark.parametrize("failure", ["proxy down", "proxy refuses"])
+def test_a_failing_proxy_is_said_plainly_without_its_credentials(how: str, failure: str, mtls_server: ServerThread, no_proxy_env: None,
+                                                                caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO)
+    with Proxy(require="Basic nothing-matches") as proxy:
+        url = proxy.url if failure == "proxy refuses" else f"http://127.0.0.1:{_closed_port()}"
+        url = url.replace("http://", "http://proxy-user:pr0xy-secret@")
+        b = bridge.load(sample("calculator.wsdl"), endpoint=mtls_server.url, proxy=url, verify_tls=False)
+        if how == "rest":
+            r = TestClient(b.asgi()).post("/CalculatorService/Add", json=ADD)
+            assert r.status_code == 503 and "proxy" in r.json()["detail"], r.text
+            text = r.text
+        else:
+            with pytest.raises(UpstreamError) as err:
+                call(b, how)
+            assert err.value.kind == "unavailable" and "proxy" in str(err.value)
+            text = str(err.value)
+    assert "pr0xy-secret" not in text and "pr0xy-secret" not in caplog.text
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
