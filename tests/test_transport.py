@@ -580,3 +580,17 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_the_call_deadline_holds_through_the_proxy(how: str, no_proxy_env: None) -> None:
+    """A backend that drips its reply a byte at a time is cut at the deadline through the proxy too
+    (the proxied sync pool runs on the deadline-keeping network backend)."""
+    from tests.test_upstream import RawServer, drip_handler
+
+    with RawServer(drip_handler("body")) as server, Proxy() as proxy:
+        b = bridge.load(sample("calculator.wsdl"), endpoint=server.url, proxy=proxy.url, connect_timeout=0.5, read_timeout=0.5)
+        with pytest.raises(UpstreamError) as err:
+            call(b, how)
+        assert proxy.seen == [(f"POST {server.url}", None)]
+    assert err.value.kind == "timeout" and "call deadline of 1 s" in str(err.value)
