@@ -65,6 +65,12 @@ def _start_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return _table(head, body, markdown)
 
 
+def _wsse_table(rows: list[dict[str, Any]], markdown: bool) -> str:
+    head = ["call", "calls/s", "ms per call", "×plain"]
+    body = [[r["call"], f"{r['calls_per_s']:.0f}", _ms(r["ms"]), f"{r['x_plain']:.2f}"] for r in rows]
+    return _table(head, body, markdown)
+
+
 def _targets_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     head = ["target", "goal", "measured", "met"]
     body = [[t["name"], t["goal"], t["measured"], "yes" if t["met"] else "NO"] for t in rows]
@@ -84,6 +90,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         ("encode", "Encode a CreateOrder request to envelope bytes", _codec_table),
         ("e2e", "End to end over loopback", _e2e_table),
         ("start", "Start-up of the largest corpus WSDLs", _start_table),
+        ("wsse", "WS-Security: one library call, in process (calls/s as a ratio of the plain call)", _wsse_table),
         ("targets", "Targets", _targets_table),
     ]
     for key, title, fn in sections:

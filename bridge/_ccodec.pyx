@@ -289,6 +289,21 @@ cdef Particle _find(TypePlan p, const char* name, Py_ssize_t hint):
     return None
 
 
+# Elements decoded since the GIL was last offered to other threads. A large reply is decoded in
+# a worker thread (Bridge._afinish); this loop never returns to the interpreter, which would
+# otherwise switch threads every few milliseconds, so the event loop would wait for all of it.
+cdef Py_ssize_t _since_yield = 0
+
+
+cdef inline void _offer_gil():
+    global _since_yield
+    _since_yield += 1
+    if _since_yield >= 2048:
+        _since_yield = 0
+        with nogil:  # a waiting thread that asked for the GIL takes it here
+            pass
+
+
 cdef dict _decode(TypePlan p, tree.xmlNode* n, _Document doc):
     cdef dict out
     cdef Attr a
@@ -320,6 +335,7 @@ cdef dict _decode(TypePlan p, tree.xmlNode* n, _Document doc):
         if spec.index < last:
             shuffled = True  # out of schema order: keys are put back in order below
         last = spec.index
+        _offer_gil()
         if spec.kind == NODE:
             v = spec.decoder(cetree.elementFactory(doc, c))
         elif _is_nil(c):

@@ -10,26 +10,47 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import BridgeError, SoapFault, UpstreamError, ValidationError, Violation
+from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
 from .model import Operation
 from .routing import BODY_METHODS, api_title
-from .settings import Settings
+from .settings import JsonLimits, Settings
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
+
+
+class LargeResult(dict[str, Any]):
+    """The output of a call whose reply was large (decoded off the event loop): its JSON is
+    written off the loop as well, and the freed memory handed back to the system after."""
+
+
+def _trim_heap() -> None:
+    """Return freed heap to the system (glibc keeps it otherwise: hundreds of MB after a large
+    reply)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name).malloc_trim(0)
 
 
 class BridgeLike(Protocol):
@@ -90,6 +111,7 @@ def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
         "timeout": "The SOAP service timed out",
         "unavailable": "The SOAP service is unavailable",
         "tls": "TLS verification of the SOAP service failed",
+        "security": "The SOAP reply failed WS-Security verification",
     }
     return problem(status, f"upstream:{exc.kind}", titles.get(exc.kind, "The SOAP service gave a bad reply"), str(exc))
 
@@ -122,6 +144,81 @@ class _TooLarge(Exception):
     pass
 
 
+class JsonRefused(Exception):
+    """A request body over one of the JSON threat limits (``Settings.json_limits``)."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(detail)
+        self.pointer = pointer
+        self.detail = detail
+
+
+# A \uD800-\uDFFF escape, or the UTF-8 form of one (which json.loads lets through): only then
+# are strings checked for lone surrogates, which UTF-8 (and so XML) cannot carry.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _pointer_of(path: Any) -> str:
+    """A JSON pointer from the (parent, key) chain the walk below keeps."""
+    keys: list[str] = []
+    while path:
+        path, key = path
+        keys.append("/" + str(key).replace("~", "~0").replace("/", "~1"))
+    return "".join(reversed(keys))
+
+
+def _lone_surrogate(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def load_json(body: bytes, limits: JsonLimits) -> Any:
+    """Parses a request body (numbers with a point or exponent as Decimal) and checks it against
+    the limits without recursion; raises ValueError when it is not JSON, JsonRefused over a limit."""
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except RecursionError:  # json.loads recurses in C: about 1,000 levels
+        raise JsonRefused("", f"nested deeper than the limit of {limits.max_depth}") from None
+    surrogates = _SURROGATE.search(body) is not None
+    max_string = limits.max_string_length
+
+    def check_string(s: str, path: Any, what: str, limit: int) -> None:
+        if len(s) > limit:
+            raise JsonRefused(_pointer_of(path), f"{what} of {len(s)} characters is longer than the limit of {limit}")
+        if surrogates and _lone_surrogate(s):
+            raise JsonRefused(_pointer_of(path), f"{what} holds a lone UTF-16 surrogate, which is not a character")
+
+    if type(data) is str:
+        check_string(data, None, "the string", max_string)
+    stack: list[tuple[Any, int, Any]] = [(data, 1, None)]
+    while stack:
+        value, depth, path = stack.pop()
+        if type(value) is dict:
+            items: Any = value.items()
+            limit, what = limits.max_keys, "keys"
+        elif type(value) is list:
+            items = enumerate(value)
+            limit, what = limits.max_items, "items"
+        else:
+            continue
+        if depth > limits.max_depth:
+            raise JsonRefused(_pointer_of(path), f"nested deeper than the limit of {limits.max_depth}")
+        if len(value) > limit:
+            raise JsonRefused(_pointer_of(path), f"{len(value)} {what}, over the limit of {limit}")
+        for key, item in items:
+            if what == "keys":
+                check_string(key, path, f"the key {key[:40]!r}", limits.max_key_length)
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1, (path, key)))
+            elif kind is str:
+                check_string(item, (path, key), "the string", max_string)
+    return data
+
+
 class _ClientGone(Exception):
     pass
 
@@ -149,6 +246,7 @@ def _coerce(schema: dict[str, Any], raw: str) -> Any:
 
 def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], has_body: bool) -> Any:
     limit = bridge.settings.max_request_bytes
+    json_limits = bridge.settings.json_limits
 
     async def endpoint(request: Request) -> Response:
         data: Any = {}
@@ -158,6 +256,9 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                 body = await _read_body(request, limit)
             except _TooLarge:
                 return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
+            except ClientDisconnect:  # the client went away mid-upload: nobody to answer, nothing to trace
+                log.info("%s: the client disconnected before sending the whole body", op.key)
+                return Response(status_code=400)
             if not body.strip() and not ct:
                 return problem(
                     400,
@@ -174,7 +275,15 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                     f"send application/json, not {ct or 'no content type'}",
                 )
             try:
-                data = json.loads(body, parse_float=Decimal)
+                data = load_json(body, json_limits)
+            except JsonRefused as exc:
+                return problem(
+                    400,
+                    "json-limit",
+                    "The JSON body is over a limit",
+                    f"{exc.pointer or 'the body'}: {exc.detail}",
+                    errors=[{"pointer": exc.pointer, "detail": exc.detail}],
+                )
             except (ValueError, UnicodeDecodeError) as exc:
                 return problem(
                     400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {exc}", errors=[{"pointer": "", "detail": str(exc)}]
@@ -191,6 +300,8 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             result = await _unless_gone(request, bridge.acall(op, data))
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
+        except RequestTooLarge as exc:
+            return problem(413, "too-large", "Request too large", str(exc), errors=[v.as_dict() for v in exc.violations])
         except ValidationError as exc:
             return validation_response(exc)
         except SoapFault as exc:
@@ -202,6 +313,10 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             return problem(502, "bridge-error", "The bridge could not complete the call", str(exc))
         if op.output is None:
             return Response(status_code=204)
+        if isinstance(result, LargeResult):
+            payload = await run_in_threadpool(dumps, result)
+            del result
+            return Response(payload, media_type="application/json", background=BackgroundTask(_trim_heap))
         return Response(dumps(result), media_type="application/json")
 
     return endpoint
@@ -364,15 +479,41 @@ def create_app(bridge: BridgeLike) -> Starlette:
             return r
         return problem(exc.status_code, "http", exc.detail or "HTTP error")
 
-    async def crash(request: Request, exc: Exception) -> Response:
-        # Never a traceback to the client; the log has it.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "Internal error", "the bridge failed unexpectedly; see its log")
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
         yield
         await bridge.aclose()  # the upstream connections, when the server shuts down
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: crash}, lifespan=lifespan)
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error}, middleware=[Middleware(_CatchAll)], lifespan=lifespan
+    )
+
+
+class _CatchAll:
+    """Answers an unexpected error with a 500 problem and logs it once, with its traceback.
+    Starlette's own handler for Exception re-raises after answering, so the server logged each
+    500 a second time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            # Never a traceback to the client; the log has it.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # too late for a problem body: the server closes the connection
+            await problem(500, "internal", "Internal error", "the bridge failed unexpectedly; see its log")(scope, receive, send)

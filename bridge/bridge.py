@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import functools
 import importlib
@@ -13,10 +14,19 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import create_app, dumps
+from .app import LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
-from .errors import ConfigError, OperationNotFound, SoapFault, UpstreamError, ValidationError, Violation, XmlError
+from .errors import (
+    ConfigError,
+    OperationNotFound,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+    XmlError,
+)
 from .jsonschema import reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
@@ -28,12 +38,18 @@ if TYPE_CHECKING:
 
     from .codec import Codec
     from .compiled import CompiledCodec
+    from .wsse import Security
 
 log = logging.getLogger("soapbridge")
 
 # What the first call needs and a warm start does not, with their import times here: the upstream
 # HTTP client (0.3 s), lxml and the codecs (40 ms), the JSON Schema validator (30 ms), the JSON writer.
 WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "orjson")
+
+
+# Replies of this size or more are decoded off the event loop (Bridge._afinish); smaller ones
+# take a few milliseconds at most, less than the hand-over to a thread would cost them.
+OFFLOAD_BYTES = 256 * 1024
 
 
 def _breaks(error: Any) -> list[str]:
@@ -70,6 +86,20 @@ class Bridge:
         self.settings = settings
         self.routed = assign_routes(model, settings)
         self.client = SoapClient(settings, transport=transport)
+        # WS-Security per WSDL service; keys and certificates are checked now: a bad one fails the load
+        self._wsse: dict[str, Security | None] = {}
+        if settings.wsse is not None:
+            from .wsse import Security
+
+            services = {op.service for op in model.operations}
+            unknown = sorted(set(settings.wsse.services) - services)
+            if unknown:
+                raise ConfigError(f"wsse.services: no service named {', '.join(unknown)} (services: {', '.join(sorted(services))})")
+            built: dict[int, Security] = {}
+            for service in services:
+                ws = settings.wsse.for_service(service)
+                if ws is not None:
+                    self._wsse[service] = built.get(id(ws)) or built.setdefault(id(ws), Security(ws))
         self._idempotent: set[int] = set()
         for name in settings.idempotent:
             try:
@@ -81,6 +111,7 @@ class Bridge:
         self._spec_json: bytes | None = None
         self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
+        self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -184,9 +215,12 @@ class Bridge:
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         op = self.operation(operation)
         validator = self._validator(op, "Request")
-        if validator.is_valid(data):
-            return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
-        errors = [Violation(_pointer(list(e.instance_path)), readable(e.message)) for e in validator.iter_errors(data)]
+        try:
+            if validator.is_valid(data):
+                return  # is_valid stops early and collects nothing: about twice as fast as iter_errors on valid data
+            errors = [Violation(_pointer(list(e.instance_path)), readable(e.message)) for e in validator.iter_errors(data)]
+        except ValueError as exc:  # jsonschema_rs gives up past about 250 levels of nesting
+            raise ValidationError(f"the request for {op.key} cannot be checked: {exc}", [Violation("", str(exc))]) from None
         if errors:
             raise ValidationError(f"the request for {op.key} breaks its schema ({len(errors)} violation(s))", errors)
 
@@ -211,14 +245,28 @@ class Bridge:
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         op = self.operation(operation)
         self.validate_input(op, data)
-        return self.compiled.encode_request(op, data)
+        envelope = self.compiled.encode_request(op, data)
+        limit = self.settings.max_request_bytes
+        if len(envelope) > limit:  # escaping can make the envelope a few times the JSON's size
+            raise RequestTooLarge(
+                f"the request for {op.key} makes a SOAP envelope of {len(envelope)} bytes, over the limit of {limit}",
+                [Violation("", f"the envelope would be {len(envelope)} bytes; the limit (max_request_bytes) is {limit}")],
+            )
+        return envelope
 
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         op = self.operation(operation)
+        if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
+            data = self._decode_streaming(op, body)
+            if data is not None:
+                return data
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
             env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            wsse = self._wsse.get(op.service)
+            if wsse is not None:  # before anything of the reply is used, faults included
+                wsse.verify(env.header, env.body, op.key)
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
@@ -246,12 +294,37 @@ class Bridge:
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
         finally:
             LAX.reset(token)
+        del env  # the tree, several times the reply's size, is not needed to validate
+        self._log_relaxed(op, relaxed)
+        self._check_output(op, data)
+        return data
+
+    def _log_relaxed(self, op: Operation, relaxed: list[str] | None) -> None:
         if relaxed:  # paths and reasons, never values
             log.warning(
                 "the reply to %s breaks the WSDL, kept what fits (reply_validation=%s): %s",
                 op.key, self.settings.reply_validation, "; ".join(relaxed[:10]),
             )
-        self._check_output(op, data)
+
+    def _decode_streaming(self, op: Operation, body: bytes) -> dict[str, Any] | None:
+        """A large reply decoded while it is parsed (bridge.streaming), or None for a shape that
+        needs the whole tree (a fault, among others)."""
+        from .codec import LAX, DecodeError
+        from .streaming import decode_streaming
+
+        relaxed: list[str] | None = None if self.settings.reply_validation == "strict" else []
+        token = LAX.set(relaxed)
+        try:
+            data = decode_streaming(self.compiled, op, body, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc)) from None
+        except DecodeError as exc:
+            raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: {exc}") from None
+        finally:
+            LAX.reset(token)
+        if data is not None:
+            self._log_relaxed(op, relaxed)
+            self._check_output(op, data)
         return data
 
     def endpoint(self, op: Operation) -> str:
@@ -267,6 +340,9 @@ class Bridge:
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
         body = self.encode_request(op, data)
+        wsse = self._wsse.get(op.service)
+        if wsse is not None:
+            body = wsse.apply(body)
         from .envelope import http_headers
 
         addressing = self.settings.addressing
@@ -304,7 +380,7 @@ class Bridge:
             return self.decode_response(op, reply.body)
         except UpstreamError as exc:
             if reply.status >= 400:
-                raise UpstreamError("bad_reply", f"HTTP {reply.status}: {exc}", status=reply.status) from None
+                raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
             raise
 
     def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
@@ -351,12 +427,23 @@ class Bridge:
         try:
             op, body, http = self._prepare(op, data, headers)
             reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
-            result = self._finish(op, reply)
+            result = await self._afinish(op, reply)
         except BaseException as exc:
             self._outcome(op, started, exc, reply)
             raise
         self._outcome(op, started, None, reply)
         return result
+
+    async def _afinish(self, op: Operation, reply: Reply) -> dict[str, Any]:
+        """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
+        on the event loop every other request (and /healthz) would wait for it. One thread, one reply
+        at a time, so that concurrent large replies queue rather than multiply peak memory."""
+        if len(reply.body) < OFFLOAD_BYTES:
+            return self._finish(op, reply)
+        if self._decoder is None:
+            self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
+        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
+        return LargeResult(result)  # the REST app writes its JSON off the loop too
 
     # --- serving --------------------------------------------------------------------
 
@@ -365,6 +452,9 @@ class Bridge:
 
     def close(self) -> None:
         self.client.close()
+        if self._decoder is not None:
+            self._decoder.shutdown(wait=False)
+            self._decoder = None
 
     async def aclose(self) -> None:
         """Closes the upstream connections ``acall`` opened in the running event loop."""

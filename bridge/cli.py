@@ -19,7 +19,7 @@ from ._version import __version__
 from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
-from .settings import make_settings
+from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
     from .diff import DiffResult
@@ -207,13 +207,17 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _serve(app: Any, sock: socket.socket, workers: int = 1) -> None:
-    """Serves on the socket ``_bind`` opened. Ctrl-C ends it quietly."""
+def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1) -> None:
+    """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
+    ``settings.server`` (bridge.server). Ctrl-C ends it quietly."""
     import uvicorn
 
+    from .server import uvicorn_options
+
     host, port = sock.getsockname()[:2]
+    options = uvicorn_options(settings or make_settings())
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -247,8 +251,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    settings = b.settings
     if app is not None:
-        _serve(app, sock)
+        _serve(app, sock, settings)
         return 0
     from .worker import ENV, options_to_env
 
@@ -257,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", sock, workers=args.workers)
+    _serve("bridge.worker:create_app", sock, settings, workers=args.workers)
     return 0
 
 
@@ -276,7 +281,13 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
     sock = _bind(args.host, args.port)
     model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
-    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    wsse = None
+    if args.require_wsse:
+        from .settings import load_config
+        from .wsse import parse_mock_requirements
+
+        wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
+    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse)
     print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
     _serve(mock.asgi(), sock)
     return 0
@@ -326,7 +337,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 raise BridgeError("the mock SOAP service did not start")
             time.sleep(0.02)
         print(notes + note + _demo_banner(b, wsdl, _url(bridge_sock), _url(mock_sock) + "/"), flush=True)
-        _serve(b.asgi(), bridge_sock)
+        _serve(b.asgi(), bridge_sock, b.settings)
     finally:
         mock_server.should_exit = True
         thread.join(5)  # the interpreter must not shut down under a running server thread
@@ -378,7 +389,8 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
     def progress(op: Any, mode: Any, done: int, total: int) -> None:
         state = "ERROR" if mode.error is not None else "ok" if mode.ok else f"FAIL ({mode.failed} failed)"
-        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
+        by = "" if mode.generator == "schemathesis" else f" [{mode.generator} examples: schemathesis could not generate]"
+        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state}{by} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
 
     report = run_contract(
         args.wsdl,
@@ -403,7 +415,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     from .recording import record
 
-    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network)
+    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
     print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
     return 0
 
@@ -503,6 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
     listen(sp, 8081)
     sp.add_argument("--seed", type=int, default=0, help="seed for the generated replies")
     sp.add_argument("--fault", action="append", metavar="OPERATION=FAULT", help="always answer OPERATION with a declared FAULT (or client/server)")
+    sp.add_argument(
+        "--require-wsse", metavar="FILE",
+        help="YAML file of what requests must carry: username and password (${VAR} or password_file), cert (of the signer), timestamp",
+    )  # fmt: skip
     sp.set_defaults(func=cmd_mock)
 
     sp = command("call", help="call one operation and print the JSON result")
@@ -533,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     wsdl_arg(sp)
     sp.add_argument("-o", "--output", default="contracts", metavar="DIR", help="directory for the recordings (default contracts); files go to DIR/<wsdl stem>/")
     sp.add_argument("--backend", help="record against this live SOAP endpoint (default: the generated mock)")
+    sp.add_argument("--config", help="config file (YAML or JSON) for the bridge that records (wsse, ...); secrets are recorded redacted")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the example requests and the mock's replies (default 0)")
     sp.set_defaults(func=cmd_record)
 

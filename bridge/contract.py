@@ -4,6 +4,11 @@ Three targets: the bridge in-process with the generated mock behind it (offline,
 the bridge in-process in front of a live SOAP endpoint, or a bridge already running at a URL.
 Each operation runs once per generation mode; every example is checked with ``CHECKS`` and the
 failures are collected (not raised), so one report says what passed and what broke.
+
+When schemathesis cannot generate data for an operation (a schema its canonicaliser cannot model,
+an unsatisfiable strategy), the run falls back to the bridge's own example generator for that
+operation and mode, sends those cases through the same target and checks, and reports which
+generator ran: a generator limit never ends an operation as failed or skipped.
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from xml.etree import ElementTree as ET
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.errors import HypothesisException
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NOT_SET
+from schemathesis.core.errors import SchemathesisError
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
+from schemathesis.generation.meta import CaseMetadata, ComponentInfo, ExamplesPhaseData, GenerationInfo, PhaseInfo, TestPhase
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -35,8 +44,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from .bridge import Bridge
+from .codec import to_json_ready
 from .errors import BridgeError
 from .mock import MockService
+from .model import Operation
+from .openapi import message_example
 from .settings import make_settings
 from .wsdl.loader import load_model
 
@@ -54,6 +66,10 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 MOCK_ENDPOINT = "http://mock.invalid/soap"
 DEFAULT_MAX_EXAMPLES = 50
 MESSAGE_LIMIT = 2000
+SCHEMATHESIS = "schemathesis"
+BRIDGE = "bridge"  # the bridge's own example generator (bridge/examples.py), the fallback
+# What schemathesis and hypothesis raise when they cannot produce data for a schema.
+GENERATOR_LIMITS = (SchemathesisError, HypothesisException)
 
 
 @dataclass
@@ -64,8 +80,10 @@ class ModeResult:
     examples: int = 0
     failed: int = 0  # examples that broke at least one check
     failure: str | None = None  # the first failure, readable
-    error: str | None = None  # the run itself broke (no data could be generated, the target is unreachable)
+    error: str | None = None  # the run itself broke (the target is unreachable, no generator could produce data)
     duration: float = 0.0
+    generator: str = SCHEMATHESIS  # who produced the cases: schemathesis, or the bridge's fallback
+    fallback_reason: str | None = None  # why schemathesis could not generate, when the bridge did
 
     @property
     def ok(self) -> bool:
@@ -88,6 +106,12 @@ class OperationResult:
 
     def mode(self, name: str) -> ModeResult | None:
         return next((m for m in self.modes if m.mode == name), None)
+
+    @property
+    def generator(self) -> str:
+        """schemathesis or bridge; "bridge/schemathesis" (positive/negative) when the modes differ."""
+        names = [m.generator for m in self.modes]
+        return names[0] if len(set(names)) == 1 else "/".join(names) if names else SCHEMATHESIS
 
 
 @dataclass
@@ -128,9 +152,12 @@ class ContractReport:
                     "operation_id": o.operation_id,
                     "label": o.label,
                     "ok": o.ok,
+                    "generator": o.generator,
                     "modes": [
                         {
                             "mode": m.mode,
+                            "generator": m.generator,
+                            "fallback_reason": m.fallback_reason,
                             "examples": m.examples,
                             "failed": m.failed,
                             "failure": m.failure,
@@ -183,7 +210,24 @@ def _failure_text(exc: BaseException, case: schemathesis.Case, response: Any) ->
 Caller = Callable[[schemathesis.Case], tuple[Any, dict[str, Any]]]
 
 
-def _run_mode(operation: Any, mode: schemathesis.GenerationMode, call: Caller, max_examples: int, seed_value: int) -> ModeResult:
+def _check(case: schemathesis.Case, call: Caller, result: ModeResult) -> None:
+    """Send one case and run every check on the reply; a failure is counted, the first one kept."""
+    result.examples += 1
+    try:
+        response, kwargs = call(case)
+    except (httpx.HTTPError, OSError) as exc:  # requests' errors are OSErrors too
+        raise _Stop(f"cannot reach the bridge: {type(exc).__name__}: {exc}") from None
+    try:
+        case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+    except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis' Failure and FailureGroup
+        result.failed += 1
+        if result.failure is None:
+            result.failure = _failure_text(exc, case, response)
+
+
+def _run_mode(
+    operation: Any, mode: schemathesis.GenerationMode, call: Caller, max_examples: int, seed_value: int, model_op: Operation | None = None
+) -> ModeResult:
     result = ModeResult(mode.value)
 
     @seed(seed_value)
@@ -197,27 +241,92 @@ def _run_mode(operation: Any, mode: schemathesis.GenerationMode, call: Caller, m
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: schemathesis.Case) -> None:
-        result.examples += 1
-        try:
-            response, kwargs = call(case)
-        except (httpx.HTTPError, OSError) as exc:  # requests' errors are OSErrors too
-            raise _Stop(f"cannot reach the bridge: {type(exc).__name__}: {exc}") from None
-        try:
-            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
-        except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis' Failure and FailureGroup
-            result.failed += 1
-            if result.failure is None:
-                result.failure = _failure_text(exc, case, response)
+        _check(case, call, result)
 
     started = time.perf_counter()
     try:
         check()
     except _Stop as exc:
         result.error = str(exc)[:MESSAGE_LIMIT]
-    except Exception as exc:  # generation errors: schemathesis or hypothesis could not produce data
+    except GENERATOR_LIMITS as exc:  # schemathesis could not produce data: the bridge's examples run instead
+        reason = f"{type(exc).__name__}: {str(exc).strip()}"[:MESSAGE_LIMIT]
+        if model_op is None:
+            result.error = reason
+        else:
+            run_fallback(operation, model_op, mode, call, max_examples, seed_value, reason, result)
+    except Exception as exc:  # anything else that stopped the run
         result.error = f"{type(exc).__name__}: {str(exc).strip()}"[:MESSAGE_LIMIT]
     result.duration = time.perf_counter() - started
     return result
+
+
+def run_fallback(
+    operation: Any,
+    model_op: Operation,
+    mode: schemathesis.GenerationMode,
+    call: Caller,
+    max_examples: int,
+    seed_value: int,
+    reason: str,
+    result: ModeResult | None = None,
+) -> ModeResult:
+    """Run the bridge's example cases for ``model_op`` through ``call`` and ``CHECKS``, recorded as
+    generated by the bridge because schemathesis could not (``reason``)."""
+    result = result if result is not None else ModeResult(mode.value)
+    result.generator, result.fallback_reason = BRIDGE, " ".join(line.strip() for line in reason.splitlines() if line.strip())[:500]
+    try:
+        cases = _fallback_cases(operation, model_op, mode, max_examples, seed_value)
+        if not cases and operation.method.upper() != "GET":
+            result.error = f"schemathesis: {reason}\nbridge examples: none produced"[:MESSAGE_LIMIT]
+        for case in cases:
+            _check(case, call, result)
+    except _Stop as stop:
+        result.error = str(stop)[:MESSAGE_LIMIT]
+    except Exception as fallback_exc:  # the bridge's generator broke too: say so, never hide it
+        result.error = f"schemathesis: {reason}\nbridge examples: {type(fallback_exc).__name__}: {fallback_exc}"[:MESSAGE_LIMIT]
+    return result
+
+
+def _meta(mode: schemathesis.GenerationMode, description: str) -> CaseMetadata:
+    """Metadata as schemathesis gives its own cases: the mode decides which acceptance check applies."""
+    return CaseMetadata(
+        generation=GenerationInfo(time=0.0, mode=mode),
+        components={ParameterLocation.BODY: ComponentInfo(mode=mode)},
+        phase=PhaseInfo(name=TestPhase.EXAMPLES, data=ExamplesPhaseData(description=description, parameter=None, parameter_location=None, location=None)),
+    )
+
+
+def _fallback_cases(operation: Any, op: Operation, mode: schemathesis.GenerationMode, max_examples: int, seed_value: int) -> list[schemathesis.Case]:
+    """Cases from the bridge's example generator: up to ``max_examples`` distinct valid messages
+    (positive), or, for negative mode, those messages made invalid in ways every message schema
+    forbids (a body that is not an object, an undeclared member)."""
+    names = set(re.findall(r"\{([^}]+)\}", op.path))
+    bodies: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n in range(max(max_examples * 3, 3)):  # a small message space repeats itself: stop at max_examples distinct
+        body = to_json_ready(message_example(op, op.input, seed_value + n))
+        key = json.dumps(body, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            bodies.append(body)
+        if len(bodies) >= max_examples:
+            break
+
+    def case(body: Any, description: str) -> schemathesis.Case:
+        path = {k: body.pop(k) for k in list(body) if k in names} if isinstance(body, dict) else {}
+        query = {k: body.pop(k) for k in list(body) if k in op.query} if isinstance(body, dict) else {}
+        payload = body if op.http_method != "GET" else NOT_SET
+        return operation.Case(path_parameters=path, query=query, body=payload, media_type="application/json", _meta=_meta(mode, description))
+
+    if mode == schemathesis.GenerationMode.POSITIVE:
+        return [case(b, "soapbridge example") for b in bodies]
+    if op.http_method == "GET":
+        return []  # no body to break; path and query values are strings the bridge converts
+    # Message schemas are closed objects: both variants break them whatever the operation.
+    cases = [case([bodies[0]] if bodies else [], "soapbridge example made invalid: a body that is not an object")]
+    for b in bodies[: max_examples - 1]:
+        cases.append(case({**b, "soapbridge:undeclared": 1}, "soapbridge example made invalid: an undeclared member"))
+    return cases
 
 
 def _load_spec(url: str) -> tuple[dict[str, Any], str]:
@@ -268,7 +377,8 @@ def run_contract(
     call: Caller
     if url:
         spec, base_url = _load_spec(url)
-        wanted = {op.operation_id for op in Bridge(model, make_settings()).routed}
+        model_ops = {op.operation_id: op for op in Bridge(model, make_settings()).routed}
+        wanted = set(model_ops)
         served = {o.get("operationId") for item in spec["paths"].values() for o in item.values() if isinstance(o, dict)}
         if not wanted & served:
             raise BridgeError(f"the bridge at {url} does not serve {Path(str(wsdl)).name} (none of its operations is in its spec)")
@@ -288,6 +398,7 @@ def run_contract(
             target = "mock"
         spec = b.openapi()
         app = b.asgi()
+        model_ops = {op.operation_id: op for op in b.routed}
 
         def call(case: schemathesis.Case) -> tuple[Any, dict[str, Any]]:
             return case.call(app=app), {"app": app}
@@ -320,7 +431,7 @@ def run_contract(
         result = OperationResult(op_id, operation.label)
         report.operations.append(result)
         for mode in MODES:
-            mode_result = _run_mode(operation, mode, call, max_examples, seed_value)
+            mode_result = _run_mode(operation, mode, call, max_examples, seed_value, model_ops.get(op_id))
             result.modes.append(mode_result)
             done += 1
             if progress is not None:
@@ -342,9 +453,9 @@ def summary_table(report: ContractReport) -> str:
             return "ERROR"
         return "ok" if m.ok else f"FAIL {m.failed}/{m.examples}"
 
-    rows = [("operation", "examples", "positive", "negative", "result")]
+    rows = [("operation", "examples", "positive", "negative", "generator", "result")]
     for o in report.operations:
-        rows.append((o.operation_id, str(o.examples), cell(o.mode("positive")), cell(o.mode("negative")), "ok" if o.ok else "FAIL"))
+        rows.append((o.operation_id, str(o.examples), cell(o.mode("positive")), cell(o.mode("negative")), o.generator, "ok" if o.ok else "FAIL"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, r in enumerate(rows):
@@ -357,6 +468,11 @@ def summary_table(report: ContractReport) -> str:
         f"{len(report.operations)} operation(s){sampled}, {report.examples} examples, "
         f"{len(failed)} failed; target {report.target}; seed {report.seed}; {report.duration:.1f} s"
     )
+    fallbacks = [(o, m) for o in report.operations for m in o.modes if m.generator == BRIDGE]
+    if fallbacks:
+        lines.append("")
+        lines.append(f"schemathesis could not generate data for {len({o.operation_id for o, _ in fallbacks})} operation(s); the bridge's examples ran instead:")
+        lines.extend(f"  {o.operation_id} [{m.mode}]: {m.fallback_reason}" for o, m in fallbacks)
     for o in failed:
         for m in o.modes:
             if not m.ok:
@@ -390,7 +506,9 @@ def junit_xml(report: ContractReport) -> bytes:
     classname = f"soapbridge.contract.{Path(report.wsdl).stem}"
     for o, m in cases:
         tc = ET.SubElement(suite, "testcase", classname=classname, name=f"{o.operation_id} [{m.mode}]", time=f"{m.duration:.3f}")
-        ET.SubElement(tc, "system-out").text = f"{o.label}: {m.examples} examples, {m.failed} failed"
+        ET.SubElement(tc, "properties").append(ET.Element("property", name="generator", value=m.generator))
+        fallback = f" (schemathesis could not generate: {_xml_text(m.fallback_reason or '')})" if m.generator == BRIDGE else ""
+        ET.SubElement(tc, "system-out").text = f"{o.label}: {m.examples} examples, {m.failed} failed; generator {m.generator}{fallback}"
         if m.error is not None:
             error = _xml_text(m.error)
             ET.SubElement(tc, "error", message=error.splitlines()[0][:300], type="error").text = error
@@ -403,4 +521,4 @@ def junit_xml(report: ContractReport) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-__all__ = ["CHECKS", "ContractReport", "ModeResult", "OperationResult", "junit_xml", "run_contract", "sample_ids", "summary_table"]
+__all__ = ["CHECKS", "GENERATOR_LIMITS", "ContractReport", "ModeResult", "OperationResult", "junit_xml", "run_contract", "run_fallback", "sample_ids", "summary_table"]

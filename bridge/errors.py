@@ -41,6 +41,10 @@ class ValidationError(BridgeError):
         self.violations = violations or []
 
 
+class RequestTooLarge(ValidationError):
+    """The SOAP envelope a request encodes to is larger than ``max_request_bytes``."""
+
+
 class DecodeError(Exception):
     """XML that does not fit the schema it should follow (the bridge turns it into a 502 ``bad_reply``)."""
 
@@ -85,7 +89,8 @@ class UpstreamError(BridgeError):
     """The SOAP service could not be reached, timed out, or did not answer in SOAP.
 
     ``kind`` is one of ``timeout``, ``unavailable`` (connection refused or reset),
-    ``bad_reply`` (not SOAP, malformed, too large or too deep) or ``tls``. The message names the
+    ``bad_reply`` (not SOAP, malformed, too large or too deep), ``tls`` or ``security`` (a
+    ``WsseError``). The message names the
     operation and the kind of failure, never the endpoint (it reaches REST callers); ``cause`` is
     for the log: the service's host and the underlying error, never credentials.
     """
@@ -95,6 +100,14 @@ class UpstreamError(BridgeError):
         self.kind = kind
         self.status = status
         self.cause = cause
+
+
+class WsseError(UpstreamError):
+    """A reply failed WS-Security verification: a required signature is missing, or a signature
+    or Timestamp is wrong. The REST app answers it as a bad reply (502)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("security", message)
 
 
 class XmlError(BridgeError):
@@ -109,11 +122,13 @@ __all__ = [
     "BridgeError",
     "ConfigError",
     "OperationNotFound",
+    "RequestTooLarge",
     "SoapFault",
     "SpecError",
     "UpstreamError",
     "ValidationError",
     "Violation",
     "WsdlError",
+    "WsseError",
     "XmlError",
 ]

@@ -18,8 +18,9 @@ Conventions (the codec and the example generator follow the same ones):
   ``@{namespace}name`` keys;
 - named types are components referenced by ``$ref``; components are open, and every place
   that uses one closes it with ``unevaluatedProperties: false`` so ``allOf`` inheritance works;
-  anonymous complex types are components too, named after their element (``Parent.element``
-  for local ones); a name taken in another namespace gets the namespace's last segment.
+  anonymous complex types are components too, named after their element (``Parent_element``
+  for local ones); names are ASCII and unique case-insensitively (``names.py``): a name taken
+  in another namespace gets the namespace's last segment.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
 from .model import Any as AnyParticle
+from .names import NameTable, ascii_name, decode_name
 from .xsd.lexical import (
     INT_RANGES,
     LIST_BUILTINS,
@@ -71,13 +73,17 @@ def _num(value: str) -> int | float:
 class SchemaBuilder:
     """Builds JSON Schemas for model types, collecting named types as components."""
 
-    def __init__(self, ref_prefix: str = "#/components/schemas/") -> None:
+    def __init__(self, ref_prefix: str = "#/components/schemas/", *, hoist_polymorphism: bool = True) -> None:
         self.ref_prefix = ref_prefix
+        # False writes each base's anyOf of derived types at every use site, as before hoisting
+        # (kept to measure the two and to test that they validate the same).
+        self.hoist_polymorphism = hoist_polymorphism
         self.components: dict[str, JsonSchema] = {}
         self._names: dict[int, str] = {}  # id(type or element) -> component name
-        self._taken: dict[str, Any] = {}
+        self._taken = NameTable()
         self._objects: dict[int, Any] = {}  # keep ids stable while we hold them
         self._building: list[str] = []  # components being built, innermost last (names anonymous types)
+        self._poly: dict[tuple[str, int], str] = {}  # id(base type) -> its "base or any derived type" component
 
     # --- naming -----------------------------------------------------------------
 
@@ -85,20 +91,20 @@ class SchemaBuilder:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", base) or "Type"
-        if name in self._taken:
+        name = ascii_name(base) or "Type"
+        if name in self._taken:  # case-insensitively
             tail = [seg for seg in re.split(r"[/:#]", ns.rstrip("/")) if seg]
-            suffix = re.sub(r"[^A-Za-z0-9_-]", "_", tail[-1]) if tail else "noNamespace"
-            candidate = f"{name}_{suffix}"
-            n = 2
-            while candidate in self._taken:
-                candidate = f"{name}_{suffix}{n}"
-                n += 1
-            name = candidate
-        self._taken[name] = obj
+            name = self._taken.unique(f"{name}_{ascii_name(tail[-1]) if tail else 'noNamespace'}", sep="")
+        else:
+            self._taken.take(name)
         self._names[key] = name
         self._objects[key] = obj
         return name
+
+    def reserve(self, names: list[str]) -> None:
+        """Names the caller gives its own components: no type gets them, whatever the case."""
+        for name in names:
+            self._taken.take(name)
 
     def ref(self, name: str) -> JsonSchema:
         return {"$ref": self.ref_prefix + name}
@@ -124,19 +130,22 @@ class SchemaBuilder:
             self.components[name] = {}  # placeholder: recursion ends here
             self._building.append(name)
             try:
-                self.components[name] = build()
+                built = build()
             finally:
                 self._building.pop()
+            # The name is escaped ASCII (see names.py): the title keeps the XSD name for readers.
+            self.components[name] = built if qname.name.isascii() else {"title": qname.name, **built}
         return self.ref(name)
 
     def element_type_ref(self, el: Element) -> JsonSchema:
         """Anonymous complex types become components named after their element: a global
-        element's name, or ``Parent.element`` for a local one (Parent: the enclosing component)."""
+        element's name, or ``Parent_element`` for a local one (Parent: the enclosing component)."""
         t = el.type
         if isinstance(t, ComplexType) and t.qname is None and t.soapenc_array_item is None:
             if el.is_global or not self._building:
                 return self._named(t, el.qname, lambda: self.complex_schema(t))
-            name = QName(el.qname.namespace, f"{self._building[-1]}.{el.qname.name}")
+            # From the parent's XSD name, not its escaped one: escapes are not escaped twice.
+            name = QName(el.qname.namespace, f"{decode_name(self._building[-1])}_{el.qname.name}")
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
@@ -276,6 +285,23 @@ class SchemaBuilder:
                 own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
+        if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
+            branches = self._poly_branches(t, s, derived)
+            if len(branches) == 1:
+                return {**branches[0], "unevaluatedProperties": False}
+            return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        # Hoisted: one shared component per polymorphic base, referenced from every use site, so a
+        # base with hundreds of derived types costs its anyOf once per spec instead of once per use.
+        name = self._poly_name(t, s)
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: a derived type that uses its base ends here
+            # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
+            # closing the anyOf, and generators (schemathesis) can still model it with many branches.
+            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in self._poly_branches(t, s, derived)]}
+        return self.ref(name)
+
+    def _poly_branches(self, t: ComplexType, s: JsonSchema, derived: list[ComplexType]) -> list[JsonSchema]:
+        """The base itself (when concrete) and each concrete derived type, told apart by ``$type``."""
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
@@ -285,16 +311,27 @@ class SchemaBuilder:
             branches.append(
                 {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
             )
-        if len(branches) == 1:
-            return {**branches[0], "unevaluatedProperties": False}
-        # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
-        # closing the anyOf, and generators (schemathesis) can still model it with many branches.
-        return {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
+        return branches
+
+    def _poly_name(self, t: ComplexType, s: JsonSchema) -> str:
+        """``<Base>_or_derived``, unique among component names."""
+        key = ("poly", id(t))
+        if key in self._poly:
+            return self._poly[key]
+        base = s["$ref"].rsplit("/", 1)[-1] if "$ref" in s else (t.qname.name if t.qname is not None else "Type")
+        name = self._taken.unique(f"{base}_or_derived", sep="")  # case-insensitively, like every component
+        self._poly[key] = name
+        return name
 
     def _open_use(self, t: XsdType, ref: JsonSchema | None) -> JsonSchema:
+        s = ref if ref is not None else self.type_schema(t)
+        if isinstance(t, ComplexType) and t.soapenc_array_item is None and not _is_anytype(t):
+            derived = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
+            if derived:
+                # The caller adds properties beside this content and closes the whole: the branches stay open here.
+                branches = self._poly_branches(t, s, derived)
+                return branches[0] if len(branches) == 1 else {"anyOf": branches}
         s = self.type_use(t, ref)
-        if "anyOf" in s and "unevaluatedProperties" not in s:
-            return {"anyOf": [{k: v for k, v in b.items() if k != "unevaluatedProperties"} for b in s["anyOf"]]}
         return {k: v for k, v in s.items() if k != "unevaluatedProperties"}
 
     def element_schema(self, el: Element) -> JsonSchema:

@@ -4,6 +4,8 @@ Replies are schema-valid examples, deterministic for a seed. Requests are checke
 the schema (structure by the codec, facets by the JSON Schema) and answered with a Client
 fault when invalid. A declared fault is returned on demand: send the HTTP header
 ``X-Mock-Fault: <FaultName>`` (or ``client`` / ``server``), or configure ``faults``.
+``wsse`` makes it require a UsernameToken, a signature or a Timestamp (bridge.wsse.MockRequirements)
+and answer a Client fault naming what is missing or wrong, so a ``wsse`` configuration can be tried.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .examples import example_for_element
 from .jsonschema import SchemaBuilder, reachable_components
 from .model import Operation, ServiceModel, unwrapped_part
 from .openapi import message_example, message_schema
+from .wsse import MockRequirements, RequestChecker
 
 FAULT_HEADER = "x-mock-fault"
 MAX_BYTES = 10 * 1024 * 1024
@@ -33,8 +36,11 @@ MAX_DEPTH = 256
 
 
 class MockService:
-    def __init__(self, model: ServiceModel, *, seed: int = 0, faults: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, model: ServiceModel, *, seed: int = 0, faults: dict[str, str] | None = None, wsse: MockRequirements | None = None
+    ) -> None:
         self.model = model
+        self.wsse = RequestChecker(wsse) if wsse is not None else None
         self.seed = seed
         self.faults = dict(faults or {})
         self.codec = Codec(model)
@@ -98,6 +104,10 @@ class MockService:
         except XmlError as exc:
             return self._fault(version, "client", str(exc))
         version = env.version
+        if self.wsse is not None:
+            refused = self.wsse.check(env.header, env.body)
+            if refused:
+                return self._fault(version, "client", refused)
         op = self.find_operation(env, action)
         if op is None:
             first = env.body_children[0].tag if env.body_children else "an empty Body"

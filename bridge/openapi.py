@@ -12,6 +12,7 @@ from .codec import to_json_ready
 from .examples import example_for_element
 from .jsonschema import JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
+from .portable_regex import portable_patterns
 from .routing import BODY_METHODS, api_title
 from .settings import Settings
 
@@ -136,6 +137,8 @@ def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
     builder = SchemaBuilder()
+    # The message and problem components: no type may take their names, whatever the case.
+    builder.reserve([*problem_schemas(), *(f"{op.operation_id}{which}" for op in routed for which in ("Request", "Response"))])
     paths: dict[str, Any] = {}
     messages: dict[str, JsonSchema] = {}
     st = settings.status
@@ -243,6 +246,8 @@ def build_openapi(
     schemas = dict(sorted(builder.components.items()))
     schemas.update(problem_schemas())
     schemas.update(messages)
+    for schema in schemas.values():
+        portable_patterns(schema)  # ECMA-262 with "u" and Python re alike
     services = sorted({op.service for op in routed})
     return {
         "openapi": "3.1.0",

@@ -43,13 +43,56 @@ _HEADER = "# Recorded by `soapbridge record`; replayed by tests/test_recorded_co
 # --- canonical XML ------------------------------------------------------------------------
 
 
+_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+_WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+_DS = "http://www.w3.org/2000/09/xmldsig#"
+REDACTED = "***"
+# WS-Security values that are secret (passwords, key material) or new on every call (nonces,
+# times, signatures): recorded as REDACTED, so recordings hold no secret and stay byte-stable.
+_REDACT = {
+    f"{{{_WSSE}}}Password", f"{{{_WSSE}}}Nonce", f"{{{_WSSE}}}BinarySecurityToken", f"{{{_WSSE}}}KeyIdentifier",
+    f"{{{_WSU}}}Created", f"{{{_WSU}}}Expires", f"{{{_DS}}}DigestValue", f"{{{_DS}}}SignatureValue",
+    f"{{{_DS}}}X509Certificate",
+    "{http://www.w3.org/2005/08/addressing}MessageID",  # a new urn:uuid per call (addressing)
+}  # fmt: skip
+
+
+def _redact(root: etree._Element) -> None:
+    """Redacts WS-Security secrets, and numbers the wsu:Ids (random per call) in document order."""
+    ids: dict[str, str] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _REDACT and len(el) == 0:
+            el.text = REDACTED
+        wid = el.get(f"{{{_WSU}}}Id")
+        if wid is not None:
+            ids[wid] = f"id-{len(ids) + 1}"
+            el.set(f"{{{_WSU}}}Id", ids[wid])
+    if ids:
+        for el in root.iter(f"{{{_DS}}}Reference", f"{{{_WSSE}}}Reference"):
+            uri = el.get("URI", "")
+            if uri.startswith("#") and uri[1:] in ids:
+                el.set("URI", "#" + ids[uri[1:]])
+
+
+def redact_url(url: str) -> str:
+    """An endpoint URL without the credentials of its userinfo (HTTP Basic in the URL)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        return f"{scheme}://{REDACTED}@{authority.rpartition('@')[2]}{slash}{path}"
+    return url
+
+
 def canonical_xml(data: bytes) -> str:
     """Inclusive C14N 1.0 of the document, indented two spaces: stable, and one element per line.
 
     Whitespace-only text between elements is not significant in SOAP bodies, so it is replaced by
-    the indentation; text in leaf elements is kept as it is.
+    the indentation; text in leaf elements is kept as it is. WS-Security secrets are redacted.
     """
     root = parse_untrusted(data, max_bytes=1 << 26, max_depth=512, what="the envelope")
+    _redact(root)
     for el in root.iter():
         if len(el) and el.text is not None and not el.text.strip():
             el.text = None
@@ -139,7 +182,7 @@ async def _exchange(client: httpx.AsyncClient, transport: RecordingTransport, op
     out: dict[str, Any] = {"name": f"fault {fault}" if fault else "example", "rest_request": request}
     if transport.captured:
         c = transport.captured[0]
-        out["soap_request"] = {"url": c.url, "headers": c.headers, **_soap_body(c.body)}
+        out["soap_request"] = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
         out["soap_reply"] = {"status": c.status, "content_type": c.content_type, **_soap_body(c.reply)}
     else:
         out["soap_request"] = out["soap_reply"] = None
@@ -176,7 +219,9 @@ async def _record_port(b: Bridge, transport: RecordingTransport, ops: list[Opera
     return out
 
 
-async def _record_ports(wsdl: str | Path, model: ServiceModel, backend: str | None, seed: int, allow_network: bool) -> dict[str, str]:
+async def _record_ports(
+    wsdl: str | Path, model: ServiceModel, backend: str | None, seed: int, allow_network: bool, config: str | Path | None = None
+) -> dict[str, str]:
     inner: httpx.AsyncBaseTransport
     if backend:
         inner = httpx.AsyncHTTPTransport(verify=make_settings().verify_tls, trust_env=False)
@@ -187,7 +232,7 @@ async def _record_ports(wsdl: str | Path, model: ServiceModel, backend: str | No
     try:
         for port, default in _recorded_ports(model):
             # Routing rewrites every operation's key and path, so each bridge is used up before the next.
-            settings = make_settings(endpoint=backend or MOCK_ENDPOINT, allow_network=allow_network, ports={port.service: port.name})
+            settings = make_settings(config, endpoint=backend or MOCK_ENDPOINT, allow_network=allow_network, ports={port.service: port.name})
             b = Bridge(model, settings, transport=transport)
             routed = {id(op) for op in b.routed}
             ops = sorted((op for op in port.operations if id(op) in routed), key=lambda o: o.operation_id)
@@ -202,7 +247,7 @@ async def _record_ports(wsdl: str | Path, model: ServiceModel, backend: str | No
                     "port": op.port,
                     "soap_version": op.soap_version,
                     "seed": seed,
-                    "backend": "mock" if backend is None else backend,
+                    "backend": "mock" if backend is None else redact_url(backend),
                     "exchanges": exchanges,
                 }
                 files[file_name(op.operation_id, port.name, default)] = _HEADER + dump_yaml(doc)
@@ -211,19 +256,26 @@ async def _record_ports(wsdl: str | Path, model: ServiceModel, backend: str | No
     return files
 
 
-def recordings(wsdl: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False) -> dict[str, str]:
+def recordings(
+    wsdl: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False, config: str | Path | None = None
+) -> dict[str, str]:
     """The recording of each operation of each SOAP port, as file name -> YAML text.
+
+    ``config``: a config file whose settings the bridge uses (its ``wsse``, say; the secrets and
+    per-call values of WS-Security headers are recorded redacted, as are credentials in URLs).
 
     With the mock (the default) each operation that declares faults also gets an exchange that
     ends in its first declared fault; a live backend cannot be made to fault on demand.
     """
     model = load_model(wsdl, allow_network=allow_network)
-    return asyncio.run(_record_ports(wsdl, model, backend, seed, allow_network))
+    return asyncio.run(_record_ports(wsdl, model, backend, seed, allow_network, config))
 
 
-def record(wsdl: str | Path, out_dir: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False) -> list[Path]:
+def record(
+    wsdl: str | Path, out_dir: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False, config: str | Path | None = None
+) -> list[Path]:
     """Write the recordings of a WSDL to ``out_dir/<wsdl stem>/``, replacing what was there."""
-    files = recordings(wsdl, backend=backend, seed=seed, allow_network=allow_network)
+    files = recordings(wsdl, backend=backend, seed=seed, allow_network=allow_network, config=config)
     target = Path(out_dir) / Path(str(wsdl)).stem
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -318,7 +370,7 @@ def replay(wsdl: str | Path, recording: dict[str, Any], *, allow_network: bool =
                 sent = None
                 if transport.sent:
                     c = transport.sent[0]
-                    sent = {"url": c.url, "headers": c.headers, **_soap_body(c.body)}
+                    sent = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
                 out.append(Replayed(e["name"], sent, response, e))
         await b.client.aclose()
         return out

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 
 from .errors import ConfigError
 from .model import Operation, Port, ServiceModel
+from .names import NameTable, ascii_name
 from .settings import Settings
 
 _RANK = {"soap11": 0, "soap12": 1}
@@ -22,12 +23,11 @@ def api_title(routed: list[Operation]) -> str:
     return ", ".join(sorted({op.service for op in routed})) or "SOAP service"
 
 
-_NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]")
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
 def _ident(text: str) -> str:
-    return _NOT_IDENT.sub("_", text)
+    return ascii_name(text)
 
 
 def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
@@ -77,6 +77,10 @@ def assign_routes(model: ServiceModel, settings: Settings) -> list[Operation]:
     for op in model.operations:
         if seen_ids[op.operation_id] > 1 and id(op) not in routed_ids:
             op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}_{op.soap_version.replace('.', '')}")
+    # operationIds become function names: unique case-insensitively, routed operations first.
+    ids = NameTable()
+    for op in sorted(model.operations, key=lambda o: id(o) not in routed_ids):
+        op.operation_id = ids.unique(op.operation_id)
     by_key = {op.key: op for op in routed}
     by_key.update({op.qualified_name: op for op in routed})
     for key, route in settings.routes.items():

@@ -11,10 +11,13 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .wsse import WsseSettings
 
 MiB = 1024 * 1024
 
@@ -35,6 +38,29 @@ class StatusMap:
 
     def for_fault(self, category: str) -> int:
         return self.client_fault if category == "client" else self.server_fault
+
+
+@dataclass(frozen=True)
+class JsonLimits:
+    """What a REST request body may hold, checked before validation (Membrane's JSON protection
+    defaults). Each breach is a 400 problem; the total size is ``max_request_bytes`` (413)."""
+
+    max_depth: int = 50  # nesting of objects and arrays
+    max_keys: int = 1000  # keys per object
+    max_items: int = 1000  # items per array
+    max_string_length: int = 256 * 1024  # characters in a string value
+    max_key_length: int = 256  # characters in an object key
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """How ``soapbridge serve`` treats slow or greedy clients (NGINX's defaults; README says why)."""
+
+    header_timeout: float = 60.0  # seconds for a request's headers, from its first byte (408, closed)
+    body_timeout: float = 60.0  # seconds for the whole body once the headers are in (408, closed)
+    keepalive_timeout: float = 75.0  # seconds an idle connection is kept between requests
+    max_connections: int = 512  # open client connections; more are answered 503 and closed
+    max_header_bytes: int = 32 * 1024  # request line and headers together (431, closed)
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,8 @@ class Settings:
     # may carry stack traces and host names).
     fault_detail: str = "declared"
     status: StatusMap = field(default_factory=StatusMap)
+    json_limits: JsonLimits = field(default_factory=JsonLimits)
+    server: ServerLimits = field(default_factory=ServerLimits)
     ports: dict[str, str] = field(default_factory=dict)  # service -> preferred port
     routes: dict[str, Route] = field(default_factory=dict)  # operation key -> route
     # Operations safe to send twice: retried once after a connection failure even when the service
@@ -102,6 +130,8 @@ class Settings:
     backend_auth: BackendAuth | None = None
     # WS-Addressing headers: true (every request), false (none), auto (where the WSDL's binding asks for them)
     addressing: bool | str = "auto"
+    # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
+    wsse: WsseSettings | None = None
 
     def merged(self, **overrides: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -116,6 +146,10 @@ def _coerce(s: Settings) -> Settings:
     status = s.status
     if isinstance(status, dict):
         status = _build(StatusMap, status, "status")
+    json_limits = _build(JsonLimits, s.json_limits, "json_limits") if isinstance(s.json_limits, dict) else s.json_limits
+    server = _build(ServerLimits, s.server, "server") if isinstance(s.server, dict) else s.server
+    _positive(json_limits, "json_limits", int)
+    _positive(server, "server", float)
     routes: dict[str, Route] = {}
     for key, value in (s.routes or {}).items():
         if isinstance(value, Route):
@@ -164,10 +198,26 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"no_proxy: expected a comma-separated list of hosts, got {s.no_proxy!r}")
     if not isinstance(s.addressing, bool) and s.addressing != "auto":
         raise ConfigError(f"addressing: expected true, false or auto, got {s.addressing!r}")
+    wsse = s.wsse
+    if wsse is not None:
+        from .wsse import parse_settings  # only when configured: a warm start does not import it
+
+        wsse = parse_settings(wsse)
     return replace(
-        s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent),
+        s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy,
     )  # fmt: skip
+
+
+def _positive(limits: Any, where: str, kind: type) -> None:
+    """Every field a positive number: seconds may be fractional, counts and sizes are integers."""
+    for f in fields(limits):
+        v = getattr(limits, f.name)
+        integer = kind is int or f.name.startswith("max_")
+        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
+        if not ok or isinstance(v, bool) or v <= 0:
+            what = "a positive integer" if integer else "a positive number of seconds"
+            raise ConfigError(f"{where}.{f.name}: expected {what}, got {v!r}")
 
 
 # --- secrets and transport settings -----------------------------------------------------------
@@ -331,6 +381,11 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     auth = data.get("backend_auth")
     if isinstance(auth, dict) and isinstance(auth.get("password_file"), str) and not auth["password_file"].startswith("${"):
         data["backend_auth"] = {**auth, "password_file": str(p.parent / auth["password_file"])}
+    if data.get("wsse") is not None:
+        from .wsse import parse_settings
+
+        # its file paths are relative to the config file's folder, wherever the bridge runs
+        data["wsse"] = parse_settings(data["wsse"], base=p.parent)
     return data
 
 

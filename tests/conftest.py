@@ -4,7 +4,6 @@ import atexit
 import os
 import shutil
 import socket
-import ssl
 import tempfile
 import threading
 import time
@@ -54,15 +53,12 @@ def free_port() -> int:
 class ServerThread:
     """A real uvicorn server on loopback, for tests that need sockets (sync client, timeouts)."""
 
-    def __init__(self, app: object, *, tls: tuple[str, str] | None = None, client_ca: str | None = None) -> None:
-        """tls: (certificate file, key file) to serve https; client_ca: require a client
-        certificate signed by this CA (mutual TLS)."""
+    def __init__(self, app: object, *, tls: tuple[str, str] | None = None, **options: object) -> None:
+        """tls: (certificate file, key file) to serve https; options: more uvicorn.Config arguments."""
         self.port = free_port()
         self.scheme = "https" if tls else "http"
-        tls_args: dict[str, object] = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
-        if client_ca is not None:
-            tls_args.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", **tls_args)  # type: ignore[arg-type]
+        tls_args = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", **tls_args, **options)  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -32,3 +32,12 @@ def test_quick_decode_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_unknown_section_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--only", "nope"]) == 2
     assert "unknown section" in capsys.readouterr().err
+
+
+def test_quick_wsse_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results.json"
+    assert main(["--quick", "--only", "wsse", "--output", str(out)]) == 0
+    rows = json.loads(out.read_text())["wsse"]
+    assert [r["call"] for r in rows] == ["plain", "UsernameToken (digest) + Timestamp", "signed (RSA-SHA256)", "signed + reply verified"]
+    assert rows[0]["x_plain"] == 1.0 and all(r["calls_per_s"] > 0 for r in rows)
+    assert "WS-Security" in capsys.readouterr().out

@@ -61,7 +61,7 @@ def test_contract_in_process_passes(capsys: pytest.CaptureFixture[str], tmp_path
     rows = _rows(out)
     assert sorted(rows) == CALCULATOR_OPS
     for cells in rows.values():
-        assert cells == ["10", "ok", "ok", "ok"]  # 5 positive + 5 negative examples each
+        assert cells == ["10", "ok", "ok", "schemathesis", "ok"]  # 5 positive + 5 negative examples each
     assert "3 operation(s), 30 examples, 0 failed; target mock" in out
     progress = [line for line in err.splitlines() if line.startswith("[")]
     assert len(progress) == 6 and progress[0].startswith("[1/6] CalculatorService_Add positive: 5 examples ok")
@@ -90,7 +90,7 @@ def test_contract_reports_a_drifting_backend(capsys: pytest.CaptureFixture[str],
         code, out, err = run(capsys, "contract", CALCULATOR, "--backend", server.url + "/soap", "--max-examples", "3", "--report", f"junit:{junit}")
     assert code == EXIT_CHECKS, out + err
     rows = _rows(out)
-    assert rows["CalculatorService_Add"] == ["6", "FAIL 3/3", "ok", "FAIL"]  # negative data never reaches the backend
+    assert rows["CalculatorService_Add"] == ["6", "FAIL 3/3", "ok", "schemathesis", "FAIL"]  # negative data never reaches the backend
     assert rows["CalculatorService_Divide"][-1] == rows["CalculatorService_Echo"][-1] == "ok"
     assert "1 failed; target backend" in out
     assert "CalculatorService_Add [positive]" in out and "Server error" in out and "does not match the WSDL" in out
@@ -161,5 +161,78 @@ def test_junit_carries_fuzzed_text_and_errors() -> None:
     error = root.find(".//error")
     assert error is not None and error.get("message", "").startswith("Unsatisfiable")
     table = summary_table(report)
-    assert _rows(table) == {"CalculatorService_Add": ["5", "FAIL 2/5", "ERROR", "FAIL"]}
+    assert _rows(table) == {"CalculatorService_Add": ["5", "FAIL 2/5", "ERROR", "schemathesis", "FAIL"]}
     assert "1 operation(s), 5 examples, 1 failed" in table
+
+
+# An abstract base with 700 concrete derived types: schemathesis' canonicaliser gives up on the
+# request schema (as on netsuite's search, an anyOf of 301), so the bridge's own examples run.
+POLY_DERIVED = 700
+
+
+def _poly_wsdl(tmp_path: Path) -> Path:
+    derived = "".join(
+        f'<xsd:complexType name="Kind{i}"><xsd:complexContent><xsd:extension base="tns:Base"><xsd:sequence>'
+        f'<xsd:element name="f{i}" type="xsd:string" minOccurs="0"/></xsd:sequence></xsd:extension></xsd:complexContent></xsd:complexType>'
+        for i in range(POLY_DERIVED)
+    )
+    path = tmp_path / "poly.wsdl"
+    path.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions name="Poly" targetNamespace="urn:poly" xmlns:tns="urn:poly" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:types><xsd:schema targetNamespace="urn:poly" elementFormDefault="qualified">
+    <xsd:complexType name="Base" abstract="true"><xsd:sequence><xsd:element name="id" type="xsd:int"/></xsd:sequence></xsd:complexType>
+    {derived}
+    <xsd:element name="Find"><xsd:complexType><xsd:sequence><xsd:element name="record" type="tns:Base"/></xsd:sequence></xsd:complexType></xsd:element>
+    <xsd:element name="FindResponse"><xsd:complexType><xsd:sequence><xsd:element name="count" type="xsd:int"/></xsd:sequence></xsd:complexType></xsd:element>
+  </xsd:schema></wsdl:types>
+  <wsdl:message name="FindIn"><wsdl:part name="parameters" element="tns:Find"/></wsdl:message>
+  <wsdl:message name="FindOut"><wsdl:part name="parameters" element="tns:FindResponse"/></wsdl:message>
+  <wsdl:portType name="PolyPort"><wsdl:operation name="Find"><wsdl:input message="tns:FindIn"/><wsdl:output message="tns:FindOut"/></wsdl:operation></wsdl:portType>
+  <wsdl:binding name="PolyBinding" type="tns:PolyPort"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="Find"><soap:operation soapAction="urn:poly#Find"/>
+      <wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation></wsdl:binding>
+  <wsdl:service name="PolyService"><wsdl:port name="PolyPort" binding="tns:PolyBinding"><soap:address location="http://example.invalid/poly"/></wsdl:port></wsdl:service>
+</wsdl:definitions>
+""", encoding="utf-8")
+    return path
+
+
+def test_contract_falls_back_to_the_bridge_examples(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    wsdl = _poly_wsdl(tmp_path)
+    junit, js = tmp_path / "contract.xml", tmp_path / "contract.json"
+    code, out, err = run(capsys, "contract", str(wsdl), "--max-examples", "3", "--report", f"junit:{junit}", "--report", f"json:{js}")
+    assert code == 0, out + err
+    cells = _rows(out)["PolyService_Find"]
+    assert cells[1:3] == ["ok", "ok"] and cells[4] == "ok"
+    assert cells[3] in ("bridge", "bridge/schemathesis")  # positive by the bridge; negative as schemathesis manages
+    assert "schemathesis could not generate data for 1 operation(s); the bridge's examples ran instead:" in out
+    assert "PolyService_Find [positive]: UnsupportedSchema" in out
+    assert "[1/2] PolyService_Find positive: 3 examples ok [bridge examples: schemathesis could not generate]" in err
+    data = json.loads(js.read_text())
+    [op] = data["operations"]
+    pos = op["modes"][0]
+    assert (pos["mode"], pos["generator"], pos["examples"], pos["failed"], pos["error"]) == ("positive", "bridge", 3, 0, None)
+    assert pos["fallback_reason"].startswith("UnsupportedSchema") and op["ok"] is True
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    generators = {c.get("name"): c.find("properties/property[@name='generator']").get("value") for c in cases}  # type: ignore[union-attr]
+    assert generators["PolyService_Find [positive]"] == "bridge"
+    assert not ET.parse(junit).getroot().findall(".//failure") and not ET.parse(junit).getroot().findall(".//error")
+
+
+def test_fallback_examples_go_through_the_checks(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The bridge's examples are checked like schemathesis' cases: a backend whose reply breaks the
+    WSDL fails them (the bridge answers 502)."""
+    wsdl = _poly_wsdl(tmp_path)
+    mock = MockService(load_model(wsdl))
+
+    async def soap(request: Request) -> Response:
+        status, body, media = mock.handle(await request.body(), request.headers.get("content-type", ""), None, None)
+        body = re.sub(rb"<(\w+:)?count>[^<]*</(\w+:)?count>", b"", body)  # a required element left out
+        return Response(body, status_code=status, media_type=media or None)
+
+    with ServerThread(Starlette(routes=[Route("/soap", soap, methods=["POST"])])) as server:
+        code, out, err = run(capsys, "contract", str(wsdl), "--backend", server.url + "/soap", "--max-examples", "3")
+    assert code == EXIT_CHECKS, out + err
+    assert _rows(out)["PolyService_Find"][1] == "FAIL 3/3"
+    assert "PolyService_Find [positive]" in out and "Server error" in out

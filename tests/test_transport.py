@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -163,7 +164,7 @@ def calculator_app() -> Any:
 @pytest.fixture(scope="module")
 def mtls_server(pki: Pki) -> Iterator[ServerThread]:
     """The calculator mock over https, refusing any client without a certificate from the test CA."""
-    with ServerThread(calculator_app(), tls=(str(pki.server_cert), str(pki.server_key)), client_ca=str(pki.ca)) as server:
+    with ServerThread(calculator_app(), tls=(str(pki.server_cert), str(pki.server_key)), ssl_ca_certs=str(pki.ca), ssl_cert_reqs=ssl.CERT_REQUIRED) as server:
         yield server
 
 

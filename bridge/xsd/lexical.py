@@ -279,6 +279,23 @@ def invalid(ptr: str, detail: str) -> ValidationError:
     return ValidationError(f"{ptr or '/'}: {detail}", [Violation(ptr, detail)])
 
 
+# The most digits a number may be written with: Python's own bound on int <-> str conversion
+# (sys.int_info.default_max_str_digits). 1e100000000 is 11 characters of JSON but would be a
+# 100 MB decimal.
+MAX_NUMBER_DIGITS = 4300
+
+
+def _check_size(value: Any, ptr: str) -> None:
+    """Refuses a Decimal whose plain (not exponent) form would be longer than the bound, before
+    writing it."""
+    if isinstance(value, Decimal) and value.is_finite():
+        _, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        written = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent) + 1
+        if written > MAX_NUMBER_DIGITS:
+            raise invalid(ptr, f"the number would take more than {MAX_NUMBER_DIGITS} digits to write out")
+
+
 def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
     """A JSON value as the XML text of type ``t``; raises ``ValidationError`` for a value of the
     wrong JSON kind (the JSON Schema checks the rest before encoding)."""
@@ -301,6 +318,7 @@ def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
             raise invalid(ptr, "expected an integer")
+        _check_size(value, ptr)
         if isinstance(value, (Decimal, float)) and (not math.isfinite(value) or value != int(value)):
             raise invalid(ptr, "expected an integer")
         return str(int(value))
@@ -309,6 +327,7 @@ def to_lexical(t: SimpleType, value: Any, ptr: str) -> str:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise invalid(ptr, "expected a number" + ("" if t.builtin == "decimal" else ' or "INF", "-INF", "NaN"'))
+        _check_size(value, ptr)
         if t.builtin == "decimal":
             d = value if isinstance(value, Decimal) else Decimal(value if isinstance(value, int) else repr(value))
             if not d.is_finite():
