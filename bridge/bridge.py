@@ -340,15 +340,16 @@ class Bridge:
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
         body = self.encode_request(op, data)
+        from .envelope import http_headers
+
+        action = op.soap_action
+        addressing = self.settings.addressing
+        if addressing is True or (addressing == "auto" and op.wsa_policy):
+            body, action = self._addressed(op, body), op.wsa_action  # before WS-Security, which may sign them
         wsse = self._wsse.get(op.service)
         if wsse is not None:
             body = wsse.apply(body)
-        from .envelope import http_headers
-
-        addressing = self.settings.addressing
-        if addressing is True or (addressing == "auto" and op.wsa_policy):
-            return op, self._addressed(op, body), http_headers(op.soap_version, op.wsa_action)
-        return op, body, http_headers(op.soap_version, op.soap_action)
+        return op, body, http_headers(op.soap_version, action)
 
     def _addressed(self, op: Operation, body: bytes) -> bytes:
         """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
