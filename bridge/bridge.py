@@ -357,12 +357,27 @@ class Bridge:
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
         body = self.encode_request(op, data)
+        from .envelope import http_headers
+
+        action = op.soap_action
+        addressing = self.settings.addressing
+        if addressing is True or (addressing == "auto" and op.wsa_policy):
+            body, action = self._addressed(op, body), op.wsa_action  # before WS-Security, which may sign them
         wsse = self._wsse.get(op.service)
         if wsse is not None:
             body = wsse.apply(body)
-        from .envelope import http_headers
+        return op, body, http_headers(op.soap_version, action)
 
-        return op, body, http_headers(op.soap_version, op.soap_action)
+    def _addressed(self, op: Operation, body: bytes) -> bytes:
+        """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
+        import uuid
+
+        from .envelope import add_addressing
+
+        scheme, sep, rest = self.endpoint(op).partition("://")
+        authority, slash, path = rest.partition("/")
+        to = f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
+        return add_addressing(body, op.soap_version, op.wsa_action, to, f"urn:uuid:{uuid.uuid4()}")
 
     def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         if not reply.body.strip():
@@ -370,6 +385,10 @@ class Bridge:
                 return {}
             raise UpstreamError("bad_reply", f"{op.key}: the SOAP service answered HTTP {reply.status} with an empty body", status=reply.status)
         if "xml" not in reply.content_type and not reply.body.lstrip().startswith(b"<"):
+            if reply.status in (401, 407):  # said plainly: the usual cause is the configuration
+                who = "the SOAP service" if reply.status == 401 else "the proxy"
+                setting = "backend_auth" if reply.status == 401 else "the proxy URL's credentials"
+                raise UpstreamError("bad_reply", f"{op.key}: {who} refused the credentials (HTTP {reply.status}); check {setting}", status=reply.status)
             raise UpstreamError(
                 "bad_reply",
                 f"{op.key}: the SOAP service answered HTTP {reply.status} with {reply.content_type or 'no content type'}, not SOAP",

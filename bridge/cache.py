@@ -46,7 +46,7 @@ from .settings import Settings
 
 log = logging.getLogger("soapbridge.cache")
 
-FORMAT = 1
+FORMAT = 2  # 2: Operation.wsa_action, wsa_policy
 MAGIC = b"soapbridge-cache\n"
 AUTO = "auto"
 ENV_DIR = "SOAPBRIDGE_CACHE_DIR"
@@ -377,9 +377,13 @@ def load_model_cached(source: str | os.PathLike[str], settings: Settings) -> tup
         if hit is not None:
             log.info("loaded %s from the cache %s", location, cache.root)
             return hit[0], CacheEntry(cache, hit[1])
+    from .proxies import Proxies
     from .wsdl.loader import load_model_traced  # zeep and the readers: only on a miss
 
-    model, sources = load_model_traced(location, allow_network=settings.allow_network, timeout=settings.read_timeout, verify_tls=settings.verify_tls)
+    proxies = Proxies(settings.proxy, settings.no_proxy)
+    model, sources = load_model_traced(
+        location, allow_network=settings.allow_network, timeout=settings.read_timeout, verify_tls=settings.verify_tls, proxies=proxies
+    )
     gc.collect()  # zeep's document graph is cyclic garbage now, tens of megabytes for a large WSDL
     if cache is None:
         return model, None

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import certifi
 
 from .errors import UpstreamError, UpstreamKind
-from .settings import Settings
+from .proxies import Proxies
+from .settings import BackendAuth, ClientCert, Settings
 
 if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start's budget
     import aiohttp
@@ -40,16 +41,30 @@ class Reply:
     body: bytes
 
 
-def _tls_context(verify: bool | str) -> ssl.SSLContext | bool:
+def _tls_context(verify: bool | str, client_cert: ClientCert | None = None) -> ssl.SSLContext | bool:
     """verify_tls as an SSL context: True checks against certifi's CA bundle (as httpx does), a
-    path against that bundle file or directory, False not at all."""
+    path against that bundle file or directory, False not at all; with the client certificate
+    for mutual TLS, if one is configured."""
     if verify is False:
-        return False
-    if verify is True:
-        return ssl.create_default_context(cafile=certifi.where())
-    if Path(verify).is_dir():
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
+        if client_cert is None:
+            return False
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    elif verify is True:
+        ctx = ssl.create_default_context(cafile=certifi.where())
+    elif Path(verify).is_dir():
+        ctx = ssl.create_default_context(capath=verify)
+    else:
+        ctx = ssl.create_default_context(cafile=verify)
+    if client_cert is not None:
+        ctx.load_cert_chain(client_cert.cert, client_cert.key, password=client_cert.password or "")
+    return ctx
+
+
+def basic_authorization(auth: BackendAuth) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
 
 
 def host_of(url: str) -> str:
@@ -160,6 +175,11 @@ def _deadline_backend(inner: httpcore.NetworkBackend) -> httpcore.NetworkBackend
 def _cause(exc: BaseException, url: str) -> str:
     """An exception as text for the log: the endpoint URL (with any credentials) replaced by its host."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return _cause_without(text, url)
+
+
+def _cause_without(text: str, url: str) -> str:
+    """The text with the URL replaced by its host, and its credentials taken out wherever they are."""
     if not url:
         return text
     text = text.replace(url, host_of(url))
@@ -198,6 +218,9 @@ envelopes; one pool each, opened lazily."""
         self._in_flight = 0  # async network calls under way, to tell a full pool from a slow connect
         self._refused = 0  # calls that found the pool full since the last warning
         self._warned = -1e9
+        self._proxies = Proxies(settings.proxy, settings.no_proxy)
+        auth = settings.backend_auth
+        self._authorization = basic_authorization(auth) if auth is not None and auth.type == "basic" else None
 
     @property
     def in_process(self) -> bool:
@@ -212,13 +235,30 @@ envelopes; one pool each, opened lazily."""
 
     def _tls_context(self) -> ssl.SSLContext | bool:
         if self._tls is None:  # one TLS context for every client: loading CA certificates is slow
-            self._tls = _tls_context(self.settings.verify_tls)
+            self._tls = _tls_context(self.settings.verify_tls, self.settings.client_cert)
         return self._tls
+
+    def _headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """The request's headers with HTTP Basic credentials, when configured (digest: see _digest)."""
+        if self._authorization is not None:
+            return {**headers, "Authorization": self._authorization}
+        return headers
+
+    def _digest(self) -> httpx.DigestAuth | None:
+        auth = self.settings.backend_auth
+        if auth is None or auth.type != "digest":
+            return None
+        import httpx
+
+        return httpx.DigestAuth(auth.username, auth.password)
 
     # --- errors ------------------------------------------------------------------------------
 
     def _error(self, kind: UpstreamKind, what: str, message: str, exc: BaseException | None, url: str) -> UpstreamError:
         cause = f"{host_of(url)}: {_cause(exc, url) if exc is not None else message}"
+        for proxy in {self._proxies.http, self._proxies.https} - {None}:
+            assert proxy is not None
+            cause = _cause_without(cause, proxy)  # a proxy URL's credentials
         return UpstreamError(kind, f"{what}: {message}", cause=cause)
 
     def _deadline_passed(self, what: str, url: str) -> UpstreamError:
@@ -259,6 +299,9 @@ envelopes; one pool each, opened lazily."""
             or _is(exc, "aiohttp", "ClientConnectorCertificateError", "ClientSSLError")
         ):
             return self._error("tls", what, "TLS verification of the SOAP service failed", exc, url)
+        proxied = _is(exc, "httpx", "ConnectError") and self._proxies.for_url(url) is not None  # httpx: the proxy's own connect
+        if proxied or _is(exc, "httpx", "ProxyError") or _is(exc, "aiohttp", "ClientProxyConnectionError", "ClientHttpProxyError"):
+            return self._error("unavailable", what, "the proxy refused or could not make the connection to the SOAP service", exc, url)
         if _is(exc, "httpx", "ConnectError") or _is(exc, "aiohttp", "ClientConnectorError"):
             return self._error("unavailable", what, "cannot connect to the SOAP service", exc, url)
         if (
@@ -294,7 +337,9 @@ envelopes; one pool each, opened lazily."""
                     keepalive_expiry=limits.keepalive_expiry,
                     network_backend=_deadline_backend(httpcore.SyncBackend()),
                 )
-            self._sync = httpx.Client(timeout=_timeout(self.settings), transport=transport, trust_env=False)
+                if self._proxies:
+                    transport = _proxy_router(transport, self._proxies, tls, limits)
+            self._sync = httpx.Client(timeout=_timeout(self.settings), transport=transport, trust_env=False, auth=self._digest())
         return self._sync
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
@@ -306,7 +351,7 @@ envelopes; one pool each, opened lazily."""
             for attempt in (1, 2):
                 call.stream, call.reused, call.reply_bytes = None, False, 0
                 try:
-                    with self._sync_client().stream("POST", url, content=body, headers=headers) as r:
+                    with self._sync_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
                         data = self._read_sync(r, what, url)
                         return Reply(r.status_code, r.headers.get("content-type", ""), data)
                 except UpstreamError:
@@ -346,6 +391,7 @@ envelopes; one pool each, opened lazily."""
                 verify=self._tls_context(),
                 transport=self._async_transport,
                 trust_env=False,
+                auth=self._digest(),
             )
         return self._async
 
@@ -373,6 +419,7 @@ envelopes; one pool each, opened lazily."""
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 trace_configs=[trace],
+                middlewares=_aiohttp_digest(self.settings.backend_auth),
             )
             closer = self._closers[loop] = self._close_with_loop(loop, session)
             await closer.__anext__()
@@ -408,7 +455,9 @@ envelopes; one pool each, opened lazily."""
                 trace: dict[str, bool] = {"reused": False}
                 started = False  # the reply's status line and headers arrived
                 try:
-                    async with session.post(url, data=body, headers=headers, allow_redirects=False, trace_request_ctx=trace) as r:
+                    async with session.post(
+                        url, data=body, headers=self._headers(headers), allow_redirects=False, trace_request_ctx=trace, proxy=self._proxies.for_url(url)
+                    ) as r:
                         started = True
                         return Reply(r.status, r.headers.get("Content-Type", ""), await self._read_async(r, what, url))
                 except UpstreamError:
@@ -444,7 +493,7 @@ envelopes; one pool each, opened lazily."""
         import httpx
 
         try:
-            async with self._async_client().stream("POST", url, content=body, headers=headers) as r:
+            async with self._async_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in r.aiter_bytes():
@@ -499,3 +548,38 @@ def _is(exc: BaseException, module: str, *names: str) -> bool:
     path loads only its own client (0.3 s of imports)."""
     mod = sys.modules.get(module)
     return mod is not None and isinstance(exc, tuple(getattr(mod, n) for n in names))
+
+
+def _aiohttp_digest(auth: BackendAuth | None) -> tuple[Any, ...]:
+    if auth is None or auth.type != "digest":
+        return ()
+    from aiohttp import DigestAuthMiddleware
+
+    return (DigestAuthMiddleware(auth.username, auth.password),)
+
+
+def _proxy_router(direct: httpx.BaseTransport, proxies: Proxies, tls: ssl.SSLContext, limits: httpx.Limits) -> httpx.BaseTransport:
+    """A sync transport that sends each request direct or through its proxy (``Proxies``); each
+    proxy's pool runs on the deadline-keeping network backend too."""
+    import httpcore
+    import httpx
+
+    via: dict[str, httpx.HTTPTransport] = {}
+
+    class Router(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            proxy = proxies.for_url(str(request.url))
+            if proxy is None:
+                return direct.handle_request(request)
+            transport = via.get(proxy)
+            if transport is None:
+                transport = via[proxy] = httpx.HTTPTransport(verify=tls, proxy=proxy, limits=limits, trust_env=False)
+                transport._pool._network_backend = _deadline_backend(httpcore.SyncBackend())
+            return transport.handle_request(request)
+
+        def close(self) -> None:
+            direct.close()
+            for t in via.values():
+                t.close()
+
+    return Router()

@@ -210,3 +210,32 @@ def build_fault(version: str, category: FaultCategory, reason: str, detail: list
         if detail:
             etree.SubElement(fault, f"{{{ns}}}Detail").extend(detail)
     return etree.tostring(env, xml_declaration=True, encoding="utf-8")
+
+
+WSA = namespaces.WSA
+WSA_ANONYMOUS = f"{WSA}/anonymous"
+
+
+def add_addressing(envelope: bytes, version: str, action: str, to: str, message_id: str) -> bytes:
+    """The request envelope with WS-Addressing 1.0 headers (SOAP binding, §3): Action, To,
+    MessageID and an anonymous ReplyTo (the reply comes back on the HTTP response). Action and To
+    carry mustUnderstand, as WCF and the JAX-WS RI send them: a service that ignored them would
+    dispatch on something else."""
+    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    ns = ENV_NS[version]
+    header = root.find(f"{{{ns}}}Header")
+    if header is None:
+        header = etree.Element(f"{{{ns}}}Header")
+        root.insert(0, header)
+    must = "1" if version == "1.1" else "true"
+    values = [("Action", action, True), ("To", to, True), ("MessageID", message_id, False)]
+    for i, (name, text, understand) in enumerate(values):
+        el = etree.Element(f"{{{WSA}}}{name}", nsmap={"wsa": WSA})
+        el.text = text
+        if understand:
+            el.set(f"{{{ns}}}mustUnderstand", must)
+        header.insert(i, el)
+    reply_to = etree.Element(f"{{{WSA}}}ReplyTo", nsmap={"wsa": WSA})
+    etree.SubElement(reply_to, f"{{{WSA}}}Address").text = WSA_ANONYMOUS
+    header.insert(len(values), reply_to)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")

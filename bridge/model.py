@@ -237,6 +237,9 @@ class Operation:
     path: str = ""
     key: str = ""  # "Operation" or "Service.Port.Operation"
     query: tuple[str, ...] = ()  # fields taken from the query string (custom routes)
+    # WS-Addressing Action of the request: wsam/wsaw:Action, else the soapAction, else the default pattern
+    wsa_action: str = ""
+    wsa_policy: bool = False  # the binding's policy asks for WS-Addressing (wsaw:UsingAddressing, wsam:Addressing)
 
     @property
     def qualified_name(self) -> str:

@@ -53,6 +53,7 @@ _REDACT = {
     f"{{{_WSSE}}}Password", f"{{{_WSSE}}}Nonce", f"{{{_WSSE}}}BinarySecurityToken", f"{{{_WSSE}}}KeyIdentifier",
     f"{{{_WSU}}}Created", f"{{{_WSU}}}Expires", f"{{{_DS}}}DigestValue", f"{{{_DS}}}SignatureValue",
     f"{{{_DS}}}X509Certificate",
+    "{http://www.w3.org/2005/08/addressing}MessageID",  # a new urn:uuid per call (addressing)
 }  # fmt: skip
 
 

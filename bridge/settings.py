@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from .errors import ConfigError, FaultCategory, UpstreamKind
 
@@ -77,6 +79,24 @@ class Route:
 
 
 @dataclass(frozen=True)
+class ClientCert:
+    """A client certificate for mutual TLS with the service (PEM files)."""
+
+    cert: str
+    key: str | None = None  # None: the key is in the cert file
+    password: str | None = field(default=None, repr=False)  # of an encrypted key
+
+
+@dataclass(frozen=True)
+class BackendAuth:
+    """HTTP authentication to the service."""
+
+    type: str = "basic"  # basic | digest
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a ``Bridge`` can be configured with (README: Configuration reference).
 
@@ -113,6 +133,14 @@ class Settings:
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
     cache_dir: str | None = "auto"
+    # --- transport to the service (README: "Reaching enterprise services") ---
+    client_cert: ClientCert | None = None  # mutual TLS
+    # None: no proxy (the HTTP(S)_PROXY variables are ignored); "env": those variables; or a URL
+    proxy: str | None = field(default=None, repr=False)  # repr: a proxy URL may hold credentials
+    no_proxy: str | None = None  # hosts that bypass the proxy (NO_PROXY syntax); None: $NO_PROXY
+    backend_auth: BackendAuth | None = None
+    # WS-Addressing headers: true (every request), false (none), auto (where the WSDL's binding asks for them)
+    addressing: bool | str = "auto"
     # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
     wsse: WsseSettings | None = None
 
@@ -175,14 +203,22 @@ def _coerce(s: Settings) -> Settings:
         cache_dir = os.fspath(cache_dir)
     if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
         raise ConfigError(f"cache_dir: expected a directory, \"auto\" or null (no cache), got {cache_dir!r}")
+    client_cert = _client_cert(s.client_cert)
+    backend_auth = _backend_auth(s.backend_auth)
+    proxy = _proxy(s.proxy)
+    if s.no_proxy is not None and not isinstance(s.no_proxy, str):
+        raise ConfigError(f"no_proxy: expected a comma-separated list of hosts, got {s.no_proxy!r}")
+    if not isinstance(s.addressing, bool) and s.addressing != "auto":
+        raise ConfigError(f"addressing: expected true, false or auto, got {s.addressing!r}")
     wsse = s.wsse
     if wsse is not None:
         from .wsse import parse_settings  # only when configured: a warm start does not import it
 
         wsse = parse_settings(wsse)
     return replace(
-        s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse
-    )
+        s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
+        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy,
+    )  # fmt: skip
 
 
 def _positive(limits: Any, where: str, kind: type) -> None:
@@ -194,6 +230,130 @@ def _positive(limits: Any, where: str, kind: type) -> None:
         if not ok or isinstance(v, bool) or v <= 0:
             what = "a positive integer" if integer else "a positive number of seconds"
             raise ConfigError(f"{where}.{f.name}: expected {what}, got {v!r}")
+
+
+# --- secrets and transport settings -----------------------------------------------------------
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: Any, where: str) -> Any:
+    """``${VAR}`` in a string replaced by the environment variable VAR; an unset one is an error
+    (naming the variable, never a value)."""
+    if not isinstance(value, str):
+        return value
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in os.environ:
+            raise ConfigError(f"{where}: the environment variable {m.group(1)} is not set")
+        return os.environ[m.group(1)]
+
+    return _ENV.sub(sub, value)
+
+
+def _secret(data: dict[str, Any], name: str, where: str) -> Any:
+    """A secret given as ``name`` (with ``${VAR}``) or read from the file ``name_file`` (its first line)."""
+    file = data.pop(f"{name}_file", None)
+    if file is not None:
+        if name in data:
+            raise ConfigError(f"{where}: give {name} or {name}_file, not both")
+        try:
+            return Path(expand_env(file, f"{where}.{name}_file")).read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError):
+            raise ConfigError(f"{where}.{name}_file: cannot read the secret file {file}") from None
+    return expand_env(data.get(name), f"{where}.{name}")
+
+
+def _client_cert(value: Any) -> ClientCert | None:
+    if value is None or isinstance(value, ClientCert):
+        cc = value
+    elif isinstance(value, dict):
+        data = dict(value)
+        password = _secret(data, "password", "client_cert")
+        data["password"] = password
+        for k in ("cert", "key"):
+            data[k] = expand_env(data.get(k), f"client_cert.{k}")
+        if not isinstance(data.get("cert"), str):
+            raise ConfigError("client_cert.cert: expected the path of a PEM certificate file")
+        cc = _build(ClientCert, data, "client_cert")
+    else:
+        raise ConfigError("client_cert: expected a mapping with cert, key and password")
+    if cc is not None:
+        check_client_cert(cc)
+    return cc
+
+
+def check_client_cert(cc: ClientCert) -> None:
+    """Reads the certificate and key (with cryptography) and loads them as the TLS client will, so
+    that a bad one fails at start with a ConfigError saying what is wrong (never the password)."""
+    import ssl
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key_path = cc.key or cc.cert
+    for what, path in (("cert", cc.cert), ("key", key_path)):
+        if not Path(path).is_file():
+            raise ConfigError(f"client_cert.{what}: the file {path} does not exist")
+    try:
+        cert = x509.load_pem_x509_certificate(Path(cc.cert).read_bytes())
+    except ValueError:
+        raise ConfigError(f"client_cert.cert: {cc.cert} is not a PEM certificate") from None
+    try:
+        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), cc.password.encode() if cc.password else None)
+    except TypeError:  # cryptography: a password for a plain key, or none for an encrypted one
+        need = "the key is not encrypted: remove client_cert.password" if cc.password else "the key is encrypted: set client_cert.password"
+        raise ConfigError(f"client_cert: {key_path}: {need}") from None
+    except ValueError:
+        if b"ENCRYPTED" in Path(key_path).read_bytes():
+            raise ConfigError(f"client_cert.password: cannot decrypt the key {key_path} (wrong password?)") from None
+        raise ConfigError(f"client_cert.key: {key_path} is not a PEM private key") from None
+    except Exception:  # unsupported key types
+        raise ConfigError(f"client_cert.key: {key_path} is not a usable private key") from None
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, spki) != cert.public_key().public_bytes(serialization.Encoding.DER, spki):
+        raise ConfigError(f"client_cert: the certificate {cc.cert} does not match the key {key_path}")
+    now = datetime.now(UTC)
+    if cert.not_valid_after_utc < now:
+        raise ConfigError(f"client_cert.cert: the certificate {cc.cert} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    if cert.not_valid_before_utc > now:
+        raise ConfigError(f"client_cert.cert: the certificate {cc.cert} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    try:  # what the TLS client will do with them
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cc.cert, cc.key, password=cc.password or "")
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ConfigError(f"client_cert: OpenSSL cannot use {cc.cert} and {key_path} ({type(exc).__name__})") from None
+
+
+def _backend_auth(value: Any) -> BackendAuth | None:
+    if value is None or isinstance(value, BackendAuth):
+        auth = value
+    elif isinstance(value, dict):
+        data = dict(value)
+        data["password"] = _secret(data, "password", "backend_auth")
+        data["username"] = expand_env(data.get("username"), "backend_auth.username")
+        auth = _build(BackendAuth, data, "backend_auth")
+    else:
+        raise ConfigError("backend_auth: expected a mapping with type, username and password")
+    if auth is None:
+        return None
+    if auth.type not in ("basic", "digest"):
+        raise ConfigError(f"backend_auth.type: expected basic or digest, got {auth.type!r} (NTLM is not supported)")
+    if not isinstance(auth.username, str) or not auth.username or not isinstance(auth.password, str):
+        raise ConfigError("backend_auth: expected a username and a password")
+    if auth.type == "basic" and ":" in auth.username:
+        raise ConfigError("backend_auth.username: HTTP Basic user names cannot contain ':'")
+    return auth
+
+
+def _proxy(value: Any) -> str | None:
+    if value is None or value == "env":
+        return value  # type: ignore[no-any-return]
+    value = expand_env(value, "proxy")
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")) or not urlsplit(value).hostname:
+        # the value is not echoed: it may hold credentials
+        raise ConfigError("proxy: expected \"env\" or an http:// or https:// proxy URL")
+    return value
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
@@ -227,6 +387,12 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: the top level must be a mapping")
+    cc = data.get("client_cert")
+    if isinstance(cc, dict):  # its files are relative to the config file's folder, wherever the bridge runs
+        data["client_cert"] = {k: str(p.parent / v) if k in ("cert", "key", "password_file") and isinstance(v, str) and not v.startswith("${") else v for k, v in cc.items()}
+    auth = data.get("backend_auth")
+    if isinstance(auth, dict) and isinstance(auth.get("password_file"), str) and not auth["password_file"].startswith("${"):
+        data["backend_auth"] = {**auth, "password_file": str(p.parent / auth["password_file"])}
     if data.get("wsse") is not None:
         from .wsse import parse_settings
 

@@ -16,6 +16,7 @@ import zeep.wsdl
 
 from ..errors import BridgeError, WsdlError
 from ..model import ServiceModel
+from ..proxies import Proxies
 from .reader import WsdlReader
 from .sources import resolve_location
 from .transport import LoaderTransport
@@ -35,14 +36,14 @@ def load_model(
 
 
 def load_model_traced(
-    source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True
+    source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True, proxies: Proxies | None = None
 ) -> tuple[ServiceModel, dict[str, tuple[str, str, bool]]]:
     """The model, and where every document asked for came from: URL -> (kind, path or URL, loaded?)
     (see ``LoaderTransport.sources``), for the disk cache to re-check."""
     location = resolve_location(source)
     if urlparse(location).scheme in ("http", "https") and not allow_network:
         raise WsdlError(f"{location} is a URL and network loading is off (allow_network=True / --allow-network)")
-    transport = LoaderTransport(allow_network=allow_network, timeout=timeout, verify_tls=verify_tls)
+    transport = LoaderTransport(allow_network=allow_network, timeout=timeout, verify_tls=verify_tls, proxies=proxies)
     zeep_ops: dict[str, set[str]] | None = None
     zeep_error: str | None = None
     # zeep reports what it drops only as UserWarnings: keep them as the notes' reasons, and

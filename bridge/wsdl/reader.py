@@ -25,7 +25,7 @@ from ..model import (
     ServiceModel,
     Skipped,
 )
-from ..namespaces import WSDL, XSD
+from ..namespaces import WSA_WSDL, WSDL, WSP, WSU, XSD
 from ..namespaces import WSDL_HTTP as HTTP
 from ..namespaces import WSDL_SOAP11 as SOAP11
 from ..namespaces import WSDL_SOAP12 as SOAP12
@@ -73,12 +73,15 @@ class _AbstractOp:
     faults: list[tuple[str, QName]]
     doc: str | None
     parameter_order: list[str] | None
+    action: str = ""  # the input's WS-Addressing Action: explicit (wsam/wsaw:Action) or the default pattern
+    action_explicit: bool = False
 
 
 @dataclass
 class _Defs:
     messages: dict[QName, etree._Element] = field(default_factory=dict)
     port_types: dict[QName, etree._Element] = field(default_factory=dict)
+    policies: dict[str, etree._Element] = field(default_factory=dict)  # wsp:Policy by its Id
     bindings: dict[QName, etree._Element] = field(default_factory=dict)
     services: list[etree._Element] = field(default_factory=list)
     schemas: list[tuple[etree._Element, str]] = field(default_factory=list)
@@ -125,6 +128,11 @@ class WsdlReader:
         if url in self._seen:
             return
         self._seen.add(url)
+        for ns in WSP:
+            for policy in root.iter(f"{{{ns}}}Policy"):
+                pid = policy.get(f"{{{WSU}}}Id") or policy.get("Id") or policy.get("{http://www.w3.org/XML/1998/namespace}id")
+                if pid:
+                    self.defs.policies.setdefault(pid, policy)
         for imp in root.findall(f"{{{WSDL}}}import"):
             location = imp.get("location")
             if not location:
@@ -238,6 +246,7 @@ class WsdlReader:
         assert soap_binding is not None
         soap_ns = SOAP11 if kind == "soap11" else SOAP12
         default_style = soap_binding.get("style", "document")
+        wsa_policy = self._requires_addressing(binding)
         by_name = {op.name: op for op in abstract_ops}
         bound: set[str] = set()
         for bop in binding.findall(f"{{{WSDL}}}operation"):
@@ -257,6 +266,7 @@ class WsdlReader:
                 reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
                 self.skipped.append(Skipped("operation", full, str(reason)))
                 continue
+            bound_op.wsa_policy = wsa_policy
             port.operations.append(bound_op)
         for aop in abstract_ops:
             if aop.name not in bound:
@@ -275,6 +285,7 @@ class WsdlReader:
                 if (q := resolve_qname(f, f.get("message"))) is not None
             ]
             order = node.get("parameterOrder")
+            explicit = next((inp.get(f"{{{ns}}}Action") for ns in WSA_WSDL if inp is not None and inp.get(f"{{{ns}}}Action")), None)
             ops.append(
                 _AbstractOp(
                     name=node.get("name", ""),
@@ -283,9 +294,41 @@ class WsdlReader:
                     faults=faults,
                     doc=_doc(node),
                     parameter_order=order.split() if order else None,
+                    action=explicit or self._default_action(port_type, node, inp, out),
+                    action_explicit=explicit is not None,
                 )
             )
         return ops
+
+    def _requires_addressing(self, binding: etree._Element) -> bool:
+        """Whether the binding asks for WS-Addressing: a wsaw:UsingAddressing (not wsdl:required="false")
+        or a wsam:Addressing policy assertion that is not wsp:Optional, in the binding or in a
+        policy it references (as WCF and Metro write them)."""
+        policies: list[etree._Element] = [binding]
+        for ns in WSP:
+            for ref in binding.iter(f"{{{ns}}}PolicyReference"):
+                found = self.defs.policies.get((ref.get("URI") or "").lstrip("#"))
+                if found is not None:
+                    policies.append(found)
+        for node in policies:
+            for el in node.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                q = etree.QName(el)
+                using = q.localname == "UsingAddressing" and q.namespace in WSA_WSDL[1:]
+                if using and el.get(f"{{{WSDL}}}required", "true").strip().lower() not in ("false", "0"):
+                    return True
+                assertion = q.localname == "Addressing" and q.namespace == WSA_WSDL[0]
+                if assertion and not any(el.get(f"{{{ns}}}Optional", "false").strip().lower() in ("true", "1") for ns in WSP):
+                    return True
+        return False
+
+    def _default_action(self, port_type: etree._Element, op: etree._Element, inp: etree._Element | None, out: etree._Element | None) -> str:
+        """WS-Addressing 1.0 Metadata §4.4.4: [target namespace][delimiter][port type name][delimiter][input name]."""
+        tns = self.defs.target_namespace or ""
+        delim = ":" if tns.startswith("urn:") else "/"
+        name = (inp.get("name") if inp is not None else None) or op.get("name", "") + ("Request" if out is not None else "")
+        return f"{tns.rstrip(delim)}{delim}{port_type.get('name', '')}{delim}{name}"
 
     # --- operations -------------------------------------------------------------
 
@@ -330,6 +373,7 @@ class WsdlReader:
             style=style,  # type: ignore[arg-type]
             use=use,  # type: ignore[arg-type]
             soap_action=action,
+            wsa_action=aop.action if aop.action_explicit or not action else action,
             address=address,
             input=input_msg,
             output=output_msg,

@@ -8,16 +8,20 @@ from __future__ import annotations
 import zeep.transports
 
 from ..errors import NetworkDisabled, WsdlError
+from ..proxies import Proxies
 from .sources import locate
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
 class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
-    def __init__(self, *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True) -> None:
+    def __init__(self, *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True, proxies: Proxies | None = None) -> None:
         super().__init__(timeout=timeout, operation_timeout=timeout)
         self.allow_network = allow_network
         self.session.verify = verify_tls
+        # proxies as the calls to the service use them (the proxy setting), not from the environment
+        self.session.trust_env = False
+        self.proxies = proxies or Proxies(None, None)
         self.documents: dict[str, bytes] = {}
         self.refused: list[str] = []  # http(s) URLs refused because network loading is off
         # Where each document asked for came from, loaded or not: (kind, path or URL, loaded?).
@@ -45,7 +49,8 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
             if not self.allow_network:
                 self.refused.append(url)
                 raise NetworkDisabled(url)
-            response = self.session.get(url, timeout=self.load_timeout, stream=True)
+            proxy = self.proxies.for_url(url)
+            response = self.session.get(url, timeout=self.load_timeout, stream=True, proxies={"http": proxy, "https": proxy} if proxy else None)
             if response.status_code != 200:
                 raise WsdlError(f"fetching {url} gave HTTP {response.status_code}")
             data = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)

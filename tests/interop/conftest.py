@@ -361,7 +361,8 @@ def _jaxws_problem() -> str | None:
 
 @pytest.fixture(scope="session")
 def jaxws_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the JAX-WS RI peer (wsimport from wsdl/interop.wsdl): ``/soap11`` and ``/soap12``."""
+    """Base URL of the JAX-WS RI peer (wsimport from wsdl/interop.wsdl): ``/soap11`` and ``/soap12``;
+    ``/soap11-wsa`` and ``/soap12-wsa`` require WS-Addressing."""
     problem = _jaxws_problem()
     if problem is not None:
         _unavailable(problem, "the JAX-WS RI interop peer")

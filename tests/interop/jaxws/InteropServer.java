@@ -6,6 +6,7 @@
 //   javac -cp /usr/share/java/jaxws-rt.jar -d classes gen/dev/soapbridge/interop/*.java InteropServer.java
 // then run as `java -cp classes:/usr/share/java/jaxws-rt.jar InteropServer PORT`:
 //   POST /soap11   SOAP 1.1      POST /soap12   SOAP 1.2      GET /health   "ok"
+//   POST /soap11-wsa, /soap12-wsa: the same, with WS-Addressing required (AddressingFeature)
 // (`-extension`: wsimport skips a SOAP 1.2 port without it.)
 //
 // JAX-WS quirks handled here:
@@ -43,6 +44,7 @@ import javax.xml.soap.SOAPFactory;
 import javax.xml.soap.SOAPFault;
 import javax.xml.ws.Endpoint;
 import javax.xml.ws.Holder;
+import javax.xml.ws.soap.AddressingFeature;
 import javax.xml.ws.soap.SOAPBinding;
 import javax.xml.ws.soap.SOAPFaultException;
 
@@ -137,6 +139,12 @@ public class InteropServer implements InteropPortType {
         });
         Endpoint.create(SOAPBinding.SOAP11HTTP_BINDING, new InteropServer(false)).publish(server.createContext("/soap11"));
         Endpoint.create(SOAPBinding.SOAP12HTTP_BINDING, new InteropServer(true)).publish(server.createContext("/soap12"));
+        // the same service with WS-Addressing required (as @Addressing(required = true) does): a
+        // request without the headers gets a fault
+        Endpoint.create(SOAPBinding.SOAP11HTTP_BINDING, new InteropServer(false), new AddressingFeature(true, true))
+            .publish(server.createContext("/soap11-wsa"));
+        Endpoint.create(SOAPBinding.SOAP12HTTP_BINDING, new InteropServer(true), new AddressingFeature(true, true))
+            .publish(server.createContext("/soap12-wsa"));
         server.start();
         System.out.println("listening " + port);
     }
