@@ -53,6 +53,7 @@ INT_FORMATS = {"int": "int32", "long": "int64"}
 FLOAT_MAX = 3.4028234663852886e38
 STRING_FORMATS = {"dateTime": "date-time", "date": "date", "time": "time", "duration": "duration"}
 # XML 1.0 cannot carry these characters, even escaped, so no XSD string may hold them.
+FRACTION_DIGITS = "x-xsd-fractionDigits"
 XML_CHARS = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$"
 # Free content (xs:any, xs:anyAttribute): element names, attribute keys and namespace URIs the
 # codec can always write. Names are the ASCII subset of XML names.
@@ -318,9 +319,14 @@ class SchemaBuilder:
                         s[key] = _num(facet)
             if b == "decimal":
                 if f.fraction_digits is not None:
-                    s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))
                     if f.fraction_digits == 0:
+                        s["multipleOf"] = 1
                         s["type"] = "integer"
+                    else:
+                        # Not multipleOf 0.01: validators that divide binary floats (AJV, python-
+                        # jsonschema) reject one valid value in nine. An annotation; the bridge
+                        # checks it exactly (exact_decimals).
+                        s[FRACTION_DIGITS] = f.fraction_digits
                 if f.total_digits is not None:
                     integer_digits = f.total_digits - (f.fraction_digits or 0)
                     bound = 10**integer_digits
@@ -793,4 +799,18 @@ def reachable_components(root: Any, components: dict[str, JsonSchema], prefix: s
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    return out
+
+
+def exact_decimals(schema: Any) -> Any:
+    """A copy of a schema in which every ``x-xsd-fractionDigits`` is also a ``multipleOf``: for
+    validators that compare decimals exactly (jsonschema_rs) and for generators (schemathesis)."""
+    if isinstance(schema, list):
+        return [exact_decimals(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: exact_decimals(v) for k, v in schema.items()}
+    digits = schema.get(FRACTION_DIGITS)
+    if isinstance(digits, int) and not isinstance(digits, bool) and digits > 0 and "multipleOf" not in schema:
+        out["multipleOf"] = float(Decimal(1).scaleb(-digits))
     return out

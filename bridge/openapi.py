@@ -292,7 +292,7 @@ _SUBSCHEMA = ("items", "not", "if", "then", "else", "contains", "additionalPrope
               "unevaluatedItems", "propertyNames")  # fmt: skip
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_KEPT_BESIDE = ("unevaluatedProperties", "unevaluatedItems", "title", "description")
+_KEPT_BESIDE = ("unevaluatedProperties", "unevaluatedItems", "title", "description", "xml", "deprecated", "readOnly", "writeOnly", "default", "examples")
 
 
 def _tidy(s: Any) -> None:
@@ -308,13 +308,11 @@ def _tidy(s: Any) -> None:
     for key in _SUBSCHEMA_MAPS:
         for sub in (s.get(key) or {}).values():
             _tidy(sub)
-    if s.get("pattern") == XML_CHARS:
-        del s["pattern"]
-        ref = {"$ref": f"#/components/schemas/{XML_STRING}"}
-        if "$ref" in s:
-            s.setdefault("allOf", []).append(ref)
-        else:
-            s.update(ref)
+    # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
+    # that resolve a $ref by replacing its object would lose a maxLength beside it.
+    if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
+        del s["pattern"], s["type"]
+        s["$ref"] = f"#/components/schemas/{XML_STRING}"
     for key in ("allOf", "anyOf", "oneOf"):
         branches = s.get(key)
         if not (isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict)):
