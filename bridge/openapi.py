@@ -272,17 +272,14 @@ def build_openapi(
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }
-    for schema in schemas.values():
-        _tidy(schema)
+    used = [_tidy(schema) for schema in schemas.values()]
     for item in paths.values():
         for operation in item.values():
-            for p in operation.get("parameters", ()):
-                _tidy(p["schema"])
-            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
-            for body in bodies:
-                for media in body.get("content", {}).values():
-                    _tidy(media["schema"])
-    schemas[XML_STRING] = dict(XML_STRING_SCHEMA)  # after _tidy, which would point it at itself
+            used += [_tidy(p["schema"]) for p in operation.get("parameters", ())]
+            for body in [operation.get("requestBody", {}), *operation["responses"].values()]:
+                used += [_tidy(media["schema"]) for media in body.get("content", {}).values()]
+    if any(used):
+        schemas[XML_STRING] = dict(XML_STRING_SCHEMA)  # after _tidy, which would point it at itself
     return doc
 
 
@@ -295,42 +292,59 @@ _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas
 _KEPT_BESIDE = ("unevaluatedProperties", "unevaluatedItems", "title", "description", "xml", "deprecated", "readOnly", "writeOnly", "default", "examples")
 
 
-def _tidy(s: Any) -> None:
-    """What lint rules ask of every schema, in place: the XML-character pattern through its one
-    component, and a one-element allOf/anyOf/oneOf written directly when nothing beside it clashes."""
+def _absent_keys(s: Any) -> list[str] | None:
+    """The keys of a {"required": [k]} or {"anyOf": [{"required": [k]}, ...]} schema (any of them present)."""
     if not isinstance(s, dict):
-        return
+        return None
+    if set(s) == {"required"} and isinstance(s["required"], list) and len(s["required"]) == 1:
+        return list(s["required"])
+    if set(s) == {"anyOf"} and isinstance(s["anyOf"], list):
+        keys = [_absent_keys(b) for b in s["anyOf"]]
+        if all(k is not None for k in keys):
+            return [k for ks in keys for k in ks or ()]
+    return None
+
+
+def _tidy(s: Any) -> bool:
+    """What lint rules ask of every schema, in place: the XML-character pattern through its one
+    component, and a one-element allOf/anyOf/oneOf written directly when nothing beside it clashes.
+    True when the XmlString component is referenced."""
+    if not isinstance(s, dict):
+        return False
+    used = False
     for key in _SUBSCHEMA:
-        _tidy(s.get(key))
+        used |= _tidy(s.get(key))
     for key in _SUBSCHEMA_LISTS:
         for sub in s.get(key, ()):
-            _tidy(sub)
+            used |= _tidy(sub)
     for key in _SUBSCHEMA_MAPS:
         for sub in (s.get(key) or {}).values():
-            _tidy(sub)
+            used |= _tidy(sub)
+    # "None of these keys" as properties that must be absent: linters look for every required key
+    # among a schema's properties, also under not; the meaning is the same.
+    absent = _absent_keys(s.get("not"))
+    if absent and not set(absent) & set(s.get("properties", {})):
+        del s["not"]
+        s["properties"] = {**s.get("properties", {}), **dict.fromkeys(absent, False)}
     # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
     # that resolve a $ref by replacing its object would lose a maxLength beside it.
     if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
         del s["pattern"], s["type"]
         s["$ref"] = f"#/components/schemas/{XML_STRING}"
+        used = True
     for key in ("allOf", "anyOf", "oneOf"):
         branches = s.get(key)
-        if not (isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict)):
-            continue
-        only = branches[0]
-        rest = {k for k in s if k != key}
-        if not rest & set(only) and ("$ref" not in only or not rest):
+        if isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict) and not (set(s) - {key}) & set(branches[0]):
             del s[key]
-            s.update(only)
-        elif "$ref" in only and not rest & {"allOf", "$ref"}:
-            # Tools resolve a $ref by replacing its object, losing the keywords beside it: the
-            # assertions go to a second branch instead (the same meaning; unevaluated* see both).
-            moved = {k: s.pop(k) for k in list(s) if k not in _KEPT_BESIDE and k != key}
-            del s[key]
-            s["allOf"] = [only, moved] if moved else [only]
-            if not moved:
-                del s["allOf"]
-                s.update(only)
+            s.update(branches[0])
+    if "$ref" in s and "allOf" not in s:
+        # Tools resolve a $ref by replacing its object, losing (or, as Redocly's validator does,
+        # misreading) the assertions beside it: those go to a second branch (the same meaning;
+        # unevaluated* and the annotations stay, and see both branches).
+        moved = {k: s.pop(k) for k in list(s) if k not in _KEPT_BESIDE and k != "$ref"}
+        if moved:
+            s["allOf"] = [{"$ref": s.pop("$ref")}, moved]
+    return used
 
 
 def _parameters(builder: SchemaBuilder, op: Operation) -> tuple[list[dict[str, Any]], bool]:
