@@ -6,6 +6,7 @@ npm ci); without them these tests skip, except under CI=true, where they fail.""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -17,6 +18,8 @@ import pytest
 
 import bridge
 from bridge.errors import ValidationError
+from bridge.jsonschema import XML_CHARS
+from bridge.openapi import XML_STRING, XML_STRING_SCHEMA, _tidy
 from tests.conftest import ROOT, SAMPLES, sample
 
 LINT = ROOT / "tests" / "lint"
@@ -99,3 +102,46 @@ def test_the_bridge_still_checks_fraction_digits() -> None:
     with pytest.raises(ValidationError) as err:
         b.validate_input(op, example)
     assert any(v.pointer == "/order/total/$value" and "multiple of 0.01" in v.detail for v in err.value.violations)
+
+
+# What the lint-driven rewrites of bridge.openapi._tidy do to a schema must not change what validates:
+# each case is checked with python-jsonschema before and after, on instances that tell the forms apart.
+REF = {"T": {"type": "object", "properties": {"a": {"type": "integer"}}}}
+TIDY_CASES: list[tuple[dict[str, Any], list[Any]]] = [
+    # one-element allOf beside properties, closed: the wrapper of a message with $headers
+    (
+        {"type": "object", "allOf": [{"$ref": "#/$defs/T"}], "properties": {"h": {"type": "string"}}, "unevaluatedProperties": False},
+        [{"a": 1}, {"a": 1, "h": "x"}, {"a": 1, "z": 0}, {"h": 1}, {"a": "1"}, [], {}],
+    ),
+    # a $ref with assertions beside it: a derived type's use site
+    (
+        {"$ref": "#/$defs/T", "properties": {"$type": {"const": "T"}}, "unevaluatedProperties": False},
+        [{"a": 1}, {"a": 1, "$type": "T"}, {"$type": "U"}, {"a": 1, "b": 2}],
+    ),
+    # a choice of exactly one of two keys: "not present" as not/required and not/anyOf/required
+    (
+        {
+            "type": "object",
+            "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}, "z": {"type": "integer"}},
+            "oneOf": [{"required": ["x"], "not": {"anyOf": [{"required": ["y"]}, {"required": ["z"]}]}}, {"required": ["y"], "not": {"required": ["x"]}}],
+        },
+        [{"x": 1}, {"y": 1}, {"x": 1, "y": 1}, {"x": 1, "z": 1}, {"y": 1, "z": 1}, {}, {"z": 1}],
+    ),
+    # "not both" must stay as it is
+    ({"not": {"required": ["x", "y"]}}, [{"x": 1}, {"x": 1, "y": 1}, {}]),  # unchanged
+    # the XML-character pattern: plain string, nullable string, string with a length
+    ({"type": "string", "pattern": XML_CHARS}, ["ok", "bad\x01", 1, None]),
+    ({"type": ["string", "null"], "pattern": XML_CHARS}, ["ok", "bad\x01", None, 1]),  # unchanged
+    ({"type": "string", "pattern": XML_CHARS, "maxLength": 2}, ["ok", "long", "\x02"]),  # unchanged
+]
+
+
+@pytest.mark.parametrize(("schema", "instances"), TIDY_CASES)
+def test_lint_rewrites_keep_what_validates(schema: dict[str, Any], instances: list[Any]) -> None:
+    defs = {**REF, XML_STRING: XML_STRING_SCHEMA}
+    before = jsonschema.Draft202012Validator({**copy.deepcopy(schema), "$defs": defs})
+    tidied = copy.deepcopy(schema)
+    _tidy(tidied)
+    tidied = json.loads(json.dumps(tidied).replace("#/components/schemas/", "#/$defs/"))
+    after = jsonschema.Draft202012Validator({**tidied, "$defs": defs})
+    assert [after.is_valid(i) for i in instances] == [before.is_valid(i) for i in instances]
