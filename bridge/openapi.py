@@ -334,9 +334,15 @@ def _tidy(s: Any) -> bool:
         used = True
     for key in ("allOf", "anyOf", "oneOf"):
         branches = s.get(key)
-        if isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict) and not (set(s) - {key}) & set(branches[0]):
+        if not (isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict)):
+            continue
+        only, clash = branches[0], (set(s) - {key}) & set(branches[0])
+        if clash <= {"required"}:  # required lists add up
             del s[key]
-            s.update(branches[0])
+            required = [*s.get("required", []), *only.get("required", [])]
+            s.update(only)
+            if clash:
+                s["required"] = list(dict.fromkeys(required))
     if "$ref" in s and "allOf" not in s:
         # Tools resolve a $ref by replacing its object, losing (or, as Redocly's validator does,
         # misreading) the assertions beside it: those go to a second branch (the same meaning;

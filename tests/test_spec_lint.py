@@ -127,6 +127,8 @@ TIDY_CASES: list[tuple[dict[str, Any], list[Any]]] = [
         },
         [{"x": 1}, {"y": 1}, {"x": 1, "y": 1}, {"x": 1, "z": 1}, {"y": 1, "z": 1}, {}, {"z": 1}],
     ),
+    # a one-branch oneOf that only adds to required
+    ({"type": "object", "required": ["a"], "oneOf": [{"required": ["b"]}]}, [{"a": 1, "b": 2}, {"a": 1}, {"b": 1}, {}]),
     # "not both" must stay as it is
     ({"not": {"required": ["x", "y"]}}, [{"x": 1}, {"x": 1, "y": 1}, {}]),  # unchanged
     # the XML-character pattern: plain string, nullable string, string with a length
