@@ -50,6 +50,7 @@ def corpus_specs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     yield specs
 
 
+@pytest.mark.timeout(1800)  # every corpus spec in one process: minutes on a loaded machine
 def test_redocly_recommended_on_the_corpus(corpus_specs: dict[str, Path]) -> None:
     redocly = _need("redocly")
     r = subprocess.run(
@@ -72,6 +73,7 @@ def test_redocly_recommended_on_the_corpus(corpus_specs: dict[str, Path]) -> Non
     assert set(found) == expected, {k: found.get(k, 0) for k in set(found) ^ expected}
 
 
+@pytest.mark.timeout(1800)
 def test_spectral_oas_on_the_smaller_corpus_specs(corpus_specs: dict[str, Path], tmp_path: Path) -> None:
     spectral = _need("spectral")
     small = [p for p in corpus_specs.values() if p.stat().st_size < SPECTRAL_MAX_BYTES]
