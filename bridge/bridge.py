@@ -27,7 +27,7 @@ from .errors import (
     Violation,
     XmlError,
 )
-from .jsonschema import reachable_components
+from .jsonschema import exact_decimals, reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
 from .routing import assign_routes
 from .settings import Settings, make_settings
@@ -216,7 +216,8 @@ class Bridge:
 
                 schemas = build_openapi(self.model, [op], self.settings)["components"]["schemas"]
             root = {"$ref": f"#/components/schemas/{name}"}
-            schema = {**root, "components": {"schemas": reachable_components(root, schemas)}}
+            # fractionDigits checked exactly here, where the spec only annotates it
+            schema = {**root, "components": {"schemas": exact_decimals(reachable_components(root, schemas))}}
             import jsonschema_rs  # imported on first use (30 ms of a warm start); warm_up loads it early
 
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)

@@ -357,8 +357,9 @@ class CacheEntry:
 
 
 def spec_key(settings: Settings) -> str:
-    """The settings the spec depends on (routing and the statuses it documents), hashed."""
-    return digest_of({"status": settings.status, "ports": settings.ports, "routes": settings.routes, "base_path": settings.base_path})[:32]
+    """The settings the spec depends on (routing, the statuses it documents, its info), hashed."""
+    return digest_of({"status": settings.status, "ports": settings.ports, "routes": settings.routes, "base_path": settings.base_path,
+                      "license": settings.license, "contact": settings.contact})[:32]
 
 
 def open_cache(settings: Settings) -> DiskCache | None:

@@ -46,6 +46,7 @@ from schemathesis.specs.openapi.checks import (
 from .bridge import Bridge
 from .codec import to_json_ready
 from .errors import BridgeError
+from .jsonschema import exact_decimals
 from .mock import MockService
 from .model import Operation
 from .openapi import message_example
@@ -404,7 +405,8 @@ def run_contract(
             return case.call(app=app), {"app": app}
 
     # An explicit config: a schemathesis.toml in the working directory must not change the run.
-    schema = schemathesis.openapi.from_dict(spec, config=SchemathesisConfig())
+    # Generate what the bridge accepts: fractionDigits (an annotation in the spec) as multipleOf.
+    schema = schemathesis.openapi.from_dict(exact_decimals(spec), config=SchemathesisConfig())
     operations: dict[str, Any] = {}
     invalid: dict[str, str] = {}  # operations schemathesis cannot read: reported as errors, never skipped
     for item in schema.get_all_operations():

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import SpecError
-from .jsonschema import XML_CHARS
+from .jsonschema import FRACTION_DIGITS, XML_CHARS
 
 Severity = Literal["breaking", "non-breaking"]
 Direction = Literal["request", "response"]
@@ -408,6 +408,8 @@ class _Flattener:
             v.upper = _tighter(v.upper, (xh, True), lower=False)
         if "multipleOf" in s and (m := _num(s["multipleOf"])) is not None and m > 0:
             v.multiple_of = m
+        elif isinstance(fd := s.get(FRACTION_DIGITS), int) and not isinstance(fd, bool) and fd > 0:
+            v.multiple_of = Decimal(1).scaleb(-fd)  # the bridge checks the annotation as this multipleOf
         if isinstance(s.get("format"), str):
             v.format = s["format"]
         if s.get("uniqueItems") is True:

@@ -48,6 +48,10 @@ from .xsd.lexical import (
 JsonSchema = dict[str, Any]
 
 INT_FORMATS = {"int": "int32", "long": "int64"}
+# Decimal facets written as annotations: a fractional multipleOf is misread by validators that
+# divide binary floats (see exact_decimals).
+FRACTION_DIGITS = "x-xsd-fractionDigits"
+TOTAL_DIGITS = "x-xsd-totalDigits"
 # Free content (xs:any, xs:anyAttribute): element names, attribute keys and namespace URIs the
 # codec can always write. Names are the ASCII subset of XML names.
 XML_NAME = r"^[A-Za-z_][A-Za-z0-9._-]*$"
@@ -217,23 +221,22 @@ class SchemaBuilder:
                     and not (v == "-INF" and ("minimum" in s or "exclusiveMinimum" in s))
                 ]
                 return {"anyOf": [s, {"type": "string", "enum": specials}]}
-            if f.fraction_digits is not None:
-                s["multipleOf"] = 1 if f.fraction_digits == 0 else float(Decimal(1).scaleb(-f.fraction_digits))
-                if f.fraction_digits == 0:
-                    s["type"] = "integer"
+            if f.fraction_digits == 0:
+                s["multipleOf"] = 1
+                s["type"] = "integer"
+            elif f.fraction_digits is not None:
+                # Not multipleOf 0.01: validators that divide binary floats (AJV, python-jsonschema)
+                # reject one valid value in nine. An annotation; the bridge checks it exactly
+                # (exact_decimals).
+                s[FRACTION_DIGITS] = f.fraction_digits
             if f.total_digits is not None:
-                # XSD: value = i * 10**-k with |i| < 10**totalDigits and k <= fractionDigits, so
-                # one branch per k: a multiple of 10**-k below 10**(totalDigits - k).
-                td = f.total_digits
-                top = min(td, f.fraction_digits if f.fraction_digits is not None else td)
-                branches = [
-                    {"multipleOf": 1 if k == 0 else float(Decimal(1).scaleb(-k)), "exclusiveMaximum": 10 ** (td - k), "exclusiveMinimum": -(10 ** (td - k))}
-                    for k in range(top + 1)
-                ]
-                s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**td)  # the loose bound, for generators
-                s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**td))
-                if len(branches) > 1:
-                    s["anyOf"] = branches
+                # The loose bound (a value without fraction digits); the exact rule is one branch per
+                # number of fraction digits, which needs a fractional multipleOf: an annotation too,
+                # made exact by exact_decimals.
+                s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**f.total_digits)
+                s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**f.total_digits))
+                if f.fraction_digits != 0:
+                    s[TOTAL_DIGITS] = f.total_digits
         elif kind == "string":
             if b == "base64Binary":
                 s["contentEncoding"] = "base64"
@@ -723,4 +726,30 @@ def reachable_components(root: Any, components: dict[str, JsonSchema], prefix: s
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    return out
+
+
+def exact_decimals(schema: Any) -> Any:
+    """A copy of a schema in which the decimal annotations are exact again: ``x-xsd-fractionDigits``
+    also as a ``multipleOf``, ``x-xsd-totalDigits`` as one branch per number of fraction digits (XSD:
+    value = i * 10**-k with |i| < 10**totalDigits and k <= fractionDigits). For validators that compare
+    decimals exactly (jsonschema_rs) and for generators (schemathesis)."""
+    if isinstance(schema, list):
+        return [exact_decimals(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: exact_decimals(v) for k, v in schema.items()}
+    digits = schema.get(FRACTION_DIGITS)
+    fd = digits if isinstance(digits, int) and not isinstance(digits, bool) and digits > 0 else None
+    if fd is not None and "multipleOf" not in schema:
+        out["multipleOf"] = float(Decimal(1).scaleb(-fd))
+    td = schema.get(TOTAL_DIGITS)
+    if isinstance(td, int) and not isinstance(td, bool) and td > 0:
+        top = min(td, fd) if fd is not None else td
+        branches = [
+            {"multipleOf": 1 if k == 0 else float(Decimal(1).scaleb(-k)), "exclusiveMaximum": 10 ** (td - k), "exclusiveMinimum": -(10 ** (td - k))}
+            for k in range(top + 1)
+        ]
+        if len(branches) > 1:
+            out = {"allOf": [out, {"anyOf": branches}]} if "anyOf" in out else {**out, "anyOf": branches}
     return out

@@ -130,6 +130,10 @@ class Settings:
     # may have processed the request (others only when a reused connection failed before replying).
     idempotent: tuple[str, ...] = ()
     base_path: str = ""
+    # The spec's info.license and info.contact (OpenAPI's fields: license name/identifier/url,
+    # contact name/url/email); left out when not given.
+    license: dict[str, str] | None = None
+    contact: dict[str, str] | None = None
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
     cache_dir: str | None = "auto"
@@ -198,6 +202,16 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"fault_detail: expected declared or all, got {s.fault_detail!r}")
     if not isinstance(s.ports, dict):
         raise ConfigError("ports: expected a mapping of service name to port name")
+    for name, allowed, needed in (("license", ("name", "identifier", "url"), "name"), ("contact", ("name", "url", "email"), None)):
+        v = getattr(s, name)
+        if v is None:
+            continue
+        if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
+            raise ConfigError(f"{name}: expected a mapping of {', '.join(allowed)} to strings, got {v!r}")
+        if unknown_keys := sorted(set(v) - set(allowed)):
+            raise ConfigError(f"{name}: unknown key(s): {', '.join(unknown_keys)} (known: {', '.join(allowed)})")
+        if needed and needed not in v:
+            raise ConfigError(f"{name}: '{needed}' is required")
     cache_dir = s.cache_dir
     if isinstance(cache_dir, os.PathLike):
         cache_dir = os.fspath(cache_dir)

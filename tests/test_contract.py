@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 
-from bridge.contract import CHECKS  # the corpus suite imports it from here too
+from bridge.contract import CHECKS
+from bridge.jsonschema import exact_decimals  # the corpus suite imports it from here too
 from tests.conftest import SAMPLES, mocked_bridge
 
 MAX_EXAMPLES = 40
@@ -18,8 +19,10 @@ MAX_EXAMPLES = 40
 
 def _schema(wsdl_name: str) -> schemathesis.schemas.BaseSchema:
     wsdl = next(p for p in SAMPLES if p.name == wsdl_name)
-    app = mocked_bridge(wsdl).asgi()
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    bridge = mocked_bridge(wsdl)
+    # the served spec, with fractionDigits (annotated there) generated as the bridge checks it
+    schema = schemathesis.openapi.from_dict(exact_decimals(bridge.openapi()))
+    schema.app = bridge.asgi()
     schema.config.generation.update(
         modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
         max_examples=MAX_EXAMPLES,

@@ -222,6 +222,8 @@ def test_operation_moved_keeps_comparing_its_contents() -> None:
     [
         ({"type": "number", "minimum": 0}, {"type": "number", "exclusiveMinimum": 0}, "minimum-increased"),
         ({"type": "number", "multipleOf": 0.01}, {"type": "number", "multipleOf": 0.1}, "multiple-of-changed"),
+        # the annotation the bridge checks as multipleOf
+        ({"type": "number", "x-xsd-fractionDigits": 2}, {"type": "number", "x-xsd-fractionDigits": 1}, "multiple-of-changed"),
         ({"type": "integer", "format": "int64"}, {"type": "integer", "format": "int32"}, "format-narrowed"),
         ({"type": "string"}, {"type": "string", "format": "date"}, "format-added"),
         ({"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "unique-items-added"),
@@ -242,6 +244,12 @@ def test_narrowing_breaks_requests_only(old_field: dict[str, Any], new_field: di
     assert {k for k, _, _ in found} == {expected}
     assert (expected, request_severity, "request[application/json]") in found
     assert (expected, response_severity, "response[200]") in found
+
+
+def test_fraction_digits_annotation_equals_the_multiple_of_it_replaced() -> None:
+    old = doc({"In": {"type": "number", "multipleOf": 0.01}, "Out": {"type": "number", "multipleOf": 0.01}})
+    new = doc({"In": {"type": "number", "x-xsd-fractionDigits": 2}, "Out": {"type": "number", "x-xsd-fractionDigits": 2}})
+    assert diff_specs(old, new).changes == []
 
 
 def test_removed_request_field_breaks_only_closed_objects() -> None:

@@ -55,7 +55,7 @@ from zeep.loader import parse_xml
 
 import bridge
 from bridge.envelope import SOAP11, SOAP12, http_headers
-from bridge.jsonschema import element_keys
+from bridge.jsonschema import element_keys, exact_decimals
 from bridge.mock import MockService
 from bridge.model import HEADERS_KEY, ComplexType, Operation, unwrapped_part
 from bridge.wsdl.loader import zeep_settings
@@ -82,7 +82,7 @@ def _loaded(path: str) -> tuple[bridge.Bridge, zeep.Client, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         client = zeep.Client(path, transport=LoaderTransport(), settings=zeep_settings())
-    schema = schemathesis.openapi.from_dict(b.openapi())
+    schema = schemathesis.openapi.from_dict(exact_decimals(b.openapi()))  # generate what the bridge accepts
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     return b, client, schema
 

@@ -12,6 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 import bridge
+from bridge.jsonschema import exact_decimals
 from tests.conftest import ROOT, SAMPLES, sample
 
 OPENAPI_DIR = ROOT / "openapi"
@@ -60,8 +61,10 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert s["CurrencyCode"]["pattern"] == "^([A-Z]{3})$"
     amount = s["Amount"]
     assert amount["type"] == "number" and amount["minimum"] == 0
-    assert amount["multipleOf"] == 0.01 and amount["exclusiveMaximum"] == 10**12  # totalDigits 12, fractionDigits 2
-    assert [b["exclusiveMaximum"] for b in amount["anyOf"]] == [10**12, 10**11, 10**10]
+    # totalDigits 12, fractionDigits 2: annotations in the spec, one branch per fraction digit count once exact
+    assert amount["x-xsd-fractionDigits"] == 2 and amount["x-xsd-totalDigits"] == 12 and "multipleOf" not in amount
+    assert amount["exclusiveMaximum"] == 10**12
+    assert [b["exclusiveMaximum"] for b in exact_decimals(amount)["anyOf"]] == [10**12, 10**11, 10**10]
     limit = s["ListLimit"]
     assert limit["type"] == "integer" and limit["minimum"] == 1 and limit["maximum"] == 100
     # simpleContent: the value plus its attributes
@@ -87,8 +90,10 @@ def test_xsd_mapping_in_orders_spec() -> None:
     assert "format" not in props["createdAt"] and re.search(props["createdAt"]["pattern"], "2026-01-01T12:00:00")
     # extension: allOf over the base, and the base accepts the derived type with $type
     biz = s["BusinessCustomer"]
-    assert biz["allOf"] == [{"$ref": "#/components/schemas/Customer"}]
-    assert set(biz["properties"]) == {"vatNumber"}
+    # the extension's own fields in a second branch: tools drop keywords beside a $ref
+    base, own = biz["allOf"]
+    assert base == {"$ref": "#/components/schemas/Customer"}
+    assert set(own["properties"]) == {"vatNumber"}
     # every use of a base with derived types refers to one shared "base or any derived type" component
     assert props["customer"] == {"$ref": "#/components/schemas/Customer_or_derived"}
     customer_use = s["Customer_or_derived"]
@@ -101,9 +106,11 @@ def test_xsd_mapping_in_orders_spec() -> None:
 def test_soap_headers_are_documented() -> None:
     spec = bridge.load(sample("orders.wsdl")).openapi()
     req = spec["components"]["schemas"]["OrderService_GetOrderRequest"]
-    assert set(req["properties"]["$headers"]["properties"]) == {"auth"}
+    # the wrapper element's type, and beside it (in a second allOf branch) the header blocks
+    assert req["allOf"][0] == {"$ref": "#/components/schemas/GetOrder"} and req["unevaluatedProperties"] is False
+    assert set(req["allOf"][1]["properties"]["$headers"]["properties"]) == {"auth"}
     res = spec["components"]["schemas"]["OrderService_GetOrderResponse"]
-    assert "$headers" in res["properties"]
+    assert "$headers" in res["allOf"][1]["properties"]
 
 
 @pytest.mark.parametrize(

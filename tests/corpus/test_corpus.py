@@ -29,6 +29,7 @@ from bridge.codec import to_json_ready
 from bridge.contract import GENERATOR_LIMITS, run_fallback
 from bridge.envelope import build, parse
 from bridge.examples import message_example
+from bridge.jsonschema import exact_decimals
 from bridge.mock import MockService
 from bridge.model import Operation
 from tests.conftest import SHARED
@@ -215,7 +216,7 @@ def _contract_params() -> list[object]:
 def test_contract(case: str) -> None:
     """schemathesis positive and negative data on every sampled operation, with the mock behind."""
     b = bridge_for(case)
-    schema = schemathesis.openapi.from_dict(b.openapi())
+    schema = schemathesis.openapi.from_dict(exact_decimals(b.openapi()))
     app = b.asgi()
     wanted = {op.operation_id for op in sampled(b)}
     model_ops = {op.operation_id: op for op in b.routed}
