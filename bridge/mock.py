@@ -25,9 +25,10 @@ from .codec import Codec, DecodeError
 from .envelope import SOAP12, Envelope, build, build_fault, parse
 from .errors import BridgeError, FaultCategory, XmlError
 from .examples import example_for_element, message_example
-from .jsonschema import SchemaBuilder, reachable_components
+from .jsonschema import SchemaBuilder, exact_decimals, reachable_components
 from .model import Operation, ServiceModel, unwrapped_part
 from .openapi import message_schema
+from .portable_regex import portable_patterns
 from .wsse import MockRequirements, RequestChecker
 
 FAULT_HEADER = "x-mock-fault"
@@ -69,6 +70,8 @@ class MockService:
         if v is None:
             root = self._schemas[id(op)]
             schema = {**root, "components": {"schemas": reachable_components(root, self._components)}}
+            # as the bridge validates: decimal facets exact, patterns read alike by every engine (a copy)
+            schema = portable_patterns(exact_decimals(schema))
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[id(op)] = v
         return v
