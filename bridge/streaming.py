@@ -17,7 +17,7 @@ from lxml import etree
 
 from .envelope import ENV_NS
 from .errors import XmlError
-from .xmlparse import PARSER_DEPTH_LIMIT, check_depth
+from .xmlparse import PARSER_DEPTH_LIMIT, SAFE_OPTIONS, check_depth
 
 if TYPE_CHECKING:
     from .compiled import CompiledCodec
@@ -40,13 +40,7 @@ def _parser(wrapper_tag: str) -> etree.XMLPullParser:
     return etree.XMLPullParser(
         events=("start",),
         tag=[*tags, wrapper_tag],
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        **SAFE_OPTIONS,  # type: ignore[arg-type]
     )
 
 

@@ -10,17 +10,20 @@ from lxml import etree
 
 from .errors import XmlError
 
+# What every parser of untrusted XML is built with (the whole-tree one here, the streaming one).
+SAFE_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    return etree.XMLParser(**SAFE_OPTIONS)  # type: ignore[arg-type]
 
 
 _local = threading.local()  # lxml parsers must not be shared between threads
