@@ -13,10 +13,9 @@ from openapi_spec_validator import validate
 
 import bridge
 from bridge.jsonschema import exact_decimals
-from tests.conftest import ROOT, SAMPLES, sample
+from tests.conftest import ROOT, SAMPLES, SAMPLES_CONFIG, sample
 
 OPENAPI_DIR = ROOT / "openapi"
-SAMPLES_CONFIG = ROOT / "wsdl" / "samples.yaml"  # what `make openapi` generates the committed specs with
 
 
 @pytest.mark.parametrize("wsdl", SAMPLES, ids=lambda p: p.name)
