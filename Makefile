@@ -79,7 +79,7 @@ soak: $(SOAK_STAMP)
 
 # Regenerate the committed specs in openapi/ (a test fails when they drift).
 openapi: $(STAMP)
-	for f in wsdl/*.wsdl; do $(BIN)/soapbridge openapi $$f -o openapi/$$(basename $$f .wsdl).json; done
+	for f in wsdl/*.wsdl; do $(BIN)/soapbridge openapi $$f --config wsdl/samples.yaml -o openapi/$$(basename $$f .wsdl).json; done
 
 # Re-record the exchanges in contracts/ (replayed by tests/test_recorded_contracts.py); review the diff.
 contracts: $(STAMP)

@@ -10,6 +10,7 @@ from .codec import to_json_ready
 from .examples import message_example
 from .jsonschema import XML_CHARS, JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
+from .names import xml_decode
 from .portable_regex import portable_patterns
 from .routing import BODY_METHODS, api_title
 from .settings import Settings
@@ -202,7 +203,7 @@ def build_openapi(
         operation: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.name,
-            "tags": [op.service],
+            "tags": [xml_decode(op.service)],  # a label: "WSF Schedule" for WSF_x0020_Schedule
             "responses": responses,
             "x-soap": {
                 "service": op.service,
@@ -253,7 +254,7 @@ def build_openapi(
         "servers": [{"url": "/", "description": "This bridge."}],
         # No authentication yet: said explicitly, so tools do not assume one.
         "security": [],
-        "tags": [{"name": s, "description": f"The operations of the SOAP service {s}."} for s in services],
+        "tags": [{"name": xml_decode(s), "description": f"The operations of the SOAP service {s}."} for s in services],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }

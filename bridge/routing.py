@@ -3,16 +3,21 @@
 Rule: within a service, ports are grouped by portType; each group is served by one port,
 the configured one if any, else the first SOAP 1.1 port, else the first SOAP 1.2 port.
 So a SOAP 1.1 and a SOAP 1.2 port of the same interface never yield duplicate routes.
+
+Path segments are the WSDL names with their XML name escapes decoded (``names.path_segment``:
+``WSF_x0020_Schedule`` is served at ``/WSF_Schedule/...``); a decoded name that would meet another
+name's segment gets the first free ``_2``, ``_3``... OperationIds are made from the decoded names too.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from .errors import ConfigError
 from .model import Operation, Port, ServiceModel
-from .names import NameTable, ascii_name
+from .names import NameTable, ascii_name, path_segment, xml_decode
 from .settings import Settings
 
 _RANK = {"soap11": 0, "soap12": 1}
@@ -27,7 +32,25 @@ _PARAM = re.compile(r"\{[^}]+\}")
 
 
 def _ident(text: str) -> str:
-    return ascii_name(text)
+    return ascii_name(xml_decode(text))
+
+
+def _segments(names: Iterable[str]) -> dict[str, str]:
+    """Each name's path segment, distinct for distinct names: names without escapes keep theirs."""
+    raw = sorted(set(names))
+    out = {n: n for n in raw if path_segment(n) == n}
+    taken = set(out)
+    for name in raw:
+        if name in out:
+            continue
+        seg = candidate = path_segment(name)
+        n = 2
+        while candidate in taken:
+            candidate = f"{seg}_{n}"
+            n += 1
+        out[name] = candidate
+        taken.add(candidate)
+    return out
 
 
 def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
@@ -66,11 +89,15 @@ def assign_routes(model: ServiceModel, settings: Settings) -> list[Operation]:
         op.http_method = ""
         op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}")
     base = settings.base_path.rstrip("/")
+    services = _segments(op.service for op in routed)
+    ports = _segments(op.port for op in routed)
+    names = _segments(op.name for op in routed)
     for op in routed:
         if name_count[op.name] == 1:
             op.key = op.name
         clash = per_service[(op.service, op.name)] > 1
-        op.path = f"{base}/{op.service}/{op.port}/{op.name}" if clash else f"{base}/{op.service}/{op.name}"
+        service, port, name = services[op.service], ports[op.port], names[op.name]
+        op.path = f"{base}/{service}/{port}/{name}" if clash else f"{base}/{service}/{name}"
         op.http_method = "POST"
         op.operation_id = _ident(f"{op.service}_{op.port}_{op.name}" if clash else f"{op.service}_{op.name}")
     seen_ids = Counter(op.operation_id for op in model.operations)

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WSDL_DIR = ROOT / "wsdl"
 SHARED = ROOT.parent / "shared"
 SAMPLES = sorted(WSDL_DIR.glob("*.wsdl"))
+# `make openapi` generates the committed specs with it: the project's license and contact.
+SAMPLES_CONFIG = WSDL_DIR / "samples.yaml"
 
 
 def sample(name: str) -> Path:

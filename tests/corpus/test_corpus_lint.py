@@ -2,8 +2,8 @@
 
 Redocly lints every spec in one process; Spectral only those under SPECTRAL_MAX_BYTES (it runs out
 of memory on specs of several MB). The specs are generated with a license and a contact, as a user
-sets them in the config. What still remains is listed in REMAINING, by case and rule, with the
-reason; the test fails when the findings differ from it either way, so a fixed case must leave the list."""
+sets them in the config (wsdl/samples.yaml). What still remains is listed in REMAINING, by case and
+rule, with the reason; the test fails when the findings differ from it either way, so a fixed case must leave the list."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 import bridge
+from tests.conftest import SAMPLES_CONFIG
 from tests.corpus.test_corpus import WORKING, entry
-from tests.test_spec_lint import INFO, LINT, _need
+from tests.test_spec_lint import LINT, _need
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -45,7 +46,7 @@ def corpus_specs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     specs = {}
     for case in WORKING:
         p = out / f"{case}.json"
-        p.write_text(json.dumps(bridge.load(entry(case), **INFO).openapi()))  # type: ignore[arg-type]
+        p.write_text(json.dumps(bridge.load(entry(case), config=SAMPLES_CONFIG).openapi()))
         specs[case] = p
     yield specs
 
