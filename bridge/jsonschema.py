@@ -233,8 +233,13 @@ class SchemaBuilder:
                 # The loose bound (a value without fraction digits); the exact rule is one branch per
                 # number of fraction digits, which needs a fractional multipleOf: an annotation too,
                 # made exact by exact_decimals.
-                s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), 10**f.total_digits)
-                s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -(10**f.total_digits))
+                bound = 10**f.total_digits  # one kind of bound per side: tools warn on minimum beside exclusiveMinimum
+                if "maximum" not in s or s["maximum"] >= bound:
+                    s.pop("maximum", None)
+                    s["exclusiveMaximum"] = _min_num(s.get("exclusiveMaximum"), bound)
+                if "minimum" not in s or s["minimum"] <= -bound:
+                    s.pop("minimum", None)
+                    s["exclusiveMinimum"] = _max_num(s.get("exclusiveMinimum"), -bound)
                 if f.fraction_digits != 0:
                     s[TOTAL_DIGITS] = f.total_digits
         elif kind == "string":

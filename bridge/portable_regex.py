@@ -36,7 +36,70 @@ def _xsd_class(escape: str) -> str:
 
     text = str(CharacterClass("\\" + escape))
     assert text.startswith("[") and text.endswith("]") and not text.startswith("[^")
-    return text[1:-1]
+    return _bmp_only(text[1:-1])
+
+
+def _bmp_only(members: str) -> str:
+    """Class content with its astral members left out: JS engines that compile without ``u``
+    (Spectral's) cannot read an astral range in a class, and no pattern means the same astral
+    character in both modes. The spec is stricter than XSD only on astral digits and letters."""
+    items: list[tuple[int, int]] = []
+    i = 0
+    while i < len(members):
+        lo, i = _class_char(members, i)
+        hi = lo
+        if i + 1 < len(members) and members[i] == "-":
+            hi, i = _class_char(members, i + 1)
+        items.append((lo, hi))
+    out = []
+    for lo, hi in items:
+        if lo > 0xFFFF:
+            continue
+        hi = min(hi, 0xFFFF)
+        out.append(_class_literal(lo) if lo == hi else f"{_class_literal(lo)}-{_class_literal(hi)}")
+    return "".join(out)
+
+
+def _class_char(members: str, i: int) -> tuple[int, int]:
+    if members[i] == "\\":
+        return ord(members[i + 1]), i + 2
+    return ord(members[i]), i + 1
+
+
+_CLASS_TOKEN = re.compile(r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\.|.", re.S)
+
+
+def _bmp_members(members: str) -> str:
+    """Class content as written here (escapes kept as they are) without its astral members: see
+    ``_bmp_only``."""
+    tokens = _CLASS_TOKEN.findall(members)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        lo = tokens[i]
+        if i + 2 < len(tokens) and tokens[i + 1] == "-":
+            hi, i = tokens[i + 2], i + 3
+        else:
+            hi, i = lo, i + 1
+        if _token_code(lo) > 0xFFFF:
+            continue
+        if _token_code(hi) > 0xFFFF:
+            hi = "\\uFFFF"
+        out.append(lo if hi == lo else f"{lo}-{hi}")
+    return "".join(out)
+
+
+def _token_code(token: str) -> int:
+    if len(token) == 1:
+        return ord(token)
+    if token[1] in "ux" and len(token) > 2:
+        return int(token[2:], 16)
+    return ord(token[1])  # \n, \-...: all below the astral planes
+
+
+def _class_literal(cp: int) -> str:
+    c = chr(cp)
+    return "\\" + c if c in "\\]-[^" else c
 
 
 def _plain(c: str, in_class: bool) -> str:
@@ -84,6 +147,9 @@ def portable_pattern(regex: str) -> str:
         if in_class:
             if c == "]" and len(out) > class_start:
                 in_class = False
+                members = "".join(out[class_start:])
+                if any(ord(ch) > 0xFFFF for ch in members):  # as XSD's \d and \w expanded by the translation
+                    out[class_start:] = [_bmp_members(members)]
                 out.append(c)
             elif c in "[]":  # a literal bracket (Python reads a leading "]" as one)
                 out.append("\\" + c)
