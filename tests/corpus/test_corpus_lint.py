@@ -28,8 +28,6 @@ SPECTRAL_MAX_BYTES = 1_000_000
 # these specs valid; where Redocly's bundled validator disagrees on unevaluatedProperties across
 # nested allOf/$ref, it is Redocly's error.
 REMAINING: dict[tuple[str, str, str], str] = {
-    ("eu-vies", "redocly", "no-invalid-media-type-examples"): "the XSD pattern has \\- outside a class: not ECMA-262 with u (the specnames work)",
-    ("noaa-ndfd", "redocly", "no-invalid-media-type-examples"): "the XSD pattern has \\- outside a class: not ECMA-262 with u (the specnames work)",
     ("gs1-epcis-query", "redocly", "no-invalid-media-type-examples"): "Redocly's validator misreads unevaluatedProperties through extension types",
     ("imageviewservice", "redocly", "no-invalid-media-type-examples"): "Redocly's validator misreads unevaluatedProperties through extension types",
     ("wsdltophp-ActonService2", "redocly", "no-invalid-media-type-examples"): "Redocly's validator misreads unevaluatedProperties through extension types",
