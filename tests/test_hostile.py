@@ -7,6 +7,7 @@ itself are in test_security.py; here they are exercised end to end through the R
 from __future__ import annotations
 
 import asyncio
+import copy
 import gzip
 import json
 import logging
@@ -530,6 +531,79 @@ def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> No
     deep = bridge.load(sample("orders.wsdl"), max_xml_depth=6)
     with pytest.raises(bridge.UpstreamError, match="deeper than the limit of 6"):
         deep.decode_response(op, reply)
+
+
+def _broken_orders(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with breaks in several items (first chunk, middle, last partial chunk) and at the root."""
+    bad = copy.deepcopy(data)
+    orders = bad["order"]
+    orders[3]["orderId"] = 123  # type
+    orders[700]["status"] = "LOST"  # enum
+    orders[700]["customer"]["zzz"] = "x"  # a closed object, inside a oneOf/anyOf of derived types
+    del orders[len(orders) - 2]["orderDate"]  # required, if it is; else nothing
+    orders[-1]["extra"] = 1  # unevaluatedProperties
+    bad["surplus"] = True  # at the root
+    return bad
+
+
+def test_a_large_reply_validated_in_pieces_equals_whole_validation(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """bridge.pieces: the long array checked a chunk per jsonschema_rs call (so the GIL is handed
+    over between chunks) gives the verdict, errors and pointers of one call on the whole reply,
+    strict and lax; python-jsonschema, an independent validator, agrees on the pointers."""
+    import jsonschema
+
+    from bridge import pieces
+
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+    n = pieces.MIN_ITEMS + pieces.CHUNK * 2 + 7
+    data = b.decode_response(op, _orders_reply(n))  # valid: the chunked check found nothing
+    assert len(data["order"]) == n
+    found = pieces.Pieces  # the validators are called a chunk at a time
+    got = b._in_pieces(op, data)
+    assert isinstance(got, found) and list(got.items) == [("order",)]
+    sizes: list[int] = []
+    real = got.items[("order",)]
+
+    class Counting:
+        def is_valid(self, chunk: Any) -> bool:
+            sizes.append(len(chunk))
+            return bool(real.is_valid(chunk))
+
+        def iter_errors(self, chunk: Any) -> Any:
+            return real.iter_errors(chunk)
+
+    got.items[("order",)] = Counting()
+    b._check_output(op, data)
+    assert sizes and max(sizes) <= pieces.CHUNK and sum(sizes) == n
+    got.items[("order",)] = real
+
+    bad = _broken_orders(data)
+    whole_v = b._validator(op, "Response")
+    doc = b._documents[f"{id(op)}:Response"]
+    assert whole_v.is_valid(data) and not whole_v.is_valid(bad)
+    whole = [(list(e.instance_path), e.message) for e in whole_v.iter_errors(bad)]
+    parts = [(f.path(f.error.instance_path), f.error.message) for f in got.errors(bad)]
+    assert sorted(map(str, parts)) == sorted(map(str, whole)) and len(whole) >= 5
+    independent = {tuple(e.absolute_path) for e in jsonschema.Draft202012Validator(doc).iter_errors(bad)}
+    assert {tuple(p) for p, _ in parts} == independent
+    assert list(jsonschema.Draft202012Validator(doc).iter_errors(data)) == []
+
+    lax = bridge.load(sample("orders.wsdl"), reply_validation="lax")
+    lax_op = lax.operation("ListOrders")
+
+    def outcome() -> tuple[str, list[str]]:
+        caplog.clear()
+        with pytest.raises(bridge.UpstreamError) as strict:
+            b._check_output(op, bad)
+        with caplog.at_level(logging.WARNING, logger="bridge"):
+            lax._check_output(lax_op, bad)
+        return str(strict.value), [r.getMessage() for r in caplog.records]
+
+    in_pieces = outcome()
+    monkeypatch.setattr(pieces, "MIN_ITEMS", 10**9)  # validated whole, in one call
+    assert b._in_pieces(op, bad) is None
+    assert outcome() == in_pieces and "/order/700" in in_pieces[0] and in_pieces[1]
 
 
 # --- XML threats from a hostile backend, end to end (they already held: keep them so) ----
