@@ -503,6 +503,7 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
                 call.join(GUARD * 2)
             assert result[0].status_code == 200, result[0].text
             assert len(result[0].json()["order"]) == 1500
+            assert result[0].json() == json.loads(json.dumps(decode(b.operation("ListOrders"), big)))  # written in pieces, the same
 
 
 def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> None:
@@ -604,6 +605,27 @@ def test_a_large_reply_validated_in_pieces_equals_whole_validation(monkeypatch: 
     monkeypatch.setattr(pieces, "MIN_ITEMS", 10**9)  # validated whole, in one call
     assert b._in_pieces(op, bad) is None
     assert outcome() == in_pieces and "/order/700" in in_pieces[0] and in_pieces[1]
+
+
+def test_a_large_result_is_written_and_freed_in_pieces() -> None:
+    """app.dumps_in_pieces writes what dumps writes in one orjson call, byte for byte (and what
+    the json module reads back); what orjson refuses goes to the json module whole, as in dumps.
+    free_in_pieces leaves nothing behind."""
+    from bridge import app
+
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+    data = b.decode_response(op, _orders_reply(app.PIECE * 2 + 3))
+    data["extra"] = {"nested": [{"n": i, "s": "é\u2028\"", "d": Decimal("1.50")} for i in range(app.PIECE + 1)], "empty": []}
+    written = app.dumps_in_pieces(data)
+    assert written == app.dumps(data)
+    assert json.loads(written)["order"] == json.loads(json.dumps(data["order"]))
+    assert len(json.loads(written)["extra"]["nested"]) == app.PIECE + 1
+    data["big"] = [2**70] * (app.PIECE + 5)  # beyond 64 bits: orjson refuses it
+    assert app.dumps_in_pieces(data) == app.dumps(data) and json.loads(app.dumps(data))["big"][0] == 2**70
+    orders = data["order"]
+    app.free_in_pieces(data)
+    assert data == {} and orders == []
 
 
 # --- XML threats from a hostile backend, end to end (they already held: keep them so) ----
