@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,11 @@ from .settings import JsonLimits, Settings
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
+
+
+# Set by the app around its calls: a large result is written and freed by the app (_write_large),
+# so the collector is held off until then (bridge.gcpause).
+WRITES_LARGE: ContextVar[bool] = ContextVar("soapbridge_writes_large", default=False)
 
 
 class LargeResult(dict[str, Any]):
@@ -353,6 +359,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                     data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
         try:
             # validates first (encode_request), raising ValidationError
+            WRITES_LARGE.set(True)
             result = await _unless_gone(request, bridge.acall(op, data))
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: nginx's code for a client that left

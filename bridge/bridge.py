@@ -12,9 +12,11 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
-from .app import LargeResult, create_app, dumps
+from . import gcpause
+from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .errors import (
@@ -492,8 +494,19 @@ class Bridge:
             return self._finish(op, reply)
         if self._decoder is None:
             self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
-        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
-        return LargeResult(result)  # the REST app writes its JSON off the loop too
+        gcpause.hold()  # no collections walking the growing result (bridge.gcpause)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
+        except BaseException:
+            gcpause.release()
+            raise
+        large = LargeResult(result)  # the REST app writes its JSON off the loop too
+        del result
+        if WRITES_LARGE.get():  # held until the app's writer thread has freed it
+            weakref.finalize(large, gcpause.release)
+        else:  # a library caller may keep it for long: the collector walks it once more
+            gcpause.release()
+        return large
 
     # --- serving --------------------------------------------------------------------
 

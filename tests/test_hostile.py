@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import gzip
 import json
 import logging
@@ -469,6 +470,7 @@ def _orders_reply(orders: int) -> bytes:
 def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
     """The decode of a large reply is held until /healthz has answered: on the event loop that
     would never happen (the guard timeout fails the test), off it /healthz answers at once."""
+    from bridge import gcpause
     from bridge.bridge import OFFLOAD_BYTES
 
     big = _orders_reply(1500)
@@ -483,7 +485,10 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
         b = bridge.load(sample("orders.wsdl"), endpoint=backend.url + "/")
         decode = b.decode_response
 
+        collector: list[tuple[bool, int]] = []
+
         def held(*args: Any, **kwargs: Any) -> Any:
+            collector.append((gc.isenabled(), gcpause.held()))
             decoding.set()
             release.wait(GUARD)
             return decode(*args, **kwargs)
@@ -504,6 +509,11 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
             assert result[0].status_code == 200, result[0].text
             assert len(result[0].json()["order"]) == 1500
             assert result[0].json() == json.loads(json.dumps(decode(b.operation("ListOrders"), big)))  # written in pieces, the same
+        # the collector was held off while the reply was decoded, and is back once it was written
+        assert collector == [(False, 1)] and gcpause.held() == 0 and gc.isenabled()
+        kept = asyncio.run(b.acall("ListOrders", {}))  # a library caller: not held while it keeps the result
+        assert len(kept["order"]) == 1500 and gcpause.held() == 0 and gc.isenabled()
+        assert collector[1:] == [(False, 1)]
 
 
 def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> None:
