@@ -633,6 +633,8 @@ def test_a_large_result_is_written_and_freed_in_pieces() -> None:
     assert len(json.loads(written)["extra"]["nested"]) == app.PIECE + 1
     data["big"] = [2**70] * (app.PIECE + 5)  # beyond 64 bits: orjson refuses it
     assert app.dumps_in_pieces(data) == app.dumps(data) and json.loads(app.dumps(data))["big"][0] == 2**70
+    odd = {"a": {1: "x"}, "b": list(range(app.PIECE + 1))}  # a key that is not a string: json, whole
+    assert app.dumps_in_pieces(odd) == app.dumps(odd) and json.loads(app.dumps(odd))["a"] == {"1": "x"}
     orders = data["order"]
     app.free_in_pieces(data)
     assert data == {} and orders == []
