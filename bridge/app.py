@@ -53,7 +53,10 @@ def _trim_heap() -> None:
     reply)."""
     import ctypes
     import ctypes.util
+    import gc
 
+    if gc.isenabled():  # cycles left while the collector was held (bridge.gcpause): freed first
+        gc.collect(1)
     name = ctypes.util.find_library("c")
     if name:
         with contextlib.suppress(OSError, AttributeError):
@@ -100,36 +103,43 @@ def dumps(data: Any) -> bytes:
 PIECE = 1024  # list items written or freed per step of the two below
 
 
-def dumps_in_pieces(data: Any) -> bytes:
+def dumps_in_pieces(data: Any) -> bytes | bytearray:
     """``dumps(data)``, byte for byte, with long lists written ``PIECE`` items per orjson call:
     one call on a 45 MB result holds the GIL for about 70 ms, so other threads (the event loop)
     run between pieces instead."""
     import orjson
 
-    out: list[bytes] = []  # joined once at the end: each copy of 45 MB holds the GIL for 20-40 ms
+    # One growing buffer (realloc moves no bytes once it is mmapped), sent as it is: each copy of
+    # 45 MB holds the GIL for 20-40 ms, and a list of pieces left the heap fragmented.
+    out = bytearray()
 
     def write(value: Any) -> None:
         if isinstance(value, dict):
-            out.append(b"{")
+            out.extend(b"{")
             for i, (k, v) in enumerate(value.items()):
                 if not isinstance(k, str):
                     raise TypeError("a key that is not a string")  # orjson refuses it in a dict too
-                out.append(b"," + orjson.dumps(k) + b":" if i else orjson.dumps(k) + b":")
+                if i:
+                    out.extend(b",")
+                out.extend(orjson.dumps(k))
+                out.extend(b":")
                 write(v)
-            out.append(b"}")
+            out.extend(b"}")
         elif isinstance(value, list) and len(value) > PIECE:
-            out.append(b"[")
+            out.extend(b"[")
             for start in range(0, len(value), PIECE):
                 time.sleep(0)  # hand the GIL over
-                out.append((b"," if start else b"") + orjson.dumps(value[start : start + PIECE], default=_default)[1:-1])
-            out.append(b"]")
+                if start:
+                    out.extend(b",")
+                out.extend(memoryview(orjson.dumps(value[start : start + PIECE], default=_default))[1:-1])
+            out.extend(b"]")
         else:
-            out.append(orjson.dumps(value, default=_default))
+            out.extend(orjson.dumps(value, default=_default))
 
     try:
         if isinstance(data, dict):
             write(data)
-            return b"".join(out)
+            return out
     except TypeError:  # what orjson refuses: json writes the whole, as dumps does
         pass
     return dumps(data)
@@ -150,11 +160,12 @@ def free_in_pieces(data: Any) -> None:
                 time.sleep(0)
 
 
-def _write_large(box: list[LargeResult]) -> bytes:
+def _write_large(box: list[LargeResult]) -> bytes | memoryview:
     """The JSON of a large result, which is then freed here rather than on the event loop."""
     data = box.pop()
     try:
-        return dumps_in_pieces(data)
+        written = dumps_in_pieces(data)
+        return memoryview(written) if isinstance(written, bytearray) else written
     finally:
         free_in_pieces(data)
 
