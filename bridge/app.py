@@ -11,7 +11,9 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +38,11 @@ log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
 
 
+# Set by the app around its calls: a large result is written and freed by the app (_write_large),
+# so the collector is held off until then (bridge.gcpause).
+WRITES_LARGE: ContextVar[bool] = ContextVar("soapbridge_writes_large", default=False)
+
+
 class LargeResult(dict[str, Any]):
     """The output of a call whose reply was large (decoded off the event loop): its JSON is
     written off the loop as well, and the freed memory handed back to the system after."""
@@ -46,7 +53,10 @@ def _trim_heap() -> None:
     reply)."""
     import ctypes
     import ctypes.util
+    import gc
 
+    if gc.isenabled():  # cycles left while the collector was held (bridge.gcpause): freed first
+        gc.collect(1)
     name = ctypes.util.find_library("c")
     if name:
         with contextlib.suppress(OSError, AttributeError):
@@ -88,6 +98,76 @@ def dumps(data: Any) -> bytes:
         return orjson.dumps(data, default=_default)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=False).encode()
+
+
+PIECE = 1024  # list items written or freed per step of the two below
+
+
+def dumps_in_pieces(data: Any) -> bytes | bytearray:
+    """``dumps(data)``, byte for byte, with long lists written ``PIECE`` items per orjson call:
+    one call on a 45 MB result holds the GIL for about 70 ms, so other threads (the event loop)
+    run between pieces instead."""
+    import orjson
+
+    # One growing buffer (realloc moves no bytes once it is mmapped), sent as it is: each copy of
+    # 45 MB holds the GIL for 20-40 ms, and a list of pieces left the heap fragmented.
+    out = bytearray()
+
+    def write(value: Any) -> None:
+        if isinstance(value, dict):
+            out.extend(b"{")
+            for i, (k, v) in enumerate(value.items()):
+                if not isinstance(k, str):
+                    raise TypeError("a key that is not a string")  # orjson refuses it in a dict too
+                if i:
+                    out.extend(b",")
+                out.extend(orjson.dumps(k))
+                out.extend(b":")
+                write(v)
+            out.extend(b"}")
+        elif isinstance(value, list) and len(value) > PIECE:
+            out.extend(b"[")
+            for start in range(0, len(value), PIECE):
+                time.sleep(0)  # hand the GIL over
+                if start:
+                    out.extend(b",")
+                out.extend(memoryview(orjson.dumps(value[start : start + PIECE], default=_default))[1:-1])
+            out.extend(b"]")
+        else:
+            out.extend(orjson.dumps(value, default=_default))
+
+    try:
+        if isinstance(data, dict):
+            write(data)
+            return out
+    except TypeError:  # what orjson refuses: json writes the whole, as dumps does
+        pass
+    return dumps(data)
+
+
+def free_in_pieces(data: Any) -> None:
+    """Empties ``data``'s long lists ``PIECE`` items at a time: dropping a 45 MB result at once
+    holds the GIL for about 120 ms (millions of objects freed in one C call)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+            value.clear()
+        elif isinstance(value, list) and len(value) > PIECE:
+            while value:
+                del value[-PIECE:]
+                time.sleep(0)
+
+
+def _write_large(box: list[LargeResult]) -> bytes | memoryview:
+    """The JSON of a large result, which is then freed here rather than on the event loop."""
+    data = box.pop()
+    try:
+        written = dumps_in_pieces(data)
+        return memoryview(written) if isinstance(written, bytearray) else written
+    finally:
+        free_in_pieces(data)
 
 
 def _fault_response(exc: SoapFault, settings: Settings) -> Response:
@@ -300,6 +380,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                     data[p["name"]] = _coerce(p.get("schema", {}), source[p["name"]])
         try:
             # validates first (encode_request), raising ValidationError
+            WRITES_LARGE.set(True)
             result = await _unless_gone(request, bridge.acall(op, data))
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
@@ -317,8 +398,9 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         if op.output is None:
             return Response(status_code=204)
         if isinstance(result, LargeResult):
-            payload = await run_in_threadpool(dumps, result)
-            del result
+            box = [result]
+            del result  # the thread holds the only reference, so the result is freed there, in pieces
+            payload = await run_in_threadpool(_write_large, box)
             return Response(payload, media_type="application/json", background=BackgroundTask(_trim_heap))
         return Response(dumps(result), media_type="application/json")
 

@@ -12,9 +12,11 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
-from .app import LargeResult, create_app, dumps
+from . import gcpause
+from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
 from .errors import (
@@ -29,6 +31,7 @@ from .errors import (
 )
 from .jsonschema import exact_decimals, reachable_components
 from .model import HEADERS_KEY, Operation, ServiceModel
+from .pieces import Located, Pieces, targets
 from .routing import assign_routes
 from .settings import Settings, make_settings
 from .xsd.lexical import readable
@@ -53,7 +56,7 @@ WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "or
 OFFLOAD_BYTES = 256 * 1024
 
 
-def _breaks(error: Any) -> list[str]:
+def _breaks(error: Any, where: Located | None = None) -> list[str]:
     """Where and how a reply breaks its schema, without the values the messages quote: the JSON
     pointer and the keyword broken (for "required", the missing name). Under anyOf/oneOf (a nillable
     or polymorphic element), the branches' own breaks, leaving out the ones that failed only on their
@@ -61,13 +64,14 @@ def _breaks(error: Any) -> list[str]:
     branches = getattr(error.kind, "context", None)
     if branches:
         kept = [b for b in branches if not (len(b) == 1 and list(b[0].schema_path)[-1:] == ["type"])] or branches
-        return [line for branch in kept for sub in branch for line in _breaks(sub)]
+        return [line for branch in kept for sub in branch for line in _breaks(sub, where)]
     path = list(error.schema_path)
     keyword = str(path[-1]) if path else "the schema"
     if keyword == "required":
         name = getattr(error.kind, "property", None)
         keyword = f"required ({name} missing)" if isinstance(name, str) else keyword
-    return [f"{_pointer(list(error.instance_path)) or '/'}: breaks {keyword}"]
+    path = where.path(error.instance_path) if where is not None else list(error.instance_path)
+    return [f"{_pointer(path) or '/'}: breaks {keyword}"]
 
 
 def _pointer(path: list[str | int]) -> str:
@@ -119,6 +123,8 @@ class Bridge:
         self._spec_json: bytes | None = None
         self._schemas: dict[str, Any] | None = None
         self._validators: dict[str, Any] = {}
+        self._documents: dict[str, dict[str, Any]] = {}  # each validator's schema, for validation in pieces
+        self._pieces: dict[tuple[str, tuple[tuple[str, ...], ...]], Pieces] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
 
     @functools.cached_property
@@ -222,7 +228,25 @@ class Bridge:
 
             v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             self._validators[key] = v
+            self._documents[key] = schema
         return v
+
+    def _in_pieces(self, op: Operation, data: Any) -> Pieces | None:
+        """Validators that check ``data``'s long arrays a chunk at a time (bridge.pieces), or None
+        to validate it whole."""
+        key = f"{id(op)}:Response"
+        doc = self._documents[key]
+        found = targets(doc, data)
+        if not found:
+            return None
+        pkey = (key, tuple(path for path, _ in found))
+        pieces = self._pieces.get(pkey)
+        if pieces is None:
+            import jsonschema_rs
+
+            pieces = Pieces.build(doc, found, lambda s: jsonschema_rs.Draft202012Validator(s, validate_formats=True))
+            self._pieces[pkey] = pieces
+        return pieces
 
     def validate_input(self, operation: str | Operation, data: Any) -> None:
         """Checks JSON input against the operation's request schema; raises ``ValidationError``
@@ -242,16 +266,20 @@ class Bridge:
         if self.settings.reply_validation == "off" or op.output is None:
             return
         validator = self._validator(op, "Response")
-        if validator.is_valid(data):
+        pieces = self._in_pieces(op, data)
+        if pieces is not None:  # long arrays: the GIL is handed over between chunks
+            found = list(pieces.errors(data))
+        elif validator.is_valid(data):
             return
-        found = list(validator.iter_errors(data))
+        else:
+            found = [Located(e) for e in validator.iter_errors(data)]
         if not found:
             return
         if self.settings.reply_validation == "strict":
-            errors = [f"{_pointer(list(e.instance_path)) or '/'}: {readable(e.message)}" for e in found]
+            errors = [f"{_pointer(f.path(f.error.instance_path)) or '/'}: {readable(f.error.message)}" for f in found]
             raise UpstreamError("bad_reply", f"the reply to {op.key} does not match the WSDL: " + "; ".join(errors[:10]))
         # lax: passed on, and logged by path and broken keyword only: the messages quote values.
-        where = [line for e in found for line in _breaks(e)]
+        where = [line for f in found for line in _breaks(f.error, f)]
         log.warning("the reply to %s does not match the WSDL, passed on (reply_validation=lax): %s", op.key, "; ".join(where[:10]))
 
     # --- SOAP -----------------------------------------------------------------------
@@ -466,8 +494,19 @@ class Bridge:
             return self._finish(op, reply)
         if self._decoder is None:
             self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")
-        result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
-        return LargeResult(result)  # the REST app writes its JSON off the loop too
+        gcpause.hold()  # no collections walking the growing result (bridge.gcpause)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._decoder, self._finish, op, reply)
+        except BaseException:
+            gcpause.release()
+            raise
+        large = LargeResult(result)  # the REST app writes its JSON off the loop too
+        del result
+        if WRITES_LARGE.get():  # held until the app's writer thread has freed it
+            weakref.finalize(large, gcpause.release)
+        else:  # a library caller may keep it for long: the collector walks it once more
+            gcpause.release()
+        return large
 
     # --- serving --------------------------------------------------------------------
 

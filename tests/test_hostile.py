@@ -7,6 +7,8 @@ itself are in test_security.py; here they are exercised end to end through the R
 from __future__ import annotations
 
 import asyncio
+import copy
+import gc
 import gzip
 import json
 import logging
@@ -468,6 +470,7 @@ def _orders_reply(orders: int) -> bytes:
 def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
     """The decode of a large reply is held until /healthz has answered: on the event loop that
     would never happen (the guard timeout fails the test), off it /healthz answers at once."""
+    from bridge import gcpause
     from bridge.bridge import OFFLOAD_BYTES
 
     big = _orders_reply(1500)
@@ -482,7 +485,10 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
         b = bridge.load(sample("orders.wsdl"), endpoint=backend.url + "/")
         decode = b.decode_response
 
+        collector: list[tuple[bool, int]] = []
+
         def held(*args: Any, **kwargs: Any) -> Any:
+            collector.append((gc.isenabled(), gcpause.held()))
             decoding.set()
             release.wait(GUARD)
             return decode(*args, **kwargs)
@@ -502,6 +508,12 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
                 call.join(GUARD * 2)
             assert result[0].status_code == 200, result[0].text
             assert len(result[0].json()["order"]) == 1500
+            assert result[0].json() == json.loads(json.dumps(decode(b.operation("ListOrders"), big)))  # written in pieces, the same
+        # the collector was held off while the reply was decoded, and is back once it was written
+        assert collector == [(False, 1)] and gcpause.held() == 0 and gc.isenabled()
+        kept = asyncio.run(b.acall("ListOrders", {}))  # a library caller: not held while it keeps the result
+        assert len(kept["order"]) == 1500 and gcpause.held() == 0 and gc.isenabled()
+        assert collector[1:] == [(False, 1)]
 
 
 def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> None:
@@ -530,6 +542,102 @@ def test_a_large_reply_decoded_while_parsed_equals_the_whole_tree_decode() -> No
     deep = bridge.load(sample("orders.wsdl"), max_xml_depth=6)
     with pytest.raises(bridge.UpstreamError, match="deeper than the limit of 6"):
         deep.decode_response(op, reply)
+
+
+def _broken_orders(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with breaks in several items (first chunk, middle, last partial chunk) and at the root."""
+    bad = copy.deepcopy(data)
+    orders = bad["order"]
+    orders[3]["orderId"] = 123  # type
+    orders[700]["status"] = "LOST"  # enum
+    orders[700]["customer"]["zzz"] = "x"  # a closed object, inside a oneOf/anyOf of derived types
+    del orders[len(orders) - 2]["orderDate"]  # required, if it is; else nothing
+    orders[-1]["extra"] = 1  # unevaluatedProperties
+    bad["surplus"] = True  # at the root
+    return bad
+
+
+def test_a_large_reply_validated_in_pieces_equals_whole_validation(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """bridge.pieces: the long array checked a chunk per jsonschema_rs call (so the GIL is handed
+    over between chunks) gives the verdict, errors and pointers of one call on the whole reply,
+    strict and lax; python-jsonschema, an independent validator, agrees on the pointers."""
+    import jsonschema
+
+    from bridge import pieces
+
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+    n = pieces.MIN_ITEMS + pieces.CHUNK * 2 + 7
+    data = b.decode_response(op, _orders_reply(n))  # valid: the chunked check found nothing
+    assert len(data["order"]) == n
+    found = pieces.Pieces  # the validators are called a chunk at a time
+    got = b._in_pieces(op, data)
+    assert isinstance(got, found) and list(got.items) == [("order",)]
+    sizes: list[int] = []
+    real = got.items[("order",)]
+
+    class Counting:
+        def is_valid(self, chunk: Any) -> bool:
+            sizes.append(len(chunk))
+            return bool(real.is_valid(chunk))
+
+        def iter_errors(self, chunk: Any) -> Any:
+            return real.iter_errors(chunk)
+
+    got.items[("order",)] = Counting()
+    b._check_output(op, data)
+    assert sizes and max(sizes) <= pieces.CHUNK and sum(sizes) == n
+    got.items[("order",)] = real
+
+    bad = _broken_orders(data)
+    whole_v = b._validator(op, "Response")
+    doc = b._documents[f"{id(op)}:Response"]
+    assert whole_v.is_valid(data) and not whole_v.is_valid(bad)
+    whole = [(list(e.instance_path), e.message) for e in whole_v.iter_errors(bad)]
+    parts = [(f.path(f.error.instance_path), f.error.message) for f in got.errors(bad)]
+    assert sorted(map(str, parts)) == sorted(map(str, whole)) and len(whole) >= 5
+    independent = {tuple(e.absolute_path) for e in jsonschema.Draft202012Validator(doc).iter_errors(bad)}
+    assert {tuple(p) for p, _ in parts} == independent
+    assert list(jsonschema.Draft202012Validator(doc).iter_errors(data)) == []
+
+    lax = bridge.load(sample("orders.wsdl"), reply_validation="lax")
+    lax_op = lax.operation("ListOrders")
+
+    def outcome() -> tuple[str, list[str]]:
+        caplog.clear()
+        with pytest.raises(bridge.UpstreamError) as strict:
+            b._check_output(op, bad)
+        with caplog.at_level(logging.WARNING, logger="bridge"):
+            lax._check_output(lax_op, bad)
+        return str(strict.value), [r.getMessage() for r in caplog.records]
+
+    in_pieces = outcome()
+    monkeypatch.setattr(pieces, "MIN_ITEMS", 10**9)  # validated whole, in one call
+    assert b._in_pieces(op, bad) is None
+    assert outcome() == in_pieces and "/order/700" in in_pieces[0] and in_pieces[1]
+
+
+def test_a_large_result_is_written_and_freed_in_pieces() -> None:
+    """app.dumps_in_pieces writes what dumps writes in one orjson call, byte for byte (and what
+    the json module reads back); what orjson refuses goes to the json module whole, as in dumps.
+    free_in_pieces leaves nothing behind."""
+    from bridge import app
+
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("ListOrders")
+    data = b.decode_response(op, _orders_reply(app.PIECE * 2 + 3))
+    data["extra"] = {"nested": [{"n": i, "s": "é\u2028\"", "d": Decimal("1.50")} for i in range(app.PIECE + 1)], "empty": []}
+    written = app.dumps_in_pieces(data)
+    assert written == app.dumps(data)
+    assert json.loads(written)["order"] == json.loads(json.dumps(data["order"]))
+    assert len(json.loads(written)["extra"]["nested"]) == app.PIECE + 1
+    data["big"] = [2**70] * (app.PIECE + 5)  # beyond 64 bits: orjson refuses it
+    assert app.dumps_in_pieces(data) == app.dumps(data) and json.loads(app.dumps(data))["big"][0] == 2**70
+    odd = {"a": {1: "x"}, "b": list(range(app.PIECE + 1))}  # a key that is not a string: json, whole
+    assert app.dumps_in_pieces(odd) == app.dumps(odd) and json.loads(app.dumps(odd))["a"] == {"1": "x"}
+    orders = data["order"]
+    app.free_in_pieces(data)
+    assert data == {} and orders == []
 
 
 # --- XML threats from a hostile backend, end to end (they already held: keep them so) ----
