@@ -46,7 +46,7 @@ from .settings import Settings
 
 log = logging.getLogger("soapbridge.cache")
 
-FORMAT = 2  # 2: Operation.wsa_action, wsa_policy
+FORMAT = 3  # 2: Operation.wsa_action, wsa_policy; 3: wsa_reply_action
 MAGIC = b"soapbridge-cache\n"
 AUTO = "auto"
 ENV_DIR = "SOAPBRIDGE_CACHE_DIR"

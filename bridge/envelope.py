@@ -190,19 +190,39 @@ def _elements(node: etree._Element | None) -> list[etree._Element]:
     return [] if node is None else [c for c in node if isinstance(c.tag, str)]
 
 
-def build_fault(version: str, category: FaultCategory, reason: str, detail: list[etree._Element] | None = None) -> bytes:
+def build_fault(
+    version: str,
+    category: FaultCategory,
+    reason: str,
+    detail: list[etree._Element] | None = None,
+    *,
+    subcode: tuple[str, str, list[str]] | None = None,
+    headers: list[etree._Element] | None = None,
+) -> bytes:
+    """``subcode`` (prefix, namespace, local names): nested SOAP 1.2 Subcodes, and in SOAP 1.1 the
+    faultcode itself (the innermost), as WS-Addressing's SOAP binding (§6) and the JAX-WS RI send them."""
     ns = ENV_NS[version]
-    env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
+    nsmap = {"soap": ns}
+    if subcode is not None:
+        nsmap[subcode[0]] = subcode[1]
+    env = etree.Element(f"{{{ns}}}Envelope", nsmap=nsmap)  # type: ignore[arg-type]
+    if headers:
+        etree.SubElement(env, f"{{{ns}}}Header").extend(headers)
     body = etree.SubElement(env, f"{{{ns}}}Body")
     fault = etree.SubElement(body, f"{{{ns}}}Fault")
     if version == "1.1":
-        etree.SubElement(fault, "faultcode").text = "soap:Client" if category == "client" else "soap:Server"
+        code = "soap:Client" if category == "client" else "soap:Server"
+        etree.SubElement(fault, "faultcode").text = f"{subcode[0]}:{subcode[2][-1]}" if subcode is not None else code
         etree.SubElement(fault, "faultstring").text = reason
         if detail:
             etree.SubElement(fault, "detail").extend(detail)
     else:
         code = etree.SubElement(fault, f"{{{ns}}}Code")
         etree.SubElement(code, f"{{{ns}}}Value").text = "soap:Sender" if category == "client" else "soap:Receiver"
+        parent = code
+        for name in subcode[2] if subcode is not None else []:
+            parent = etree.SubElement(parent, f"{{{ns}}}Subcode")
+            etree.SubElement(parent, f"{{{ns}}}Value").text = f"{subcode[0]}:{name}"  # type: ignore[index]
         r = etree.SubElement(fault, f"{{{ns}}}Reason")
         t = etree.SubElement(r, f"{{{ns}}}Text")
         t.set("{http://www.w3.org/XML/1998/namespace}lang", "en")

@@ -6,11 +6,16 @@ fault when invalid. A declared fault is returned on demand: send the HTTP header
 ``X-Mock-Fault: <FaultName>`` (or ``client`` / ``server``), or configure ``faults``.
 ``wsse`` makes it require a UsernameToken, a signature or a Timestamp (bridge.wsse.MockRequirements)
 and answer a Client fault naming what is missing or wrong, so a ``wsse`` configuration can be tried.
+``addressing`` makes it require WS-Addressing 1.0 (wsa:Action, wsa:To, wsa:MessageID; the Action the
+bridge computes for the operation) and refuse other requests with the faults of WS-Addressing's SOAP
+binding (§6.4), as the JAX-WS RI does with ``@Addressing(required = true)``; replies then carry
+wsa:Action (the output's action) and wsa:RelatesTo (the request's MessageID).
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 import zlib
 from typing import Any
 
@@ -22,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .codec import Codec, DecodeError
-from .envelope import SOAP12, Envelope, build, build_fault, parse
+from .envelope import SOAP12, WSA, WSA_ANONYMOUS, Envelope, build, build_fault, parse
 from .errors import BridgeError, FaultCategory, XmlError
 from .examples import example_for_element, message_example
 from .jsonschema import SchemaBuilder, exact_decimals, reachable_components
@@ -34,13 +39,22 @@ from .wsse import MockRequirements, RequestChecker
 FAULT_HEADER = "x-mock-fault"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 256
+WSA_FAULT_ACTION = f"{WSA}/fault"  # WS-Addressing 1.0 SOAP Binding §6: the Action of its faults
+_REQUIRED_WSA = ("Action", "To", "MessageID")
 
 
 class MockService:
     def __init__(
-        self, model: ServiceModel, *, seed: int = 0, faults: dict[str, str] | None = None, wsse: MockRequirements | None = None
+        self,
+        model: ServiceModel,
+        *,
+        seed: int = 0,
+        faults: dict[str, str] | None = None,
+        wsse: MockRequirements | None = None,
+        addressing: bool = False,
     ) -> None:
         self.model = model
+        self.addressing = addressing
         self.wsse = RequestChecker(wsse) if wsse is not None else None
         self.seed = seed
         self.faults = dict(faults or {})
@@ -111,10 +125,30 @@ class MockService:
             refused = self.wsse.check(env.header, env.body)
             if refused:
                 return self._fault(version, "client", refused)
+        wsa: dict[str, str] = {}
+        if self.addressing:
+            wsa = {c.tag.rsplit("}", 1)[1]: (c.text or "").strip() for c in env.header_children if c.tag.startswith(f"{{{WSA}}}")}
+            missing = next((name for name in _REQUIRED_WSA if not wsa.get(name)), None)
+            if missing is not None:
+                return self._wsa_fault(
+                    version, ["MessageAddressingHeaderRequired"], f"A required header representing a Message Addressing Property is not present: wsa:{missing}",
+                    "ProblemHeaderQName", f"wsa:{missing}", wsa.get("MessageID"),
+                )  # fmt: skip
+            if action and action != wsa["Action"]:  # WS-Addressing SOAP binding §4.1 (SOAP 1.1), SOAP 1.2's action parameter
+                return self._wsa_fault(
+                    version, ["InvalidAddressingHeader", "ActionMismatch"],
+                    f"A header representing a Message Addressing Property is not valid: wsa:Action {wsa['Action']} is not the SOAP action {action}",
+                    "ProblemHeaderQName", "wsa:Action", wsa["MessageID"],
+                )  # fmt: skip
         op = self.find_operation(env, action)
         if op is None:
             first = env.body_children[0].tag if env.body_children else "an empty Body"
             return self._fault(version, "client", f"no operation of this service accepts {first}")
+        if self.addressing and wsa["Action"] != op.wsa_action:
+            return self._wsa_fault(
+                version, ["ActionNotSupported"], f"The {wsa['Action']} cannot be processed at the receiver (expected {op.wsa_action} for {op.name})",
+                "ProblemAction", wsa["Action"], wsa["MessageID"],
+            )  # fmt: skip
         try:
             data = self.codec.decode_message(op, op.input, env.body_children, env.header_children)
         except DecodeError as exc:
@@ -132,7 +166,28 @@ class MockService:
             return 202, b"", ""
         reply = message_example(op, op.output, self.seed)
         headers, children = self.codec.encode_message(op, op.output, reply, response=True)
+        if self.addressing:
+            headers = _reply_headers(op.wsa_reply_action, wsa["MessageID"]) + headers
         return 200, build(version, headers, children), _content_type(version)
+
+    @staticmethod
+    def _wsa_fault(version: str, subcodes: list[str], reason: str, problem: str, value: str, relates_to: str | None) -> tuple[int, bytes, str]:
+        """A WS-Addressing fault (SOAP binding §6.4): Sender/Client with a wsa: subcode, the problem in the
+        Detail (SOAP 1.2) or in a wsa:FaultDetail header (SOAP 1.1, §6.1), sent with the fault Action."""
+        info = etree.Element(f"{{{WSA}}}{problem}", nsmap={"wsa": WSA})
+        if problem == "ProblemAction":
+            etree.SubElement(info, f"{{{WSA}}}Action").text = value
+        else:
+            info.text = value
+        headers = _reply_headers(WSA_FAULT_ACTION, relates_to)
+        detail: list[etree._Element] | None = [info]
+        if version == "1.1":
+            holder = etree.Element(f"{{{WSA}}}FaultDetail", nsmap={"wsa": WSA})
+            holder.append(info)
+            headers.append(holder)
+            detail = None
+        body = build_fault(version, "client", reason, detail, subcode=("wsa", WSA, subcodes), headers=headers)
+        return 500, body, _content_type(version)
 
     def _declared_fault(self, op: Operation, version: str, wanted: str) -> tuple[int, bytes, str]:
         if wanted in ("client", "server"):
@@ -172,6 +227,18 @@ class MockService:
             return Response(payload, status_code=status, headers={"content-type": media} if media else None)
 
         return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+
+
+def _reply_headers(action: str, relates_to: str | None) -> list[etree._Element]:
+    """wsa:To (anonymous), wsa:Action, a new wsa:MessageID and wsa:RelatesTo, as the JAX-WS RI answers."""
+    out = []
+    values = [("To", WSA_ANONYMOUS), ("Action", action), ("MessageID", f"uuid:{uuid.uuid4()}"), ("RelatesTo", relates_to)]
+    for name, text in values:
+        if text:
+            el = etree.Element(f"{{{WSA}}}{name}", nsmap={"wsa": WSA})
+            el.text = text
+            out.append(el)
+    return out
 
 
 def _content_type(version: str) -> str:

@@ -239,6 +239,7 @@ class Operation:
     query: tuple[str, ...] = ()  # fields taken from the query string (custom routes)
     # WS-Addressing Action of the request: wsam/wsaw:Action, else the soapAction, else the default pattern
     wsa_action: str = ""
+    wsa_reply_action: str = ""  # of the reply: wsam/wsaw:Action on the output, else the default pattern
     wsa_policy: bool = False  # the binding's policy asks for WS-Addressing (wsaw:UsingAddressing, wsam:Addressing)
 
     @property

@@ -22,13 +22,14 @@ import yaml
 from lxml import etree
 
 from .bridge import Bridge
+from .client import Reply, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
 from .mock import FAULT_HEADER, MockService
 from .model import Operation, Port, ServiceModel
 from .routing import chosen_ports
-from .settings import make_settings
+from .settings import Settings, make_settings
 from .wsdl.loader import load_model
 from .xmlparse import parse_untrusted
 
@@ -160,6 +161,28 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         pass  # shared by one bridge per port; the recorder closes the inner transport once, at the end
 
 
+class RecordingClient(SoapClient):
+    """The bridge's own upstream client (client certificate, proxy, backend_auth: as ``call``
+    uses them) that keeps a copy of each request and reply, for recording against a live backend.
+    What it keeps is what the bridge wrote (its SOAP headers, not the Authorization it adds)."""
+
+    fault: str | None = None  # a live backend cannot be made to fault on demand
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.captured: list[_Captured] = []
+
+    async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
+        seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, body)
+        reply = await super().apost(url, body, headers, what=what, idempotent=idempotent)
+        seen.status, seen.content_type, seen.reply = reply.status, reply.content_type, reply.body
+        self.captured.append(seen)
+        return reply
+
+
+_Recorder = RecordingTransport | RecordingClient
+
+
 def rest_request(op: Operation, seed: int) -> dict[str, Any]:
     """The deterministic example request of an operation (the spec's example for seed 0)."""
     return {"method": op.http_method, "path": op.path, "body": to_json_ready(message_example(op, op.input, seed))}
@@ -172,7 +195,7 @@ async def _send_rest(client: httpx.AsyncClient, request: dict[str, Any]) -> dict
     return {"status": r.status_code, "content_type": r.headers.get("content-type", ""), "body": r.json() if r.content else None}
 
 
-async def _exchange(client: httpx.AsyncClient, transport: RecordingTransport, op: Operation, seed: int, fault: str | None) -> dict[str, Any]:
+async def _exchange(client: httpx.AsyncClient, transport: _Recorder, op: Operation, seed: int, fault: str | None) -> dict[str, Any]:
     transport.fault = fault
     transport.captured.clear()
     request = rest_request(op, seed)
@@ -205,7 +228,7 @@ def file_name(operation_id: str, port: str, default: bool) -> str:
     return f"{operation_id}{SUFFIX}" if default else f"{operation_id}@{port}{SUFFIX}"
 
 
-async def _record_port(b: Bridge, transport: RecordingTransport, ops: list[Operation], seed: int, faults: bool) -> list[list[dict[str, Any]]]:
+async def _record_port(b: Bridge, transport: _Recorder, ops: list[Operation], seed: int, faults: bool) -> list[list[dict[str, Any]]]:
     out = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=b.asgi()), base_url=REST_BASE) as client:
         try:
@@ -222,18 +245,19 @@ async def _record_port(b: Bridge, transport: RecordingTransport, ops: list[Opera
 async def _record_ports(
     wsdl: str | Path, model: ServiceModel, backend: str | None, seed: int, allow_network: bool, config: str | Path | None = None
 ) -> dict[str, str]:
-    inner: httpx.AsyncBaseTransport
-    if backend:
-        inner = httpx.AsyncHTTPTransport(verify=make_settings().verify_tls, trust_env=False)
-    else:
-        inner = httpx.ASGITransport(app=MockService(model, seed=seed).asgi())  # type: ignore[arg-type]
-    transport = RecordingTransport(inner)
+    inner = httpx.ASGITransport(app=MockService(model, seed=seed).asgi())  # type: ignore[arg-type]
+    mocked = RecordingTransport(inner)
     files: dict[str, str] = {}
     try:
         for port, default in _recorded_ports(model):
             # Routing rewrites every operation's key and path, so each bridge is used up before the next.
             settings = make_settings(config, endpoint=backend or MOCK_ENDPOINT, allow_network=allow_network, ports={port.service: port.name})
-            b = Bridge(model, settings, transport=transport)
+            transport: _Recorder = mocked
+            if backend:  # the configured client, as `call` has it: client_cert, proxy, backend_auth
+                b = Bridge(model, settings)
+                b.client = transport = RecordingClient(settings)
+            else:
+                b = Bridge(model, settings, transport=mocked)
             routed = {id(op) for op in b.routed}
             ops = sorted((op for op in port.operations if id(op) in routed), key=lambda o: o.operation_id)
             recorded = await _record_port(b, transport, ops, seed, faults=backend is None)
@@ -395,6 +419,7 @@ def recording_files(directory: str | Path) -> Iterator[Path]:
 
 
 __all__ = [
+    "RecordingClient",
     "RecordingTransport",
     "ReplayTransport",
     "Replayed",

@@ -9,6 +9,7 @@ required is the independent peer: tests/interop/test_addressing_jaxws.py.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from lxml import etree
 
 import bridge
 from bridge.errors import ConfigError
+from bridge.mock import MockService
 from bridge.recording import rest_request
+from bridge.wsdl.loader import load_model
 from tests.conftest import SHARED, mock_transport, sample
 
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -206,3 +209,104 @@ def test_recordings_stay_stable_with_addressing() -> None:
     assert first != second  # two MessageIDs
     assert canonical_xml(first) == canonical_xml(second)
     assert "urn:uuid:" not in canonical_xml(first)
+
+
+# --- the mock that requires WS-Addressing (`soapbridge mock --require-addressing`) ----------------
+# The faults' codes are those of WS-Addressing 1.0 SOAP Binding §6.4 (what the JAX-WS RI sends, compared
+# in tests/interop/test_addressing_jaxws.py); the reply Action is WS-Addressing 1.0 Metadata §4.4.4's
+# default pattern, written out here from wsdl/calculator.wsdl by hand.
+
+CALC = "http://soapbridge.dev/samples/calculator"
+ADD_REPLY_ACTION = f"{CALC}/CalculatorPortType/AddResponse"
+
+
+def rest(version: str, addressing: bool) -> httpx.Response:
+    wsdl = sample("calculator.wsdl")
+    b = bridge.load(
+        wsdl, endpoint="http://svc.example/calc", ports={"CalculatorService": PORTS[version]},
+        transport=mock_transport(wsdl, addressing=True), addressing=addressing, cache_dir=None,
+    )  # fmt: skip
+    from starlette.testclient import TestClient
+
+    return TestClient(b.asgi()).post("/CalculatorService/Add", json={"a": 1, "b": 2})
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_the_bridge_with_addressing_passes_the_mock_that_requires_it(version: str) -> None:
+    r = rest(version, True)
+    assert r.status_code == 200, r.text
+    assert isinstance(r.json()["result"], int)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_the_mock_refuses_the_bridge_without_addressing(version: str) -> None:
+    r = rest(version, False)
+    assert r.status_code in (422, 502), r.text
+    assert f"{{{WSA}}}MessageAddressingHeaderRequired" in [r.json()["faultcode"], *r.json()["subcodes"]]
+
+
+def mock_post(version: str, action: str, headers: str) -> tuple[int, etree._Element]:
+    body = (
+        f'<S:Envelope xmlns:S="{ENV[version]}" xmlns:wsa="{WSA}"><S:Header>{headers}</S:Header>'
+        f'<S:Body><c:Add xmlns:c="{CALC}"><c:a>1</c:a><c:b>2</c:b></c:Add></S:Body></S:Envelope>'
+    ).encode()
+    ct = "text/xml" if version == "1.1" else f'application/soap+xml; action="{action}"'
+    status, reply, _ = MockService(load_model(sample("calculator.wsdl")), addressing=True).handle(body, ct, action, None)
+    return status, etree.fromstring(reply)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_an_action_the_operation_does_not_have_is_action_not_supported(version: str) -> None:
+    headers = "<wsa:Action>urn:other</wsa:Action><wsa:To>http://svc.example/calc</wsa:To><wsa:MessageID>urn:uuid:1</wsa:MessageID>"
+    status, reply = mock_post(version, "urn:other", headers)
+    assert status == 500
+    ns = {"S": ENV[version], "wsa": WSA}
+    if version == "1.1":
+        code = reply.find("S:Body/S:Fault/faultcode", ns)
+        assert code is not None and code.text is not None
+        assert code.text.split(":")[1] == "ActionNotSupported" and code.nsmap[code.text.split(":")[0]] == WSA
+        problem = reply.find("S:Header/wsa:FaultDetail/wsa:ProblemAction/wsa:Action", ns)
+    else:
+        assert reply.findtext("S:Body/S:Fault/S:Code/S:Value", namespaces=ns) == "soap:Sender"
+        sub = reply.find("S:Body/S:Fault/S:Code/S:Subcode/S:Value", ns)
+        assert sub is not None and sub.text == "wsa:ActionNotSupported" and sub.nsmap["wsa"] == WSA
+        problem = reply.find("S:Body/S:Fault/S:Detail/wsa:ProblemAction/wsa:Action", ns)
+    assert problem is not None and problem.text == "urn:other"
+    assert reply.findtext("S:Header/wsa:Action", namespaces=ns) == f"{WSA}/fault"
+    assert reply.findtext("S:Header/wsa:RelatesTo", namespaces=ns) == "urn:uuid:1"
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_the_mock_s_reply_headers_are_valid_and_relate_to_the_request(version: str, wsa_schema: xmlschema.XMLSchema) -> None:
+    action = soap_action_in_wsdl(sample("calculator.wsdl"), "Add")
+    headers = f"<wsa:Action>{action}</wsa:Action><wsa:To>http://svc.example/calc</wsa:To><wsa:MessageID>urn:uuid:42</wsa:MessageID>"
+    status, reply = mock_post(version, action, headers)
+    assert status == 200
+    found = {etree.QName(h).localname: h for h in reply.find(f"{{{ENV[version]}}}Header") if etree.QName(h).namespace == WSA}
+    for h in found.values():
+        wsa_schema.validate(etree.tostring(h))
+    assert found["Action"].text == ADD_REPLY_ACTION
+    assert found["RelatesTo"].text == "urn:uuid:42"
+    assert found["To"].text == f"{WSA}/anonymous"
+
+
+def test_cli_call_with_addressing_against_the_mock_that_requires_it(tmp_path: Path) -> None:
+    """`soapbridge mock --require-addressing` and `soapbridge call --config` (addressing: true), as subprocesses."""
+    import subprocess
+
+    from tests.test_cli import CLI, Running
+
+    (tmp_path / "on.yaml").write_text("addressing: true\n")
+    (tmp_path / "off.yaml").write_text("addressing: false\n")
+    mock = Running("mock", "calculator", "--port", "0", "--require-addressing", until="operations on")
+    try:
+        url = next(w for w in mock.text.split() if w.startswith("http://"))
+        call = [CLI, "call", "calculator", "Add", "--data", '{"a": 2, "b": 3}', "--backend", url]
+        ok = subprocess.run([*call, "--config", str(tmp_path / "on.yaml")], capture_output=True, text=True, timeout=120)
+        assert ok.returncode == 0, ok.stderr
+        assert isinstance(json.loads(ok.stdout)["result"], int)
+        refused = subprocess.run([*call, "--config", str(tmp_path / "off.yaml")], capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0
+        assert "MessageAddressingHeaderRequired" in refused.stdout + refused.stderr
+    finally:
+        mock.stop()

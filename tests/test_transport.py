@@ -595,3 +595,45 @@ def test_the_call_deadline_holds_through_the_proxy(how: str, no_proxy_env: None)
             call(b, how)
         assert proxy.seen == [(f"POST {server.url}", None)]
     assert err.value.kind == "timeout" and "call deadline of 1 s" in str(err.value)
+
+
+WSA = "http://www.w3.org/2005/08/addressing"
+
+
+def test_soapbridge_record_against_a_live_backend_uses_the_config_s_transport(tmp_path: Path, pki: Pki, mtls_server: ServerThread,
+                                                                              no_proxy_env: None, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`soapbridge record --backend --config`: the same client as `call` (mutual TLS through the proxy,
+    Basic auth, WS-Security, WS-Addressing), and the recordings keep none of the secrets."""
+    import yaml
+
+    from bridge.cli import main
+
+    monkeypatch.setenv("KEY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("BASIC_PASSWORD", BASIC_PASSWORD)
+    monkeypatch.setenv("SOAP_PASSWORD", "wsse-" + BASIC_PASSWORD)
+    with Proxy() as proxy:
+        cfg = _config(tmp_path, {
+            "client_cert": {"cert": str(pki.client_cert), "key": str(pki.client_key), "password": "${KEY_PASSWORD}"},
+            "verify_tls": str(pki.ca), "proxy": proxy.url, "addressing": True,
+            "backend_auth": {"type": "basic", "username": "svc", "password": "${BASIC_PASSWORD}"},
+            "wsse": {"username": "svc-user", "password": "${SOAP_PASSWORD}", "password_type": "digest"},
+        })  # fmt: skip
+        out = tmp_path / "contracts"
+        args = ["record", str(sample("calculator.wsdl")), "-o", str(out), "--backend", mtls_server.url, "--config", str(cfg)]
+        assert main(args) == 0
+        assert {line for line, _ in proxy.seen} == {f"CONNECT 127.0.0.1:{mtls_server.port}"}
+    files = sorted((out / "calculator").glob("*.yaml"))
+    assert files
+    token = base64.b64encode(f"svc:{BASIC_PASSWORD}".encode()).decode()
+    for f in files:
+        text = f.read_text()
+        assert BASIC_PASSWORD not in text and token not in text and PASSWORD not in text and "authorization" not in text.lower()
+        for exchange in yaml.safe_load(text)["exchanges"]:
+            assert exchange["soap_reply"]["status"] == 200, f.name
+            sent = exchange["soap_request"]["envelope"]
+            assert "<wsse:UsernameToken" in sent and f'<wsa:MessageID xmlns:wsa="{WSA}">***</wsa:MessageID>' in sent
+    # without the client certificate the service refuses the connection: nothing recorded is a 200
+    cfg.write_text(json.dumps({"verify_tls": str(pki.ca)}))
+    main(args)
+    for f in sorted((out / "calculator").glob("*.yaml")):
+        assert all(e["soap_reply"] is None for e in yaml.safe_load(f.read_text())["exchanges"]), f.name

@@ -75,6 +75,7 @@ class _AbstractOp:
     parameter_order: list[str] | None
     action: str = ""  # the input's WS-Addressing Action: explicit (wsam/wsaw:Action) or the default pattern
     action_explicit: bool = False
+    reply_action: str = ""  # the output's, the same way (what a service puts in a reply's wsa:Action)
 
 
 @dataclass
@@ -285,7 +286,8 @@ class WsdlReader:
                 if (q := resolve_qname(f, f.get("message"))) is not None
             ]
             order = node.get("parameterOrder")
-            explicit = next((inp.get(f"{{{ns}}}Action") for ns in WSA_WSDL if inp is not None and inp.get(f"{{{ns}}}Action")), None)
+            explicit = self._explicit_action(inp)
+            reply_explicit = self._explicit_action(out)
             ops.append(
                 _AbstractOp(
                     name=node.get("name", ""),
@@ -296,6 +298,7 @@ class WsdlReader:
                     parameter_order=order.split() if order else None,
                     action=explicit or self._default_action(port_type, node, inp, out),
                     action_explicit=explicit is not None,
+                    reply_action=(reply_explicit or self._default_action(port_type, node, out, None, "Response")) if out is not None else "",
                 )
             )
         return ops
@@ -323,11 +326,20 @@ class WsdlReader:
                     return True
         return False
 
-    def _default_action(self, port_type: etree._Element, op: etree._Element, inp: etree._Element | None, out: etree._Element | None) -> str:
-        """WS-Addressing 1.0 Metadata §4.4.4: [target namespace][delimiter][port type name][delimiter][input name]."""
+    @staticmethod
+    def _explicit_action(msg: etree._Element | None) -> str | None:
+        """A wsam/wsaw:Action on a portType operation's input or output."""
+        return next((msg.get(f"{{{ns}}}Action") for ns in WSA_WSDL if msg is not None and msg.get(f"{{{ns}}}Action")), None)
+
+    def _default_action(
+        self, port_type: etree._Element, op: etree._Element, inp: etree._Element | None, out: etree._Element | None, suffix: str = "Request"
+    ) -> str:
+        """WS-Addressing 1.0 Metadata §4.4.4: [target namespace][delimiter][port type name][delimiter][message name],
+        the message name defaulting to the operation's name + "Request" (an input with an output) or "Response"
+        (an output: pass it as ``inp``, with ``suffix="Response"``)."""
         tns = self.defs.target_namespace or ""
         delim = ":" if tns.startswith("urn:") else "/"
-        name = (inp.get("name") if inp is not None else None) or op.get("name", "") + ("Request" if out is not None else "")
+        name = (inp.get("name") if inp is not None else None) or op.get("name", "") + (suffix if out is not None or suffix == "Response" else "")
         return f"{tns.rstrip(delim)}{delim}{port_type.get('name', '')}{delim}{name}"
 
     # --- operations -------------------------------------------------------------
@@ -374,6 +386,7 @@ class WsdlReader:
             use=use,  # type: ignore[arg-type]
             soap_action=action,
             wsa_action=aop.action if aop.action_explicit or not action else action,
+            wsa_reply_action=aop.reply_action,
             address=address,
             input=input_msg,
             output=output_msg,
