@@ -43,6 +43,19 @@ CALC_NS = "http://soapbridge.dev/samples/calculator"
 GUARD = 30.0
 
 
+def _wait_listening(proc: subprocess.Popen[bytes], port: int) -> None:
+    """Until the served app accepts connections on ``port`` (GUARD is a hang guard, not a timing)."""
+    deadline = time.monotonic() + GUARD
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"soapbridge serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}") from None
+            time.sleep(0.1)
+
+
 class CountingTransport(httpx.AsyncBaseTransport):
     """The mock, counting the envelopes that reach it."""
 
@@ -275,15 +288,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + GUARD
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"soapbridge serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}") from None
-                time.sleep(0.1)
+        _wait_listening(proc, port)
         yield port
     finally:
         proc.terminate()
@@ -408,14 +413,7 @@ def test_a_low_open_file_limit_lowers_the_cap_instead_of_failing_calls(tmp_path:
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300)),
         )
         try:
-            deadline = time.monotonic() + GUARD
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    assert proc.poll() is None and time.monotonic() < deadline, "soapbridge serve did not start"
-                    time.sleep(0.1)
+            _wait_listening(proc, port)
             socks = [socket.create_connection(("127.0.0.1", port), timeout=GUARD) for _ in range(400)]
             try:
                 answers = [_read_all(s) for s in socks]
