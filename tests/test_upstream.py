@@ -276,7 +276,7 @@ def _fds() -> int:
 
 def _settled(baseline: int, slack: int) -> int:
     """The fd count once the server thread has closed its side of connections the client closed."""
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 10  # a guard: the server thread closes its side when it gets to it
     while _fds() > baseline + slack and time.monotonic() < deadline:
         time.sleep(0.05)
     return _fds()
@@ -304,7 +304,7 @@ def test_close_releases_the_sessions_of_event_loops_left_open(calculator_mock_se
             for loop in loops[1:]:
                 loop.run_until_complete(b.acall("Add", {"a": 1, "b": 2}))
             assert _fds() >= baseline + 9  # a pooled connection per loop, kept alive
-        assert _settled(baseline, 2) <= baseline - 1  # `with` closed them all, the first loop's too
+        assert _settled(baseline, -1) <= baseline - 1  # `with` closed them all, the first loop's too
     finally:
         for loop in loops:
             loop.close()
