@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from .envvars import expand_env
 from .errors import ConfigError, FaultCategory, UpstreamKind
 
 if TYPE_CHECKING:
@@ -247,23 +247,6 @@ def _positive(limits: Any, where: str, kind: type) -> None:
 
 
 # --- secrets and transport settings -----------------------------------------------------------
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(value: Any, where: str) -> Any:
-    """``${VAR}`` in a string replaced by the environment variable VAR; an unset one is an error
-    (naming the variable, never a value)."""
-    if not isinstance(value, str):
-        return value
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(1) not in os.environ:
-            raise ConfigError(f"{where}: the environment variable {m.group(1)} is not set")
-        return os.environ[m.group(1)]
-
-    return _ENV.sub(sub, value)
-
 
 def _secret(data: dict[str, Any], name: str, where: str) -> Any:
     """A secret given as ``name`` (with ``${VAR}``) or read from the file ``name_file`` (its first line)."""

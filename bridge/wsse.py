@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import re
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
@@ -26,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from . import namespaces
+from .envvars import expand_env
 from .errors import ConfigError, WsseError
 from .namespaces import DS, WSSE, WSU
 
@@ -43,7 +42,6 @@ ALGORITHMS = ("rsa-sha256", "rsa-sha1", "rsa-sha512")
 REFERENCES = ("binary_token", "key_identifier")
 CLOCK_SKEW = 60  # seconds a reply's Timestamp may be off our clock
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -86,20 +84,6 @@ class WsseSettings:
         return self if self.enabled else None
 
 
-def expand(value: Any, where: str) -> Any:
-    """``${VAR}`` in a string replaced by the environment variable VAR (an error when it is unset)."""
-    if not isinstance(value, str):
-        return value
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"{where}: the environment variable {name} is not set")
-        return os.environ[name]
-
-    return _VAR.sub(sub, value)
-
-
 def _secret(data: dict[str, Any], name: str, where: str, base: Path | None) -> str | None:
     """A secret from ``name`` (with ``${VAR}``) or from the file ``name_file`` names (one line)."""
     value, path = data.pop(name, None), data.pop(f"{name}_file", None)
@@ -115,13 +99,13 @@ def _secret(data: dict[str, Any], name: str, where: str, base: Path | None) -> s
         return None
     if not isinstance(value, str):
         raise ConfigError(f"{where}.{name}: expected a string")
-    return str(expand(value, f"{where}.{name}"))
+    return str(expand_env(value, f"{where}.{name}"))
 
 
 def _path(value: Any, where: str, base: Path | None) -> Path:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: expected a file path")
-    p = Path(str(expand(value, where))).expanduser()
+    p = Path(str(expand_env(value, where))).expanduser()
     return p if p.is_absolute() or base is None else base / p
 
 
@@ -166,7 +150,7 @@ def _only_services(per_service: dict[str, WsseSettings]) -> WsseSettings:
 def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings:
     d = dict(d)
     password = _secret(d, "password", f"{where}", base)
-    username = expand(d.get("username"), f"{where}.username")
+    username = expand_env(d.get("username"), f"{where}.username")
     if username is not None and not isinstance(username, str):
         raise ConfigError(f"{where}.username: expected a string")
     if password is not None and not username:
@@ -586,7 +570,7 @@ class MockRequirements:
 def parse_mock_requirements(data: Any, base: Path | None = None) -> MockRequirements:
     d = _keys(data, "mock wsse", {"username", "password", "password_file", "cert", "timestamp"})
     password = _secret(d, "password", "mock wsse", base)
-    username = expand(d.get("username"), "mock wsse.username")
+    username = expand_env(d.get("username"), "mock wsse.username")
     if bool(username) != (password is not None):
         raise ConfigError("mock wsse: give username and password together")
     cert = str(_path(d["cert"], "mock wsse.cert", base)) if d.get("cert") is not None else None
@@ -668,7 +652,6 @@ __all__ = [
     "SignSettings",
     "VerifySettings",
     "WsseSettings",
-    "expand",
     "parse_mock_requirements",
     "parse_settings",
     "password_digest",
