@@ -98,6 +98,7 @@ class JwtSettings:
     require: tuple[Rule, ...] = ()
     jwks_min_refresh: float = 60.0  # seconds between two fetches of a JWKS URL for an unknown kid
     jwks_max_age: float = 86400.0  # a Cache-Control max-age above this is cut to it
+    jwks_ca: str | None = None  # CA bundle for the JWKS URL's certificate; None: certifi's
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,8 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
         if digest.lower() in seen:
             raise ConfigError(f"{where}.sha256: the same key is listed twice")
         seen.add(digest.lower())
-        ops = _patterns(k["operations"], f"{where}.operations") if "operations" in k else None
-        keys.append(ApiKey(_name(k.get("consumer"), f"{where}.consumer"), digest.lower(), ops))
+        key_ops = _patterns(k["operations"], f"{where}.operations") if "operations" in k else None
+        keys.append(ApiKey(_name(k.get("consumer"), f"{where}.consumer"), digest.lower(), key_ops))
     if keys and header is None and query is None:
         raise ConfigError("auth: api_keys are given, but api_key_header and api_key_query are both null")
     jwt = _jwt(d["jwt"], base) if d.get("jwt") is not None else None
@@ -214,7 +215,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
 
 
 def _jwt(data: Any, base: Path | None) -> JwtSettings:
-    d = _keys(data, "auth.jwt", {"jwks", "issuer", "audience", "algorithms", "leeway", "consumer_claim", "require", "jwks_min_refresh", "jwks_max_age"})
+    d = _keys(data, "auth.jwt", {"jwks", "issuer", "audience", "algorithms", "leeway", "consumer_claim", "require", "jwks_min_refresh", "jwks_max_age", "jwks_ca"})
     for name in ("jwks", "issuer", "audience"):
         if d.get(name) in (None, "", []):
             raise ConfigError(f"auth.jwt.{name}: required")
@@ -267,12 +268,19 @@ def _jwt(data: Any, base: Path | None) -> JwtSettings:
                 dict(claims),
             )
         )
-    numbers = {}
+    numbers: dict[str, Any] = {}
     for name, default in (("jwks_min_refresh", 60.0), ("jwks_max_age", 86400.0)):
         v = d.get(name, default)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
             raise ConfigError(f"auth.jwt.{name}: expected a number of seconds, got {v!r}")
         numbers[name] = float(v)
+    ca = d.get("jwks_ca")
+    if ca is not None:
+        cp = Path(str(expand_env(ca, "auth.jwt.jwks_ca"))).expanduser()
+        cp = cp if cp.is_absolute() or base is None else base / cp
+        if not cp.exists():
+            raise ConfigError(f"auth.jwt.jwks_ca: the CA bundle {cp} does not exist")
+        numbers["jwks_ca"] = str(cp)
     return JwtSettings(
         jwks, _name(d["issuer"], "auth.jwt.issuer"), tuple(audience), tuple(algorithms), leeway,
         _name(d.get("consumer_claim", "sub"), "auth.jwt.consumer_claim"), tuple(rules), **numbers,
@@ -481,23 +489,26 @@ class Jwks:
     async def _fetch(self) -> tuple[dict[str | None, Any], float]:
         import httpx
 
+        from .client import _tls_context
+
         assert self.url is not None
         st = self.settings
-        verify: Any = st.verify_tls
+        # The IdP's certificate: against jwks_ca, else certifi's bundle; never unchecked (verify_tls is the SOAP service's)
+        verify = _tls_context(self.s.jwks_ca or True)
         timeout = httpx.Timeout(st.read_timeout, connect=st.connect_timeout)
         proxy = st.proxy if st.proxy not in (None, "env") else None
         host = urlsplit(self.url).hostname or "?"
         try:
-            async with httpx.AsyncClient(verify=verify, timeout=timeout, trust_env=st.proxy == "env", proxy=proxy, follow_redirects=False) as client:
-                async with client.stream("GET", self.url, headers={"Accept": "application/json"}) as r:
-                    if r.status_code != 200:
-                        raise AuthUnavailable(f"the JWKS at {host} answered HTTP {r.status_code}")
-                    body = bytearray()
-                    async for chunk in r.aiter_bytes():
-                        body += chunk
-                        if len(body) > JWKS_MAX_BYTES:
-                            raise AuthUnavailable(f"the JWKS at {host} is larger than {JWKS_MAX_BYTES} bytes")
-                    cache_control = r.headers.get("cache-control", "")
+            client = httpx.AsyncClient(verify=verify, timeout=timeout, trust_env=st.proxy == "env", proxy=proxy, follow_redirects=False)
+            async with client, client.stream("GET", self.url, headers={"Accept": "application/json"}) as r:
+                if r.status_code != 200:
+                    raise AuthUnavailable(f"the JWKS at {host} answered HTTP {r.status_code}")
+                body = bytearray()
+                async for chunk in r.aiter_bytes():
+                    body += chunk
+                    if len(body) > JWKS_MAX_BYTES:
+                        raise AuthUnavailable(f"the JWKS at {host} is larger than {JWKS_MAX_BYTES} bytes")
+                cache_control = r.headers.get("cache-control", "")
         except httpx.HTTPError as exc:
             log.warning("cannot fetch the JWKS from %s: %s", host, type(exc).__name__)
             raise AuthUnavailable(f"the JWKS at {host} cannot be fetched ({type(exc).__name__})") from None
