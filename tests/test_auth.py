@@ -15,7 +15,6 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +242,6 @@ def test_scopes_required_per_operation(keys: Keys) -> None:
     read = keys.token(scope="orders.read", tenant="acme")
     write = keys.token(scope="orders.read orders.write", tenant="acme")
     other_tenant = keys.token(scope="orders.write", tenant="globex")
-    body = routes(b)[0][2] if routes(b)[0][1].endswith("CreateOrder") else {}
     create = next(r for r in routes(b) if r[1].endswith("CreateOrder"))
     body = create[2]
     r = client.post("/OrderService/CreateOrder", json=body, headers={"Authorization": f"Bearer {read}"})
@@ -303,7 +301,7 @@ def test_upstream_credentials_from_jwt_claims(keys: Keys) -> None:
 
 def test_consumer_state_is_set_for_later_middleware(keys: Keys) -> None:
     seen: list[Any] = []
-    client, _, b = make(keys)
+    _client, _, b = make(keys)
     app = b.asgi()
 
     async def spy(scope: Any, receive: Any, send: Any) -> None:
@@ -329,7 +327,7 @@ def test_public_paths_need_no_credentials(keys: Keys) -> None:
 
 
 def test_the_spec_tells_the_truth(keys: Keys) -> None:
-    client, _, b = make(keys, api_key_query="api_key")
+    client, _, _b = make(keys, api_key_query="api_key")
     spec = client.get("/openapi.json").json()
     schemes = spec["components"]["securitySchemes"]
     assert schemes["apiKey"] == {**schemes["apiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
@@ -563,7 +561,7 @@ def test_schemathesis_against_the_authenticated_api(keys: Keys) -> None:
     from bridge.contract import CHECKS
     from bridge.jsonschema import exact_decimals
 
-    client, backend, b = make(keys)
+    _client, backend, b = make(keys)
     schema = schemathesis.openapi.from_dict(exact_decimals(b.openapi()))
     schema.app = b.asgi()
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE], max_examples=15, deterministic=True)
