@@ -45,6 +45,11 @@ log = logging.getLogger("soapbridge.auth")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 _KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 JWKS_MAX_BYTES = 1024 * 1024
+# Verified tokens are kept (by their exact text) this long at most, and never past their exp: a
+# client sends the same token for its whole life, and checking it costs ~0.2 ms (PyJWT's base64 checks
+# and the RSA verify). A changed byte is another key; a JWKS refresh that changes the keys empties it.
+TOKEN_CACHE_SECONDS = 60.0
+TOKEN_CACHE_SIZE = 4096
 SUBJECT_FIELDS = {"CN": "2.5.4.3", "O": "2.5.4.10", "OU": "2.5.4.11", "serialNumber": "2.5.4.5", "emailAddress": "1.2.840.113549.1.9.1"}
 
 
@@ -447,6 +452,7 @@ class Jwks:
         self.settings = settings
         self.url = s.jwks if "://" in s.jwks else None
         self.keys: dict[str | None, Any] = {}
+        self.generation = 0  # counts key sets: tokens verified under an older one are checked again
         self.expires = 0.0
         self.last_fetch = float("-inf")
         self._lock = asyncio.Lock()
@@ -483,6 +489,8 @@ class Jwks:
                     raise
                 self.expires = now + min(self.s.jwks_min_refresh, 60.0)  # keep the old keys a while
                 return
+            if set(keys) != set(self.keys) or any(keys[k].key_type != self.keys[k].key_type for k in keys):
+                self.generation += 1
             self.keys = keys
             self.expires = now + max_age
 
@@ -563,6 +571,7 @@ class Authenticator:
         self.s = s
         self.keys = {bytes.fromhex(k.sha256): k for k in s.api_keys}
         self.jwks = Jwks(s.jwt, settings) if s.jwt else None
+        self._tokens: dict[str, tuple[dict[str, Any], float, int]] = {}  # token -> claims, valid until, JWKS generation
         self._static: dict[str, Credentials | None] = {}
         for name, c in s.consumers.items():
             self._static[name] = self._credentials(c.upstream, {}) if c.upstream and not c.upstream.claims else None
@@ -657,6 +666,25 @@ class Authenticator:
         return self._consumer(found.consumer, "api_key", found.operations, {})
 
     async def _jwt(self, token: str) -> Principal:
+        s = self.s.jwt
+        assert s is not None and self.jwks is not None
+        if self.jwks.url is not None and time.monotonic() >= self.jwks.expires:
+            await self.jwks.key(None)  # the key set's lifetime is over: fetched again before any cached token counts
+        hit = self._tokens.get(token)
+        if hit is not None:
+            claims, until, generation = hit
+            if time.time() < until and generation == self.jwks.generation:
+                return self._consumer(claims[s.consumer_claim], "jwt", None, claims)
+            del self._tokens[token]
+        claims = await self._verify(token)
+        until = min(float(claims["exp"]) + s.leeway, time.time() + TOKEN_CACHE_SECONDS)
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            del self._tokens[next(iter(self._tokens))]  # the oldest
+        self._tokens[token] = (claims, until, self.jwks.generation)
+        return self._consumer(claims[s.consumer_claim], "jwt", None, claims)
+
+    async def _verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose signature, algorithm, key, iss, aud, exp and nbf check out."""
         import jwt
 
         s = self.s.jwt
@@ -699,7 +727,9 @@ class Authenticator:
         name = claims.get(s.consumer_claim)
         if not isinstance(name, str) or not name:
             raise Unauthenticated(f"the token has no {s.consumer_claim!r} claim naming the consumer", invalid)
-        return self._consumer(name, "jwt", None, claims)
+        if not isinstance(claims.get("exp"), (int, float)):
+            raise Unauthenticated("the token's exp is not a number", invalid)
+        return dict(claims)
 
     def _mtls(self, pem: str) -> Principal:
         m = self.s.mtls

@@ -102,8 +102,8 @@ class Keys:
         # HS256 with the RSA public key (as published) as the HMAC secret: the classic confusion attack
         return f"{header}.{payload}.{_b64(hmac.new(self.public_pem, signing_input, hashlib.sha256).digest())}"
 
-    def tampered(self) -> str:
-        token = self.token()
+    def tampered(self, token: str | None = None) -> str:
+        token = token or self.token()
         header, payload, sig = token.split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
         claims["sub"] = "partner-b"  # a different consumer, signature kept
@@ -218,6 +218,34 @@ def test_leeway_admits_a_token_just_expired(keys: Keys) -> None:
     r = client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers={"Authorization": f"Bearer {keys.token(exp=now - 30)}"})
     assert r.status_code == 401
     assert len(backend.requests) == 1
+
+
+def test_a_verified_token_is_kept_no_longer_than_its_life(keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bridge.auth
+
+    client, backend, _ = make(keys)
+    token = keys.token(exp=int(time.time()) + 120)
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 200
+    assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 200  # from the cache
+    # a changed byte is another token: verified, and refused
+    r = client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers={"Authorization": f"Bearer {keys.tampered(token)}"})
+    assert r.status_code == 401
+    import datetime as dt
+
+    import jwt.api_jwt
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return dt.datetime.now(tz) + dt.timedelta(seconds=130)
+
+    real = time.time
+    # both clocks (ours and PyJWT's) 130 s on: past exp + leeway (5 s)
+    monkeypatch.setattr(bridge.auth.time, "time", lambda: real() + 130)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 401
+    assert len(backend.requests) == 2
 
 
 def test_consumer_sees_only_its_operations(keys: Keys) -> None:
