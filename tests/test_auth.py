@@ -603,3 +603,119 @@ def test_schemathesis_against_the_authenticated_api(keys: Keys) -> None:
 
         run()
     assert backend.requests  # the authenticated cases reached the service
+
+
+# --- from the config file, through the CLI ----------------------------------------------------
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "auth.md"
+
+
+def _yaml_blocks() -> list[str]:
+    import re
+
+    return re.findall(r"```yaml\n(.*?)```", DOCS.read_text(), re.S)
+
+
+def test_the_documented_configs_load(keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "jwks.json").write_text(keys.jwks.read_text())
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "partner-a").write_text("s3cret\n")
+    for name in ("REPORTING_KEY_SHA256",):
+        monkeypatch.setenv(name, hash_key("the reporting key"))
+    for name in ("PARTNER_A_SERVICE_KEY", "REPORTING_SOAP_PASSWORD", "PARTNER_A_PASSWORD", "SHARED_SOAP_PASSWORD", "SERVICE_KEY"):
+        monkeypatch.setenv(name, "s3cret")
+    blocks = _yaml_blocks()
+    assert len(blocks) >= 4
+    for i, text in enumerate(blocks):
+        config = tmp_path / f"c{i}.yaml"
+        data = yaml.safe_load(text)
+        config.write_text(text)
+        backend = Backend(ORDERS)
+        b = bridge.load(ORDERS, config=config, endpoint="http://backend.invalid/", transport=httpx.ASGITransport(app=backend))
+        assert b.settings.auth is not None or b.settings.cors is not None
+        if i == 0:  # the complete example: the key "test" is partner-a's, and partner-a's SOAP header goes upstream
+            assert "auth" in data and "cors" in data
+            c = TestClient(b.asgi())
+            r = c.post("/OrderService/GetOrder", json={"orderId": "A-1"}, headers={"X-API-Key": "test"})
+            assert r.status_code == 200, r.text
+            assert _auth_header(backend.requests[-1][1]) == {"apiKey": "s3cret", "tenant": "partner-a"}
+            r = c.post("/OrderService/CreateOrder", json={}, headers={"X-API-Key": "the reporting key"})
+            assert r.status_code == 403
+
+
+def _serve(*argv: str) -> Any:
+    from tests.test_cli import Running
+
+    return Running("serve", *argv, "--port", "0", until="soapbridge: ")
+
+
+def test_serve_warns_without_an_auth_section_and_is_quiet_when_it_says_off(tmp_path: Path) -> None:
+    from tests.test_cli import Running
+
+    server = Running("serve", "calculator", "--port", "0", until="auth.md")
+    try:
+        assert "WARNING: no 'auth' section" in server.text
+    finally:
+        server.stop()
+    off = tmp_path / "off.yaml"
+    off.write_text("auth: {enabled: false}\n")
+    server = Running("serve", "calculator", "--port", "0", "--config", str(off), until="authentication")
+    try:
+        assert "authentication is off" in server.text and "WARNING" not in server.text
+    finally:
+        server.stop()
+
+
+def test_serve_with_mtls_needs_a_client_ca(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_cli import CLI
+
+    config = tmp_path / "mtls.yaml"
+    config.write_text("auth: {mtls: {subject_field: CN}}\n")
+    out = subprocess.run([CLI, "serve", "calculator", "--port", "0", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "--client-ca" in out.stderr
+
+
+def test_serve_https_with_client_certificates_end_to_end(tmp_path: Path, calculator_mock_server: Any) -> None:
+    from tests.test_cli import Running
+
+    pki = _pki(tmp_path)
+    config = tmp_path / "bridge.yaml"
+    config.write_text("auth:\n  mtls: {subject_field: CN, consumers: {partner-m: partner-a}}\n")
+    server = Running(
+        "serve", "calculator", "--port", "0", "--config", str(config), "--backend", calculator_mock_server.url + "/",
+        "--certfile", pki["server"], "--keyfile", pki["server_key"], "--client-ca", pki["ca"], until="authentication",
+    )  # fmt: skip
+    try:
+        import re
+
+        url = re.search(r"https://[^ /]+", server.text)
+        assert url, server.text
+        ctx = ssl.create_default_context(cafile=pki["ca"])
+        ctx.load_cert_chain(pki["client"], pki["client_key"])
+        with httpx.Client(verify=ctx) as c:
+            r = c.post(url.group(0) + "/CalculatorService/Add", json={"a": 1, "b": 2})
+            assert r.status_code == 200, r.text
+        with httpx.Client(verify=ssl.create_default_context(cafile=pki["ca"])) as c:
+            assert c.post(url.group(0) + "/CalculatorService/Add", json={"a": 1, "b": 2}).status_code == 401
+    finally:
+        server.stop()
+
+
+def test_the_documented_python_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.chdir(DOCS.parents[1])
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S)
+    assert blocks
+    for code in blocks:
+        scope: dict[str, Any] = {}
+        exec(compile(code, str(DOCS), "exec"), scope)
+        app = scope["app"]
+        r = TestClient(app).post("/OrderService/GetOrder", json={"orderId": "1"})
+        assert r.status_code == 401
