@@ -129,7 +129,7 @@ class AuthSettings:
             "enabled": self.enabled,
             "header": self.api_key_header if self.api_keys else None,
             "query": self.api_key_query if self.api_keys else None,
-            "jwt": [(r.operations, r.routes, r.scopes) for r in self.jwt.require] if self.jwt else None,
+            "jwt": [self.jwt.issuer, *((r.operations, r.routes, r.scopes) for r in self.jwt.require)] if self.jwt else None,
             "mtls": self.mtls is not None,
         }
 

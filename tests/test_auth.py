@@ -719,3 +719,16 @@ def test_the_documented_python_runs(monkeypatch: pytest.MonkeyPatch) -> None:
         app = scope["app"]
         r = TestClient(app).post("/OrderService/GetOrder", json={"orderId": "1"})
         assert r.status_code == 401
+
+
+def test_custom_routes_with_path_parameters_are_guarded_too(keys: Keys) -> None:
+    backend = Backend(ORDERS)
+    b = bridge.load(ORDERS, endpoint="http://backend.invalid/soap", transport=httpx.ASGITransport(app=backend), auth=auth_config(keys),
+                    routes={"GetOrder": {"method": "GET", "path": "/orders/{orderId}"}})  # fmt: skip
+    c = TestClient(b.asgi())
+    for method in ("GET", "HEAD"):
+        assert c.request(method, "/orders/A-1").status_code == 401
+        assert c.request(method, "/orders/A-1", headers={"X-API-Key": "key-outsider"}).status_code == 403
+    assert backend.requests == []
+    assert c.get("/orders/A-1", headers={"X-API-Key": "key-a"}).status_code == 200
+    assert len(backend.requests) == 1
