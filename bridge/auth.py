@@ -323,8 +323,9 @@ def _upstream(data: Any, where: str, base: Path | None) -> Upstream:
         w = dict(d["wsse"]) if isinstance(d["wsse"], dict) else d["wsse"]
         if isinstance(w, dict) and "wsse.username" in claims:
             w.setdefault("username", "-")  # replaced by the claim on each call
-        if isinstance(w, dict) and "services" in w:
-            raise ConfigError(f"{where}.wsse.services: not available per consumer")
+        for own in ("services", "verify_reply"):  # replies are checked per WSDL service (the top-level wsse), not per consumer
+            if isinstance(w, dict) and own in w:
+                raise ConfigError(f"{where}.wsse.{own}: not available per consumer; set it in the top-level wsse section")
         wsse = parse_wsse(w, base=base)
     basic = None
     if d.get("basic") is not None:
