@@ -113,6 +113,15 @@ class Bridge:
                 ws = settings.wsse.for_service(service)
                 if ws is not None:
                     self._wsse[service] = built.get(id(ws)) or built.setdefault(id(ws), Security(ws))
+        if settings.auth is not None:  # a consumer's SOAP header blocks must be parts some operation declares
+            parts = {p.name for op in self.routed for p in op.input.header_parts}
+            for name, consumer in settings.auth.consumers.items():
+                unknown = sorted(set(consumer.upstream.soap_headers if consumer.upstream else ()) - parts)
+                if unknown:
+                    raise ConfigError(
+                        f"auth.consumers.{name}.upstream.soap_headers: no routed operation has the SOAP header part(s) {', '.join(unknown)}"
+                        f" (header parts: {', '.join(sorted(parts)) or 'none'})"
+                    )
         self._idempotent: set[int] = set()
         for name in settings.idempotent:
             try:

@@ -251,6 +251,8 @@ def _coerce(s: Settings) -> Settings:
         from .auth import parse_settings as parse_auth
 
         auth = parse_auth(auth)
+        if backend_auth is not None and backend_auth.type == "digest" and auth is not None and any(c.upstream and c.upstream.basic for c in auth.consumers.values()):
+            raise ConfigError("auth.consumers: upstream.basic cannot go with backend_auth of type digest (one Authorization header)")
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),

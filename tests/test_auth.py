@@ -732,3 +732,10 @@ def test_custom_routes_with_path_parameters_are_guarded_too(keys: Keys) -> None:
     assert backend.requests == []
     assert c.get("/orders/A-1", headers={"X-API-Key": "key-a"}).status_code == 200
     assert len(backend.requests) == 1
+
+
+def test_a_soap_header_part_no_operation_declares_is_a_config_error(keys: Keys) -> None:
+    cfg = auth_config(keys)
+    cfg["consumers"]["partner-a"]["upstream"]["soap_headers"] = {"Auth": {"apiKey": "x", "tenant": "y"}}  # the part is "auth"
+    with pytest.raises(ConfigError, match="SOAP header part"):
+        bridge.load(ORDERS, endpoint="http://x.invalid/", auth=cfg)
