@@ -461,9 +461,13 @@ class Jwks:
             self.keys = _parse_jwks(_read_file(s.jwks), s.algorithms, "auth.jwt.jwks")
             self.expires = float("inf")
 
-    async def key(self, kid: str | None) -> Any | None:
+    async def fresh(self) -> None:
+        """Fetches the JWKS URL again when its lifetime is over."""
         if self.url is not None and time.monotonic() >= self.expires:
             await self._refresh(force=False)
+
+    async def key(self, kid: str | None) -> Any | None:
+        await self.fresh()
         found = self._find(kid)
         if found is None and self.url is not None:
             await self._refresh(force=True)
@@ -669,8 +673,7 @@ class Authenticator:
     async def _jwt(self, token: str) -> Principal:
         s = self.s.jwt
         assert s is not None and self.jwks is not None
-        if self.jwks.url is not None and time.monotonic() >= self.jwks.expires:
-            await self.jwks.key(None)  # the key set's lifetime is over: fetched again before any cached token counts
+        await self.jwks.fresh()  # a key set whose lifetime is over is fetched again before any cached token counts
         hit = self._tokens.get(token)
         if hit is not None:
             claims, until, generation = hit
