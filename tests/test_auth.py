@@ -739,3 +739,18 @@ def test_a_soap_header_part_no_operation_declares_is_a_config_error(keys: Keys) 
     cfg["consumers"]["partner-a"]["upstream"]["soap_headers"] = {"Auth": {"apiKey": "x", "tenant": "y"}}  # the part is "auth"
     with pytest.raises(ConfigError, match="SOAP header part"):
         bridge.load(ORDERS, endpoint="http://x.invalid/", auth=cfg)
+
+
+def test_a_key_the_idp_withdraws_stops_its_cached_tokens(keys: Keys) -> None:
+    from tests.conftest import ServerThread
+
+    idp = Idp(json.loads(keys.jwks.read_text()), "no-cache")
+    with ServerThread(idp) as server:
+        cfg = {"jwks": f"{server.url}/jwks", "issuer": ISSUER, "audience": AUDIENCE, "jwks_min_refresh": 0}
+        client, backend, _ = make(keys, jwt=cfg)
+        h = {"Authorization": f"Bearer {keys.token()}"}
+        with client:
+            assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 200
+            idp.jwks = {"keys": []}  # k1 withdrawn (compromised, say)
+            assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 401
+        assert len(backend.requests) == 1
