@@ -1,12 +1,13 @@
 """Every snippet in README.md and docs/*.md runs as written after `make demo` (issues 11 and 13).
 
 Fenced blocks are classified by their info string (docs/testing.md, "The docs", says the same):
-- ```sh and ```python: run, from a directory that looks like the checkout (``wsdl/`` and ``.venv``),
+- ```sh (or ```bash) and ```python: run, from a directory that looks like the checkout (``wsdl/`` and ``.venv``),
   against a demo this test starts (on free ports, which replace 8080 and 8081 in the text);
-- ```sh no-exec (commands for your own service, `make`): every `soapbridge ...` line must parse
+- ```sh no-exec (or ```bash no-exec: commands for your own service, `make`): every `soapbridge ...` line must parse
   with the real command-line parser, so no flag in the docs is made up or stale;
 - ```yaml config: must load as a config file;
-- anything else (```json, ```text, plain ```yaml) is sample output or a file format, not a snippet.
+- any other ```yaml must be YAML (a config excerpt that needs keys or variables, a file format);
+- anything else (```json, ```text) is sample output, not a snippet.
 
 The README is the first screen: it stays small, and its links reach the docs pages and headings
 they name (the site's own links are checked by `mkdocs build --strict`, run here too).
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 KNOWN_TAGS = {"no-exec", "config"}
+SHELLS = {"sh", "bash"}
 README_MAX_BYTES = 10 * 1024  # issue 13: "Keep the README under about 10 KB"
 
 
@@ -67,7 +69,7 @@ def blocks(path: Path) -> list[Block]:
 
 
 BLOCKS = [b for page in PAGES for b in blocks(page)]
-RUN = [b for b in BLOCKS if b.lang in ("sh", "python") and "no-exec" not in b.tags]
+RUN = [b for b in BLOCKS if b.lang in (*SHELLS, "python") and "no-exec" not in b.tags]
 
 
 def test_blocks_are_classified() -> None:
@@ -89,7 +91,7 @@ def _soapbridge_lines(text: str) -> Iterator[list[str]]:
                 yield words[1:]
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "sh" and "no-exec" in b.tags], ids=str)
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang in SHELLS and "no-exec" in b.tags], ids=str)
 def test_command_lines_parse(block: Block) -> None:
     parser = build_parser()
     for argv in _soapbridge_lines(block.text):
@@ -106,6 +108,13 @@ def test_config_examples_load(block: Block, tmp_path: Path) -> None:
     config = tmp_path / "bridge.yaml"
     config.write_text(block.text)
     make_settings(config=config)  # raises on an unknown key or a bad value
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "yaml" and "config" not in b.tags], ids=str)
+def test_other_yaml_is_yaml(block: Block) -> None:
+    """Excerpts that cannot load alone (they name key files or unset variables) must still parse:
+    `password: ${VAR}` inside a {flow mapping} does not, and a reader would copy it."""
+    yaml.safe_load(block.text)
 
 
 def test_configuration_reference_lists_every_key() -> None:
@@ -224,7 +233,7 @@ def test_snippet_runs_after_make_demo(block: Block, demo: dict[str, str], checko
     text = block.text
     for default, actual in demo.items():
         text = text.replace(default, actual)
-    argv = ["bash", "-euo", "pipefail", "-c", text] if block.lang == "sh" else [sys.executable, "-c", text]
+    argv = ["bash", "-euo", "pipefail", "-c", text] if block.lang in SHELLS else [sys.executable, "-c", text]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     r = subprocess.run(argv, cwd=checkout, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, f"{block} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
