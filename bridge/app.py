@@ -1,6 +1,6 @@
 """The REST application: one route per operation, problem+json errors, spec and docs pages.
 
-It depends on the library facade only through ``BridgeLike``, so ``bridge.bridge`` can build it
+It depends on the library facade only through ``BridgeLike``, so ``bridge.facade`` can build it
 without an import cycle.
 """
 

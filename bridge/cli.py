@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
+from .facade import load
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:

@@ -43,9 +43,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .bridge import Bridge
 from .codec import to_json_ready
 from .errors import BridgeError
+from .facade import Bridge
 from .jsonschema import exact_decimals
 from .mock import MockService
 from .model import Operation

@@ -117,7 +117,7 @@ def load_spec(source: str | Path, **load_options: Any) -> dict[str, Any]:
     except OSError as exc:
         raise SpecError(f"{source}: cannot read ({exc.strerror})") from None
     if path.suffix.lower() in (".wsdl", ".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        from .bridge import load  # the facade sits beside this module; imported late to keep the layering flat
+        from .facade import load  # the facade sits beside this module; imported late to keep the layering flat
 
         return load(path, **load_options).openapi()
     return parse_spec(data, str(source))

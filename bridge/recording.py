@@ -21,11 +21,11 @@ import httpx
 import yaml
 from lxml import etree
 
-from .bridge import Bridge
 from .client import Reply, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
+from .facade import Bridge
 from .mock import FAULT_HEADER, MockService
 from .model import Operation, Port, ServiceModel
 from .routing import chosen_ports

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from .bridge import load
+from .facade import load
 
 ENV = "SOAPBRIDGE_WORKER"
 
