@@ -62,9 +62,11 @@ class Change:
 
     @property
     def breaking(self) -> bool:
+        """Whether the change can break an existing REST client."""
         return self.severity == BREAKING
 
     def as_dict(self) -> dict[str, Any]:
+        """The change as plain data, as ``soapbridge diff --json`` prints it."""
         return {
             "kind": self.kind,
             "severity": self.severity,
@@ -79,17 +81,22 @@ class Change:
 
 @dataclass
 class DiffResult:
+    """Every change between two specs, in the order found."""
+
     changes: list[Change]
 
     @property
     def breaking(self) -> list[Change]:
+        """The changes that can break an existing REST client."""
         return [c for c in self.changes if c.breaking]
 
     @property
     def non_breaking(self) -> list[Change]:
+        """The changes that cannot."""
         return [c for c in self.changes if not c.breaking]
 
     def as_dict(self, old: str | None = None, new: str | None = None) -> dict[str, Any]:
+        """The result as plain data with counts by severity, as ``soapbridge diff --json`` prints it."""
         return {
             "old": old,
             "new": new,
