@@ -87,6 +87,7 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- uvicorn's protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Refuses the connection with a 503 over the cap; else starts the header deadline."""
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
             self._refused = True
@@ -98,10 +99,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._arm(self.limits.header_timeout, b"408 Request Timeout", "the request headers took too long")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Stops the deadline timer."""
         self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Feeds the parser; a request's headers over the size limit are refused with a 431."""
         if self._refused:
             return
         if self._in_headers:
@@ -114,10 +117,12 @@ class GuardedProtocol(HttpToolsProtocol):
             self._refuse(b"431 Request Header Fields Too Large", f"the request headers are over {self.limits.max_header_bytes} bytes")
 
     def on_message_begin(self) -> None:
+        """A request starts: its headers are being read."""
         self._in_headers = True
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
+        """Refuses headers over the size limit (431); else starts the body deadline."""
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         self._in_headers = False
         self._header_bytes = 0
@@ -130,16 +135,19 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
+        """Passes body bytes on unless the request was refused."""
         if not self._refused:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        """The request is in: stops its deadline."""
         self._disarm()
         self._in_headers = True
         if not self._refused:
             super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        """The response is out: the next request's header deadline starts with its first byte."""
         super().on_response_complete()  # arms uvicorn's keep-alive timer
         if self.pipeline:  # the next request is already in
             return

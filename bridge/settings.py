@@ -399,6 +399,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Settings from a config file (YAML or JSON) with keyword overrides on top; an override of None leaves
+    the file's value, except ``cache_dir=None``, which turns the cache off. Raises ``ConfigError``."""
     values: dict[str, Any] = {}
     if config is not None:
         values.update(load_config(config))

@@ -147,6 +147,7 @@ COLLAPSED = {
 
 
 def is_number_type(builtin: str) -> bool:
+    """Whether the built-in's JSON value is a number that need not be an integer (decimal, float, double)."""
     return builtin in ("decimal", "float", "double")
 
 
@@ -196,6 +197,8 @@ def in_lexical_space(builtin: str, text: str) -> bool:
 
 
 def parse_integer(builtin: str, text: str, ptr: str = "") -> int:
+    """An integer built-in's text as an int; raises ``DecodeError`` at ``ptr`` when it is not one or is out of
+    the type's range."""
     s = text.strip(" \t\n\r")
     if not INTEGER_RE.fullmatch(s):
         raise DecodeError(ptr, f"{s!r} is not a valid xsd:{builtin}")
@@ -276,6 +279,7 @@ def from_lexical(t: SimpleType, text: str, ptr: str) -> Any:
 
 
 def invalid(ptr: str, detail: str) -> ValidationError:
+    """The ``ValidationError`` for one violation at the JSON pointer ``ptr``."""
     return ValidationError(f"{ptr or '/'}: {detail}", [Violation(ptr, detail)])
 
 
