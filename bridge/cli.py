@@ -505,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
         samples = "none installed"
 
     def common(sp: argparse.ArgumentParser) -> None:
-        """The flags every command takes (README: Command line)."""
+        """The flags every command takes (docs/cli.md)."""
         sp.add_argument("--allow-network", action="store_true", help="allow fetching documents over http(s)")
         cache = sp.add_mutually_exclusive_group()
         cache.add_argument("--cache-dir", metavar="DIR", help="disk cache of loaded WSDLs (default: $SOAPBRIDGE_CACHE_DIR or ~/.cache/soapbridge)")

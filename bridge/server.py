@@ -3,7 +3,7 @@
 uvicorn times out idle keep-alive connections only; a client that opens a connection and sends
 its headers (or body) a byte at a time is never dropped, and httptools puts no bound on header
 size. ``GuardedProtocol`` adds a header deadline, a body deadline, a header-size limit and a
-connection cap to uvicorn's httptools protocol (``Settings.server``; README lists the defaults).
+connection cap to uvicorn's httptools protocol (``Settings.server``; docs/hostile-clients.md lists the defaults).
 """
 
 from __future__ import annotations
