@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
+# NO_MKDOCS_2_WARNING quiets the banner Material for MkDocs prints on every build
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 # pytest-xdist workers for `make test`: one per core (the suite is CPU-bound)
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup demo test check lint bench soak openapi contracts clean
+.PHONY: setup demo test check lint docs docs-serve bench soak openapi contracts clean
 
 $(STAMP): pyproject.toml bridge/_ccodec.pyx hatch_build.py
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +45,7 @@ test: $(STAMP)
 	$(BIN)/ruff check bridge tests
 	$(BIN)/mypy bridge
 	$(BIN)/python .ci/openapi-compat
+	$(MKDOCS) build --strict
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The edit-test loop: lint, types and everything but the slow, interop and corpus tiers (about a minute).
@@ -50,6 +53,14 @@ check: $(STAMP)
 	$(BIN)/ruff check bridge tests
 	$(BIN)/mypy bridge
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q -m "not slow and not interop and not corpus"
+
+# The reference site (mkdocs.yml, docs/) into site/, git-ignored. --strict: a broken link, anchor or
+# nav entry fails. Offline: no plugin fetches anything.
+docs: $(STAMP)
+	$(MKDOCS) build --strict
+
+docs-serve: $(STAMP)
+	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests
@@ -86,4 +97,4 @@ contracts: $(STAMP)
 	for f in wsdl/*.wsdl; do $(BIN)/soapbridge record $$f -o contracts; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules tests/lint/node_modules
+	rm -rf $(VENV) site .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules tests/lint/node_modules

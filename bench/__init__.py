@@ -1,1 +1,1 @@
-"""Benchmarks for soapbridge: ``python -m bench`` (``make bench``). See README, "Performance"."""
+"""Benchmarks for soapbridge: ``python -m bench`` (``make bench``). See docs/performance.md."""

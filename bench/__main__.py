@@ -3,7 +3,7 @@
   python -m bench                     every section (a few minutes)
   python -m bench --quick             short runs, smaller sizes (under a minute)
   python -m bench --only decode,e2e   some sections
-  python -m bench --markdown          print the README tables from the last results file
+  python -m bench --markdown          print the tables of docs/performance.md from the last results file
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="short runs and smaller sizes")
     p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
     p.add_argument("--output", type=Path, default=DEFAULT_OUT, help=f"results file (default {DEFAULT_OUT})")
-    p.add_argument("--markdown", action="store_true", help="print the README tables from the results file and exit")
+    p.add_argument("--markdown", action="store_true", help="print the tables of docs/performance.md from the results file and exit")
     args = p.parse_args(argv)
 
     if args.markdown:

@@ -1,4 +1,4 @@
-"""The large-reply figures of the README: ``soapbridge serve`` (a fresh process) in front of
+"""The large-reply figures of docs/hostile-clients.md: ``soapbridge serve`` (a fresh process) in front of
 ``bench.backend`` answering ListOrders with one prepared reply; ``/healthz`` polled every 20 ms
 while 1, then 4 concurrent calls fetch it. Prints the worst ``/healthz`` latency, the serve
 process's peak RSS growth (VmHWM from /proc, over the RSS before the calls) and its RSS 1 s after.

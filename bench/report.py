@@ -1,4 +1,4 @@
-"""Tables from a results dict: for the terminal, and as Markdown for the README."""
+"""Tables from a results dict: for the terminal, and as Markdown for docs/performance.md."""
 
 from __future__ import annotations
 

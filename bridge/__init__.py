@@ -1,7 +1,6 @@
 """soapbridge: a WSDL in, a typed REST API, OpenAPI 3.1, a Python library and a CLI out."""
 
 from ._version import __version__
-from .bridge import Bridge, load
 from .errors import (
     BridgeError,
     ConfigError,
@@ -13,6 +12,7 @@ from .errors import (
     WsdlError,
     XmlError,
 )
+from .facade import Bridge, load
 from .settings import Settings
 
 __all__ = [

@@ -1,3 +1,5 @@
+"""``python -m bridge``: the ``soapbridge`` command line."""
+
 import sys
 
 from .cli import main

@@ -1,6 +1,6 @@
 """The REST application: one route per operation, problem+json errors, spec and docs pages.
 
-It depends on the library facade only through ``BridgeLike``, so ``bridge.bridge`` can build it
+It depends on the library facade only through ``BridgeLike``, so ``bridge.facade`` can build it
 without an import cycle.
 """
 
@@ -65,19 +65,32 @@ def _trim_heap() -> None:
 
 
 class BridgeLike(Protocol):
+    """What the REST app needs of a ``Bridge``; a protocol, so this module need not import the facade."""
+
     settings: Settings
     routed: list[Operation]
 
-    def openapi(self) -> dict[str, Any]: ...
-    def openapi_bytes(self) -> bytes: ...
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, as a dict."""
+
+    def openapi_bytes(self) -> bytes:
+        """The OpenAPI document as the JSON bytes served at ``/openapi.json``."""
+
     async def acall(
         self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None, credentials: Credentials | None = None
-    ) -> dict[str, Any]: ...
-    async def aclose(self) -> None: ...
-    def warm_up(self) -> object: ...
+    ) -> dict[str, Any]:
+        """Calls an operation with JSON-ready data and returns the decoded reply; ``credentials``: the consumer's upstream ones."""
+
+    async def aclose(self) -> None:
+        """Closes the upstream connections (on the app's shutdown)."""
+
+    def warm_up(self) -> object:
+        """Starts loading what the first call needs (on the app's start-up)."""
 
 
 def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+    """An RFC 9457 problem+json response; ``kind`` becomes the ``urn:soapbridge:problem:`` type and ``extra``
+    adds members."""
     body: dict[str, Any] = {"type": f"urn:soapbridge:problem:{kind}", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -200,6 +213,7 @@ def _upstream_response(exc: UpstreamError, settings: Settings) -> Response:
 
 
 def validation_response(exc: ValidationError) -> Response:
+    """The 400 problem for a request that breaks its schema, listing each violation in ``errors``."""
     return problem(
         400,
         "validation",
@@ -461,12 +475,14 @@ class OperationTable(BaseRoute):
         self.table: dict[str, dict[str, tuple[ASGIApp | None, Any]]] = {}
 
     def add(self, path: str, method: str, endpoint: Any) -> None:
+        """Routes ``method path`` to ``endpoint`` (a GET route answers HEAD too)."""
         methods = self.table.setdefault(path, {})
         methods[method] = (None, endpoint)  # wrapped as an ASGI app on its first request (30 ms for 1,158 at start-up)
         if method == "GET":
             methods.setdefault("HEAD", methods["GET"])  # as Starlette's Route does
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """A full match for a known path and method, partial when only the path is known (then a 405)."""
         if scope["type"] == "http":
             methods = self.table.get(_route_path(scope))
             if methods is not None:
@@ -476,6 +492,7 @@ class OperationTable(BaseRoute):
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Runs the endpoint matched; raises a 405 ``HTTPException`` naming the allowed methods otherwise."""
         methods = self.table[_route_path(scope)]
         method = scope["method"]
         app = methods.get(method)
@@ -490,6 +507,7 @@ class OperationTable(BaseRoute):
         await asgi(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        """Always raises ``NoMatchFound``: operations have no route names."""
         raise NoMatchFound(name, path_params)
 
 
@@ -520,6 +538,8 @@ _INIT = """window.ui = SwaggerUIBundle({url: "%s/openapi.json", dom_id: "#ui", d
 
 
 def create_app(bridge: BridgeLike) -> Starlette:
+    """The Starlette app serving ``bridge``: a route per operation, ``/openapi.json``, ``/docs`` and
+    ``/healthz`` under the base path, every error as problem+json."""
     base = bridge.settings.base_path.rstrip("/")
     # The spec's bytes only: parsing a large one would cost a warm start more than everything else.
     spec_bytes = bridge.openapi_bytes()

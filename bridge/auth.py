@@ -114,6 +114,8 @@ class MtlsSettings:
 
 @dataclass(frozen=True)
 class AuthSettings:
+    """The ``auth`` section: how consumers authenticate, what they may call, what goes upstream."""
+
     enabled: bool = True
     api_key_header: str | None = "X-API-Key"
     api_key_query: str | None = None
@@ -381,6 +383,8 @@ class Credentials:
 
 @dataclass
 class Principal:
+    """An authenticated consumer: its name, how it proved it, its operation patterns, claims, upstream credentials."""
+
     consumer: str
     method: str  # api_key | jwt | mtls
     operations: tuple[str, ...]
@@ -622,6 +626,8 @@ class Authenticator:
         return Credentials(wsse, authorization, headers)
 
     async def authenticate(self, scope: Scope) -> Principal:
+        """The consumer of a request (an API key first, then a bearer token, then a client certificate);
+        raises ``Unauthenticated`` without valid credentials."""
         headers = _headers(scope)
         auth = headers.get("authorization")
         key = headers.get(self.s.api_key_header.lower()) if self.s.api_key_header and self.s.api_keys else None
@@ -750,6 +756,7 @@ class Authenticator:
         return self._consumer(name, "mtls", None, {})
 
     def authorize(self, p: Principal, op: Operation, path: str) -> None:
+        """Raises ``Forbidden`` unless the consumer may call ``op`` (its patterns, and a token's ``require`` rules)."""
         if not matches(p.operations, op):
             raise Forbidden(f"the consumer {p.consumer!r} is not allowed the operation {op.service}.{op.name}")
         if p.method != "jwt" or self.s.jwt is None:
@@ -808,6 +815,7 @@ class AuthMiddleware:
         self.base = base
 
     def operation(self, scope: Scope) -> Operation | None:
+        """The routed operation a request is for, or None (the spec, docs, health, unknown routes)."""
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
@@ -819,6 +827,7 @@ class AuthMiddleware:
         return op
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticates and authorizes an operation's request before it reaches the route."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -870,6 +879,7 @@ def build(settings: Settings) -> Authenticator | None:
 
 
 def security_schemes(s: AuthSettings | None) -> dict[str, Any]:
+    """The spec's ``components.securitySchemes`` for these settings (none when authentication is off)."""
     if s is None or not s.enabled:
         return {}
     out: dict[str, Any] = {}

@@ -120,6 +120,8 @@ def digest_of(value: Any) -> str:
 
 
 class DiskCache:
+    """The cache directory: model files and spec files (layout and trust model in the module docstring)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._checked = False
@@ -287,6 +289,8 @@ class DiskCache:
         return spec
 
     def store_spec(self, digest: str, settings_key: str, part: str, data: bytes) -> None:
+        """Stores a spec part beside its hash; does nothing when the directory is not usable, warns once
+        when a write fails."""
         if not self.usable():
             return
         try:
@@ -309,6 +313,7 @@ def no_gc() -> Iterator[None]:
 
 
 def json_loads(data: bytes) -> Any:
+    """``json.loads`` with the cycle collector held (see ``no_gc``), for large cached specs."""
     with no_gc():
         return json.loads(data)
 
@@ -350,9 +355,11 @@ class CacheEntry:
     digest: str
 
     def load_spec(self, settings: Settings, part: str) -> bytes | None:
+        """The cached spec part for these settings, or None if absent or corrupt."""
         return self.cache.load_spec(self.digest, spec_key(settings), part)
 
     def store_spec(self, settings: Settings, part: str, data: bytes) -> None:
+        """Stores the spec part built for these settings."""
         self.cache.store_spec(self.digest, spec_key(settings), part, data)
 
 
@@ -364,6 +371,7 @@ def spec_key(settings: Settings) -> str:
 
 
 def open_cache(settings: Settings) -> DiskCache | None:
+    """The disk cache the settings name, or None when caching is off."""
     root = resolve_dir(settings.cache_dir)
     return DiskCache(root) if root is not None else None
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .bridge import load
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
+from .facade import load
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ def _cache(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    """``soapbridge inspect``: services, ports, operations and their routes, what was skipped and why, and
+    whether the C loops run; as JSON with ``--json``."""
     from .compiled import c_loops, generic_constructs  # imported here: serving does not need it at start
 
     b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
@@ -177,6 +179,7 @@ def _skipped(model: Any, wsdl: str) -> str:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
+    """``soapbridge openapi``: writes the spec to ``--output`` (YAML by its extension) or stdout."""
     b = load(args.wsdl, config=args.config, allow_network=args.allow_network, **_cache(args))
     _dump(b.openapi(), args.output)
     skipped = _skipped(b.model, args.wsdl)
@@ -249,6 +252,8 @@ def _auth_notice(settings: Settings, tls: dict[str, Any]) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """``soapbridge serve``: loads the WSDL once (a bad one fails here, with one line), then serves it on one
+    process or ``--workers`` processes."""
     if args.workers < 1:
         raise BridgeError(f"--workers must be 1 or more, got {args.workers}")
     tls = {"certfile": args.certfile, "keyfile": args.keyfile, "client_ca": args.client_ca}
@@ -302,6 +307,7 @@ def _parse_faults(values: list[str]) -> dict[str, str]:
 
 
 def cmd_mock(args: argparse.Namespace) -> int:
+    """``soapbridge mock``: serves a SOAP service that answers schema-valid made-up data."""
     from .mock import MockService  # with the example generator and elementpath: not for the other commands
 
     sock = _bind(args.host, args.port)
@@ -319,6 +325,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
+    """``soapbridge call``: calls one operation with ``--data`` (JSON) and prints the result."""
     try:
         data = json.loads(args.data)
     except json.JSONDecodeError as exc:
@@ -342,6 +349,7 @@ def _bind_or_free(host: str, port: int | None, default: int, flag: str, what: st
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """``soapbridge demo``: the mock and the bridge in one process, on a bundled sample by default."""
     import uvicorn
 
     from .mock import MockService
@@ -411,6 +419,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
+    """``soapbridge contract``: runs the contract checks and prints a summary; exits with ``EXIT_CHECKS`` when
+    a check fails."""
     from .contract import junit_xml, run_contract, summary_table  # schemathesis loads only for this command
 
     def progress(op: Any, mode: Any, done: int, total: int) -> None:
@@ -439,6 +449,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    """``soapbridge record``: writes one recorded exchange per operation (and declared fault)."""
     from .recording import record
 
     written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
@@ -471,6 +482,8 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    """``soapbridge diff``: the changes between two WSDLs or specs; exits with ``EXIT_CHECKS`` when
+    ``--fail-on`` counts one."""
     from .diff import diff_files  # imported when used: it is not needed to serve
 
     result = diff_files(args.old, args.new, allow_network=args.allow_network, **_cache(args))
@@ -497,6 +510,7 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command; each subparser sets ``func`` to its ``cmd_*`` function."""
     p = argparse.ArgumentParser(prog="soapbridge", description="SOAP to REST bridge: WSDL in, typed REST API and OpenAPI 3.1 out.")
     p.add_argument("--version", action=_Version, help="show the version and whether the codec's C loops run, and exit")
     verbose = "log what the bridge does (never bodies or secrets); inspect: codec details too"
@@ -515,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
         samples = "none installed"
 
     def common(sp: argparse.ArgumentParser) -> None:
-        """The flags every command takes (README: Command line)."""
+        """The flags every command takes (docs/cli.md)."""
         sp.add_argument("--allow-network", action="store_true", help="allow fetching documents over http(s)")
         cache = sp.add_mutually_exclusive_group()
         cache.add_argument("--cache-dir", metavar="DIR", help="disk cache of loaded WSDLs (default: $SOAPBRIDGE_CACHE_DIR or ~/.cache/soapbridge)")
@@ -628,6 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line and returns the exit status; a failure is a message on stderr, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # bare `soapbridge`: what it can do

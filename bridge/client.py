@@ -36,6 +36,8 @@ log = logging.getLogger("soapbridge.client")
 
 @dataclass
 class Reply:
+    """An upstream HTTP reply, read whole: status, Content-Type and body."""
+
     status: int
     content_type: str
     body: bytes
@@ -62,6 +64,7 @@ def _tls_context(verify: bool | str, client_cert: ClientCert | None = None) -> s
 
 
 def basic_authorization(auth: BackendAuth) -> str:
+    """The ``Authorization`` header value for HTTP Basic authentication with these credentials."""
     import base64
 
     return "Basic " + base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
@@ -343,6 +346,9 @@ envelopes; one pool each, opened lazily."""
         return self._sync
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
+        """POSTs an envelope and returns the reply, within the call's deadline and size limit. Retries once on
+        a new connection when a reused one failed before any reply, or on any connection failure when
+        ``idempotent``; raises ``UpstreamError`` otherwise (``what`` names the call in its message)."""
         import httpx
 
         call = _SyncCall(time.monotonic() + self.deadline)
@@ -436,6 +442,8 @@ envelopes; one pool each, opened lazily."""
             await asyncio.sleep(0)  # the transports' connection_lost callbacks close the sockets
 
     async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
+        """The async ``post``: aiohttp, or httpx for an in-process transport; same deadline, limits, retry and
+        errors."""
         try:
             async with asyncio.timeout(self.deadline):
                 if self._async_transport is not None:  # an in-process transport (tests, replay)
@@ -527,6 +535,7 @@ envelopes; one pool each, opened lazily."""
                 loop.run_until_complete(_finish(closer))
 
     async def aclose(self) -> None:
+        """Closes the async clients of the running event loop."""
         if self._async is not None:
             await self._async.aclose()
             self._async = None

@@ -43,9 +43,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .bridge import Bridge
 from .codec import to_json_ready
 from .errors import BridgeError
+from .facade import Bridge
 from .jsonschema import exact_decimals
 from .mock import MockService
 from .model import Operation
@@ -88,24 +88,30 @@ class ModeResult:
 
     @property
     def ok(self) -> bool:
+        """No example failed and the run did not break."""
         return not self.failed and self.error is None
 
 
 @dataclass
 class OperationResult:
+    """One operation's runs, one per generation mode."""
+
     operation_id: str
     label: str  # "POST /Service/Operation"
     modes: list[ModeResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Every mode passed."""
         return all(m.ok for m in self.modes)
 
     @property
     def examples(self) -> int:
+        """Examples run over all modes."""
         return sum(m.examples for m in self.modes)
 
     def mode(self, name: str) -> ModeResult | None:
+        """The result of mode ``name`` (positive or negative), or None if it did not run."""
         return next((m for m in self.modes if m.mode == name), None)
 
     @property
@@ -117,6 +123,8 @@ class OperationResult:
 
 @dataclass
 class ContractReport:
+    """A whole contract run: what was checked against what, and each operation's result."""
+
     wsdl: str
     target: str  # mock | backend URL | url URL
     seed: int
@@ -127,17 +135,21 @@ class ContractReport:
 
     @property
     def ok(self) -> bool:
+        """Every operation checked passed."""
         return all(o.ok for o in self.operations)
 
     @property
     def examples(self) -> int:
+        """Examples run over all operations."""
         return sum(o.examples for o in self.operations)
 
     @property
     def failed_operations(self) -> list[OperationResult]:
+        """The operations with a failed mode."""
         return [o for o in self.operations if not o.ok]
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as plain data, as ``--report json:FILE`` writes it."""
         return {
             "wsdl": self.wsdl,
             "target": self.target,

@@ -62,9 +62,11 @@ class Change:
 
     @property
     def breaking(self) -> bool:
+        """Whether the change can break an existing REST client."""
         return self.severity == BREAKING
 
     def as_dict(self) -> dict[str, Any]:
+        """The change as plain data, as ``soapbridge diff --json`` prints it."""
         return {
             "kind": self.kind,
             "severity": self.severity,
@@ -79,17 +81,22 @@ class Change:
 
 @dataclass
 class DiffResult:
+    """Every change between two specs, in the order found."""
+
     changes: list[Change]
 
     @property
     def breaking(self) -> list[Change]:
+        """The changes that can break an existing REST client."""
         return [c for c in self.changes if c.breaking]
 
     @property
     def non_breaking(self) -> list[Change]:
+        """The changes that cannot."""
         return [c for c in self.changes if not c.breaking]
 
     def as_dict(self, old: str | None = None, new: str | None = None) -> dict[str, Any]:
+        """The result as plain data with counts by severity, as ``soapbridge diff --json`` prints it."""
         return {
             "old": old,
             "new": new,
@@ -117,7 +124,7 @@ def load_spec(source: str | Path, **load_options: Any) -> dict[str, Any]:
     except OSError as exc:
         raise SpecError(f"{source}: cannot read ({exc.strerror})") from None
     if path.suffix.lower() in (".wsdl", ".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        from .bridge import load  # the facade sits beside this module; imported late to keep the layering flat
+        from .facade import load  # the facade sits beside this module; imported late to keep the layering flat
 
         return load(path, **load_options).openapi()
     return parse_spec(data, str(source))

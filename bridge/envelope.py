@@ -19,6 +19,8 @@ ENV_NS = {"1.1": SOAP11, "1.2": SOAP12}
 
 
 def http_headers(version: str, action: str) -> dict[str, str]:
+    """The HTTP headers a request of this SOAP version carries: the action in ``SOAPAction`` (1.1) or in the
+    Content-Type (1.2)."""
     if version == "1.2":
         ct = "application/soap+xml; charset=utf-8"
         if action:
@@ -28,6 +30,7 @@ def http_headers(version: str, action: str) -> dict[str, str]:
 
 
 def build(version: str, headers: list[etree._Element], body: list[etree._Element]) -> bytes:
+    """A serialised envelope of this SOAP version holding these header and body elements."""
     ns = ENV_NS[version]
     env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns, "xsi": XSI, "xsd": XSD})
     if headers:
@@ -40,6 +43,8 @@ def build(version: str, headers: list[etree._Element], body: list[etree._Element
 
 @dataclass
 class Envelope:
+    """A parsed SOAP envelope: its version, Header and Body, and their child elements."""
+
     version: str
     header: etree._Element | None
     body: etree._Element
@@ -57,6 +62,8 @@ _FAULTS = (f"{{{SOAP11}}}Fault", f"{{{SOAP12}}}Fault")
 
 
 def parse(data: bytes, *, max_bytes: int, max_depth: int, what: str = "SOAP message") -> Envelope:
+    """Parses untrusted bytes as a SOAP 1.1 or 1.2 envelope; raises ``XmlError`` for unsafe or malformed XML,
+    another root element, or no Body."""
     root = parse_untrusted(data, max_bytes=max_bytes, max_depth=max_depth, what=what)
     known = _ROOTS.get(root.tag)  # type: ignore[call-overload]
     if known is None:

@@ -15,6 +15,7 @@ _was_enabled = False
 
 
 def hold() -> None:
+    """Holds off the cycle collector until the matching ``release``; holds nest across threads."""
     global _holds, _was_enabled
     with _lock:
         if _holds == 0:
@@ -24,6 +25,7 @@ def hold() -> None:
 
 
 def release() -> None:
+    """Ends one ``hold``; the last one re-enables the collector if it was enabled before the first."""
     global _holds
     with _lock:
         _holds -= 1

@@ -92,6 +92,8 @@ class SchemaBuilder:
     # --- naming -----------------------------------------------------------------
 
     def component_name(self, obj: ComplexType | SimpleType | Element, base: str, ns: str) -> str:
+        """The component name for a type or element, the same on every call: ``base`` as ASCII, suffixed with
+        the last segment of ``ns`` when it clashes (case-insensitively) with a name taken."""
         key = id(obj)
         if key in self._names:
             return self._names[key]
@@ -111,6 +113,7 @@ class SchemaBuilder:
             self._taken.take(name)
 
     def ref(self, name: str) -> JsonSchema:
+        """A ``$ref`` to the component ``name``."""
         return {"$ref": self.ref_prefix + name}
 
     # --- types ------------------------------------------------------------------
@@ -154,6 +157,8 @@ class SchemaBuilder:
         return self.type_schema(t)
 
     def simple_schema(self, t: SimpleType) -> JsonSchema:
+        """The inline schema of a simple type: an array for a list, an ``anyOf`` of its members for a union, the
+        facets as keywords."""
         if t.variety == "list" and t.item_type is not None:
             s: JsonSchema = {"type": "array", "items": self.simple_schema(t.item_type)}
             f = t.facets
@@ -179,6 +184,8 @@ class SchemaBuilder:
         return self._doc(self.atomic_schema(t), t.doc)
 
     def atomic_schema(self, t: SimpleType) -> JsonSchema:
+        """The schema of an atomic simple type: its JSON type from the built-in, its facets as ``enum``,
+        ranges, lengths and patterns."""
         b = t.builtin
         f = t.facets
         kind = json_kind(b)
@@ -391,6 +398,8 @@ class SchemaBuilder:
         return s
 
     def complex_schema(self, t: ComplexType) -> JsonSchema:
+        """The object schema of a complex type (its component's body): elements and attributes as
+        properties, an extension's base through ``allOf``."""
         if t.soapenc_array_item is not None:  # any member may be null (SOAP 1.1 section 5.1)
             return {"type": "array", "items": _nullable(self.type_use(t.soapenc_array_item))}
         props: dict[str, JsonSchema] = {}
@@ -629,6 +638,7 @@ def merge_extras(s: JsonSchema, extras: list[JsonSchema]) -> None:
 
 
 def attribute_key(a: Attribute, element_keys: set[str]) -> str:
+    """An attribute's JSON key: its name, or ``@name`` when an element has that name or it starts with ``$``."""
     name = a.qname.name
     return f"@{name}" if name in element_keys or name.startswith("$") else name
 
@@ -644,6 +654,7 @@ def _element_keys(g: Group) -> list[str]:
 
 
 def element_keys(t: ComplexType) -> set[str]:
+    """The JSON keys of ``t``'s elements, its bases' included (what attribute keys must not collide with)."""
     return {k for g in t.content_chain() for k in _element_keys(g)}
 
 

@@ -44,6 +44,8 @@ _REQUIRED_WSA = ("Action", "To", "MessageID")
 
 
 class MockService:
+    """A SOAP service for ``model`` that answers schema-valid made-up data (see the module docstring)."""
+
     def __init__(
         self,
         model: ServiceModel,
@@ -93,6 +95,8 @@ class MockService:
     # --- dispatch -------------------------------------------------------------------
 
     def find_operation(self, env: Envelope, action: str | None) -> Operation | None:
+        """The operation an envelope calls, chosen by SOAP version, SOAP action and the first Body element;
+        None if none matches."""
         children = env.body_children
         candidates = [op for op in self.model.operations if op.soap_version == env.version] or self.model.operations
         if action:
@@ -115,6 +119,8 @@ class MockService:
         return None
 
     def handle(self, body: bytes, content_type: str, action: str | None, fault_header: str | None) -> tuple[int, bytes, str]:
+        """Answers one SOAP request as ``(status, body, content type)``: a reply (200), nothing for a one-way
+        operation (202), or a fault (500) for a bad request or when a fault is asked for."""
         version = "1.2" if "soap+xml" in content_type else "1.1"
         try:
             env = parse(body, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH, what="the SOAP request")
@@ -210,6 +216,7 @@ class MockService:
     # --- ASGI -----------------------------------------------------------------------
 
     def asgi(self) -> Starlette:
+        """The Starlette app: SOAP requests by POST to any path; GET ``?wsdl`` returns the WSDL."""
         wsdl_bytes = self.model.documents.get(self.model.location, b"")
 
         async def endpoint(request: Request) -> Response:

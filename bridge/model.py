@@ -19,6 +19,8 @@ UNBOUNDED = None  # max_occurs value for maxOccurs="unbounded"
 
 @dataclass(frozen=True, order=True)
 class QName:
+    """A qualified name; ``str()`` gives its Clark notation (``{namespace}name``)."""
+
     namespace: str  # "" for no namespace
     name: str
 
@@ -27,6 +29,7 @@ class QName:
 
     @classmethod
     def parse(cls, clark: str) -> QName:
+        """The QName of a name in Clark notation (or a bare name: no namespace)."""
         if clark.startswith("{"):
             ns, _, local = clark[1:].partition("}")
             return cls(ns, local)
@@ -51,6 +54,7 @@ class Facets:
     white_space: str | None = None  # preserve | replace | collapse
 
     def is_empty(self) -> bool:
+        """Whether no facet is set."""
         return self == Facets()
 
 
@@ -74,6 +78,8 @@ class SimpleType:
 
 @dataclass(eq=False)
 class Attribute:
+    """An attribute declaration or use."""
+
     qname: QName  # namespace is "" for unqualified attributes
     type: SimpleType
     required: bool = False
@@ -84,6 +90,8 @@ class Attribute:
 
 @dataclass(eq=False)
 class Element:
+    """An element declaration, global or local, with its occurrence bounds."""
+
     qname: QName  # namespace is "" for unqualified local elements
     type: ComplexType | SimpleType
     min_occurs: int = 1
@@ -99,6 +107,7 @@ class Element:
 
     @property
     def is_array(self) -> bool:
+        """Whether it may occur more than once (a JSON array)."""
         return self.max_occurs is None or self.max_occurs > 1
 
 
@@ -113,6 +122,7 @@ class Any:
 
     @property
     def is_array(self) -> bool:
+        """Whether it may occur more than once."""
         return self.max_occurs is None or self.max_occurs > 1
 
 
@@ -127,6 +137,7 @@ class Group:
 
     @property
     def is_array(self) -> bool:
+        """Whether the group may occur more than once."""
         return self.max_occurs is None or self.max_occurs > 1
 
 
@@ -135,6 +146,8 @@ Particle = Element | Group | Any
 
 @dataclass(eq=False)
 class ComplexType:
+    """A complex type: a content model, attributes, or a simpleContent value, and its derivation."""
+
     qname: QName | None
     content: Group | None = None  # own content, including the base's for restrictions
     attributes: list[Attribute] = field(default_factory=list)
@@ -157,6 +170,7 @@ class ComplexType:
         return inherited + self.attributes
 
     def any_attribute_inherited(self) -> bool:
+        """Whether it or a base it extends allows any attribute (``xsd:anyAttribute``)."""
         if self.any_attribute:
             return True
         return bool(self.base and self.derivation == "extension" and self.base.any_attribute_inherited())
@@ -196,26 +210,34 @@ class Part:
 
 @dataclass(eq=False)
 class Message:
+    """A WSDL message: its parts, in order."""
+
     name: str
     parts: list[Part] = field(default_factory=list)
 
     @property
     def body_parts(self) -> list[Part]:
+        """The parts bound to the SOAP Body."""
         return [p for p in self.parts if p.location == "body"]
 
     @property
     def header_parts(self) -> list[Part]:
+        """The parts bound to SOAP headers."""
         return [p for p in self.parts if p.location == "header"]
 
 
 @dataclass(eq=False)
 class Fault:
+    """A fault an operation declares."""
+
     name: str
     element: Element | None  # the detail element, if declared
 
 
 @dataclass(eq=False)
 class Operation:
+    """One operation of one port: its SOAP binding, messages and faults, and the REST route it gets."""
+
     name: str
     service: str
     port: str
@@ -244,11 +266,14 @@ class Operation:
 
     @property
     def qualified_name(self) -> str:
+        """``Service.Port.Operation``: unique within the WSDL."""
         return f"{self.service}.{self.port}.{self.name}"
 
 
 @dataclass(eq=False)
 class Port:
+    """A service's port: binding, kind, address and operations."""
+
     name: str
     service: str
     binding: QName
@@ -269,6 +294,9 @@ class Skipped:
 
 @dataclass(eq=False)
 class ServiceModel:
+    """Everything loaded from one WSDL: its ports, global types and elements, source documents, and what was
+    skipped."""
+
     location: str
     target_namespace: str
     ports: list[Port] = field(default_factory=list)
@@ -280,6 +308,7 @@ class ServiceModel:
 
     @property
     def operations(self) -> list[Operation]:
+        """The operations of every port, in order."""
         return [op for port in self.ports for op in port.operations]
 
 

@@ -75,6 +75,7 @@ class NameTable:
         return name.lower() in self._taken
 
     def take(self, name: str) -> str:
+        """Marks ``name`` taken and returns it."""
         self._taken.add(name.lower())
         return name
 

@@ -27,6 +27,8 @@ XML_STRING_SCHEMA: JsonSchema = {
 
 
 def problem_schemas() -> dict[str, JsonSchema]:
+    """The problem+json component schemas every spec carries: ``Problem`` and its validation, SOAP fault and
+    non-fault forms."""
     base: JsonSchema = {
         "type": "object",
         "description": "RFC 9457 problem details.",
@@ -81,6 +83,8 @@ def problem_schemas() -> dict[str, JsonSchema]:
 
 
 def message_schema(builder: SchemaBuilder, op: Operation, msg: Message) -> JsonSchema:
+    """The JSON schema of one message's body: the wrapped element's content when there is one, else an object
+    keyed by part name, and ``$headers`` for its SOAP header parts."""
     wrapped = unwrapped_part(op, msg)
     props: dict[str, JsonSchema] = {}
     required: list[str] = []
@@ -125,6 +129,8 @@ def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = 
 def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for the routed operations: paths, message and type components, and
+    problem responses at the statuses ``settings.status`` gives faults and upstream failures."""
     builder = SchemaBuilder()
     # The message and problem components: no type may take their names, whatever the case.
     builder.reserve([*problem_schemas(), *(f"{op.operation_id}{which}" for op in routed for which in ("Request", "Response"))])

@@ -116,6 +116,7 @@ class Located:
     shift: int = 0
 
     def path(self, instance_path: Any) -> list[str | int]:
+        """The error's instance path in the whole reply."""
         p: list[str | int] = list(instance_path)
         if self.shift and p and isinstance(p[0], int):
             p[0] += self.shift
@@ -131,6 +132,8 @@ class Pieces:
 
     @classmethod
     def build(cls, doc: dict[str, Any], found: list[tuple[Path, Any]], make: Factory) -> Pieces:
+        """Validators, made by ``make``, for ``doc`` with the arrays at ``found`` left out, and one per array
+        for its items."""
         root: dict[str, Any] = {"$ref": doc["$ref"]}
         for path, _ in found:
             root = _without_items(doc, root, path)

@@ -25,6 +25,7 @@ class Proxies:
         return bool(self.http or self.https)
 
     def for_url(self, url: str) -> str | None:
+        """The proxy URL for a request to ``url``, or None when there is none or the host bypasses it."""
         try:
             parts = urlsplit(url)
             host, port = parts.hostname, parts.port

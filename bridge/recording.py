@@ -21,11 +21,11 @@ import httpx
 import yaml
 from lxml import etree
 
-from .bridge import Bridge
 from .client import Reply, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
+from .facade import Bridge
 from .mock import FAULT_HEADER, MockService
 from .model import Operation, Port, ServiceModel
 from .routing import chosen_ports
@@ -145,6 +145,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self.captured: list[_Captured] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Sends the request on, with the fault header when set, and keeps both the request and the reply."""
         body = await request.aread()
         seen = _Captured(str(request.url), {k: request.headers[k] for k in SOAP_HEADERS if k in request.headers}, body)
         if self.fault:
@@ -158,6 +159,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(raw), extensions=response.extensions)
 
     async def aclose(self) -> None:
+        """Does nothing: the recorder closes the inner transport once, when done."""
         pass  # shared by one bridge per port; the recorder closes the inner transport once, at the end
 
 
@@ -173,6 +175,7 @@ class RecordingClient(SoapClient):
         self.captured: list[_Captured] = []
 
     async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
+        """``SoapClient.apost``, keeping the request as written and the reply."""
         seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, body)
         reply = await super().apost(url, body, headers, what=what, idempotent=idempotent)
         seen.status, seen.content_type, seen.reply = reply.status, reply.content_type, reply.body
@@ -333,10 +336,12 @@ _Dumper.add_representer(str, _str)
 
 
 def dump_yaml(data: Any) -> str:
+    """Recording data as YAML, envelopes as literal blocks (one XML line per YAML line)."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 16, default_flow_style=False)
 
 
 def load_recording(path: str | Path) -> dict[str, Any]:
+    """Reads a recording file; raises ``BridgeError`` when it is unreadable or not a recording of this format."""
     p = Path(path)
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -358,6 +363,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         self.sent: list[_Captured] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Keeps what the bridge sent and answers the recorded reply (a 599 when the recording has none)."""
         body = await request.aread()
         self.sent.append(_Captured(str(request.url), {k: request.headers[k] for k in SOAP_HEADERS if k in request.headers}, body))
         if self.reply is None:
@@ -415,6 +421,7 @@ def differences(replayed: Replayed) -> list[str]:
 
 
 def recording_files(directory: str | Path) -> Iterator[Path]:
+    """The recording files in ``directory``, sorted by name."""
     yield from sorted(Path(directory).glob("*" + SUFFIX))
 
 

@@ -51,6 +51,7 @@ def translate(pattern: str) -> str:
 
 @functools.lru_cache(maxsize=2048)
 def compile_xsd(pattern: str) -> re.Pattern[str]:
+    """An XSD pattern compiled as an anchored Python regex (cached); raises as ``translate`` does."""
     return re.compile(translate(pattern))
 
 
@@ -64,6 +65,7 @@ def is_usable(pattern: str) -> bool:
 
 
 def xsd_fullmatch(pattern: str, value: str) -> bool:
+    """Whether ``value`` matches the XSD pattern as a whole."""
     return compile_xsd(pattern).fullmatch(value) is not None
 
 

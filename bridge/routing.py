@@ -25,6 +25,7 @@ BODY_METHODS = ("POST", "PUT", "PATCH")  # the methods whose route takes the inp
 
 
 def api_title(routed: list[Operation]) -> str:
+    """The spec's title: the names of the services served, else "SOAP service"."""
     return ", ".join(sorted({op.service for op in routed})) or "SOAP service"
 
 
@@ -54,6 +55,8 @@ def _segments(names: Iterable[str]) -> dict[str, str]:
 
 
 def chosen_ports(model: ServiceModel, settings: Settings) -> list[Port]:
+    """The port that serves each interface of each service (rule in the module docstring); raises
+    ``ConfigError`` when the ``ports`` setting names a port the WSDL lacks."""
     by_service: dict[str, list[Port]] = defaultdict(list)
     for port in model.ports:
         if port.kind in _RANK:

@@ -3,7 +3,7 @@
 uvicorn times out idle keep-alive connections only; a client that opens a connection and sends
 its headers (or body) a byte at a time is never dropped, and httptools puts no bound on header
 size. ``GuardedProtocol`` adds a header deadline, a body deadline, a header-size limit and a
-connection cap to uvicorn's httptools protocol (``Settings.server``; README lists the defaults).
+connection cap to uvicorn's httptools protocol (``Settings.server``; docs/hostile-clients.md lists the defaults).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- uvicorn's protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Refuses the connection with a 503 over the cap; else starts the header deadline."""
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
             self._refused = True
@@ -102,10 +103,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._arm(self.limits.header_timeout, b"408 Request Timeout", "the request headers took too long")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Stops the deadline timer."""
         self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Feeds the parser; a request's headers over the size limit are refused with a 431."""
         if self._refused:
             return
         if self._in_headers:
@@ -118,12 +121,14 @@ class GuardedProtocol(HttpToolsProtocol):
             self._refuse(b"431 Request Header Fields Too Large", f"the request headers are over {self.limits.max_header_bytes} bytes")
 
     def on_message_begin(self) -> None:
+        """A request starts: its headers are being read."""
         self._in_headers = True
         super().on_message_begin()
         if self._tls is not None:  # uvicorn does not give the app the client certificate: this does
             self.scope["extensions"] = {"tls": self._tls}  # type: ignore[typeddict-unknown-key, dict-item]
 
     def on_headers_complete(self) -> None:
+        """Refuses headers over the size limit (431); else starts the body deadline."""
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         self._in_headers = False
         self._header_bytes = 0
@@ -136,16 +141,19 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
+        """Passes body bytes on unless the request was refused."""
         if not self._refused:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        """The request is in: stops its deadline."""
         self._disarm()
         self._in_headers = True
         if not self._refused:
             super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        """The response is out: the next request's header deadline starts with its first byte."""
         super().on_response_complete()  # arms uvicorn's keep-alive timer
         if self.pipeline:  # the next request is already in
             return
@@ -207,6 +215,7 @@ def uvicorn_options(
 
 
 def tls_options(certfile: str | None, keyfile: str | None, client_ca: str | None) -> dict[str, Any]:
+    """uvicorn's TLS options for ``serve --certfile/--keyfile/--client-ca``, checked now (a ``ConfigError`` says what is wrong)."""
     if certfile is None:
         if keyfile or client_ca:
             raise ConfigError("--keyfile and --client-ca need --certfile (the bridge's own certificate)")

@@ -60,7 +60,7 @@ class JsonLimits:
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """How ``soapbridge serve`` treats slow or greedy clients (NGINX's defaults; README says why)."""
+    """How ``soapbridge serve`` treats slow or greedy clients (NGINX's defaults; docs/hostile-clients.md says why)."""
 
     header_timeout: float = 60.0  # seconds for a request's headers, from its first byte (408, closed)
     body_timeout: float = 60.0  # seconds for the whole body once the headers are in (408, closed)
@@ -111,7 +111,7 @@ class Cors:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a ``Bridge`` can be configured with (README: Configuration reference).
+    """Everything a ``Bridge`` can be configured with (docs/configuration.md).
 
     ``load()`` and ``make_settings()`` build it from keyword arguments and a YAML or JSON config
     file; the defaults are the safe ones (TLS verified, no network loading, bounded sizes).
@@ -150,7 +150,7 @@ class Settings:
     # Disk cache of the loaded model and spec: "auto" ($SOAPBRIDGE_CACHE_DIR, else the user's cache
     # directory), a directory, or None for no cache. See bridge.cache.
     cache_dir: str | None = "auto"
-    # --- transport to the service (README: "Reaching enterprise services") ---
+    # --- transport to the service (docs/upstream.md) ---
     client_cert: ClientCert | None = None  # mutual TLS
     # None: no proxy (the HTTP(S)_PROXY variables are ignored); "env": those variables; or a URL
     proxy: str | None = field(default=None, repr=False)  # repr: a proxy URL may hold credentials
@@ -449,6 +449,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Settings from a config file (YAML or JSON) with keyword overrides on top; an override of None leaves
+    the file's value, except ``cache_dir=None``, which turns the cache off. Raises ``ConfigError``."""
     values: dict[str, Any] = {}
     if config is not None:
         values.update(load_config(config))

@@ -12,16 +12,19 @@ import json
 import os
 from typing import Any
 
-from .bridge import load
+from .facade import load
 
 ENV = "SOAPBRIDGE_WORKER"
 
 
 def options_to_env(wsdl: str, **options: Any) -> str:
+    """The WSDL and ``load`` options as the ``SOAPBRIDGE_WORKER`` value ``create_app`` reads."""
     return json.dumps({"wsdl": wsdl, **options})
 
 
 def create_app() -> Any:
+    """A worker's app: loads the WSDL named in ``SOAPBRIDGE_WORKER`` (from the warm cache); raises
+    ``RuntimeError`` when the variable is not set."""
     raw = os.environ.get(ENV)
     if not raw:
         raise RuntimeError(f"{ENV} is not set: start workers with `soapbridge serve --workers N`")

@@ -49,6 +49,8 @@ CLOCK_SKEW = 60  # seconds a reply's Timestamp may be off our clock
 
 @dataclass(frozen=True)
 class SignSettings:
+    """``wsse.sign``: the key and certificate that sign requests, and what the signature covers."""
+
     key: str
     cert: str
     algorithm: str = "rsa-sha256"
@@ -59,6 +61,8 @@ class SignSettings:
 
 @dataclass(frozen=True)
 class VerifySettings:
+    """``wsse.verify_reply``: the certificate or CA a reply's signature must check against."""
+
     cert: str | None = None  # the signer's own certificate, or
     ca: str | None = None  # the CA (PEM, one or more) that issued the certificate the reply carries
     required: bool = True
@@ -66,6 +70,8 @@ class VerifySettings:
 
 @dataclass(frozen=True)
 class WsseSettings:
+    """The ``wsse`` setting: what WS-Security the calls to the service carry, for all services or per service."""
+
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     password_type: str = "text"  # text | digest
@@ -568,6 +574,8 @@ class MockRequirements:
 
 
 def parse_mock_requirements(data: Any, base: Path | None = None) -> MockRequirements:
+    """The mock's WS-Security requirements from a config mapping (``soapbridge mock --require-wsse``);
+    relative paths are against ``base``. Raises ``ConfigError``."""
     d = _keys(data, "mock wsse", {"username", "password", "password_file", "cert", "timestamp"})
     password = _secret(d, "password", "mock wsse", base)
     username = expand_env(d.get("username"), "mock wsse.username")
@@ -590,6 +598,7 @@ class RequestChecker:
         self._verifier = Security(WsseSettings(verify_reply=VerifySettings(cert=req.cert))) if req.cert else None
 
     def check(self, header: etree._Element | None, body: etree._Element) -> str | None:
+        """Why the request's ``wsse:Security`` header is refused, or None when it meets the requirements."""
         security = header.find(f"{{{WSSE}}}Security") if header is not None else None
         if security is None:
             return "InvalidSecurity: the request has no wsse:Security header"

@@ -37,6 +37,8 @@ def _thread_parser() -> etree.XMLParser:
 
 
 def parse_untrusted(data: bytes, *, max_bytes: int, max_depth: int, what: str = "XML") -> etree._Element:
+    """Parses untrusted XML: no DTDs, entities or network, within ``max_bytes`` and ``max_depth``; raises
+    ``XmlError`` naming ``what`` otherwise."""
     if len(data) > max_bytes:
         raise XmlError(f"{what} is {len(data)} bytes, over the limit of {max_bytes}")
     try:
@@ -75,6 +77,7 @@ def _deeper_than(max_depth: int) -> etree.XPath:
 
 
 def check_depth(root: etree._Element, max_depth: int, what: str = "XML") -> None:
+    """Raises ``XmlError`` when elements are nested deeper than ``max_depth``."""
     # XPath in C, not a walk in Python: is there an element max_depth + 1 levels down?
     if _deeper_than(max_depth)(root):
         raise XmlError(f"{what} is nested deeper than the limit of {max_depth}")

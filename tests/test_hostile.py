@@ -469,7 +469,7 @@ def test_healthz_answers_while_a_large_reply_is_decoded() -> None:
     """The decode of a large reply is held until /healthz has answered: on the event loop that
     would never happen (the guard timeout fails the test), off it /healthz answers at once."""
     from bridge import gcpause
-    from bridge.bridge import OFFLOAD_BYTES
+    from bridge.facade import OFFLOAD_BYTES
 
     big = _orders_reply(1500)
     assert len(big) > OFFLOAD_BYTES
@@ -683,7 +683,7 @@ _THREATS = ["internal-entity-bomb", "xxe-file", "xxe-network", "external-dtd", "
 )
 def test_hostile_replies_are_a_502_and_touch_nothing(hostile_backend: tuple[ServerThread, dict[str, Any]], case: str, large: bool) -> None:
     """Each threat as a small reply (parsed whole) and as a large one (decoded while parsed)."""
-    from bridge.bridge import OFFLOAD_BYTES
+    from bridge.facade import OFFLOAD_BYTES
 
     pad = OFFLOAD_BYTES if large else 0
     server, state = hostile_backend

@@ -46,7 +46,7 @@ def test_warm_up_loads_what_the_first_call_needs(tmp_path: Path) -> None:
     """In a fresh process: none of it is loaded by a warm start, all of it once warm_up is done."""
     env = dict(os.environ, SOAPBRIDGE_CACHE_DIR=str(tmp_path))
     probe = (
-        "import sys, bridge; from bridge.bridge import WARM_UP;"
+        "import sys, bridge; from bridge.facade import WARM_UP;"
         "b = bridge.load(sys.argv[1], endpoint='http://127.0.0.1:9/unused');"
         "before = [n for n in WARM_UP if n in sys.modules]; b.warm_up().join(60);"
         "print(before, [n for n in WARM_UP if n not in sys.modules])"
@@ -63,7 +63,7 @@ def test_the_process_never_exits_under_the_warm_up(tmp_path: Path) -> None:
     atexit handlers run after the interpreter joins its non-daemon threads, before finalising."""
     env = dict(os.environ, SOAPBRIDGE_CACHE_DIR=str(tmp_path))
     probe = (
-        "import atexit, sys, bridge; from bridge.bridge import WARM_UP;"
+        "import atexit, sys, bridge; from bridge.facade import WARM_UP;"
         "b = bridge.load(sys.argv[1], endpoint='http://127.0.0.1:9/unused');"
         "t = b.warm_up(); assert t is not None;"
         "atexit.register(lambda: print(t.is_alive(), [n for n in WARM_UP if n not in sys.modules]));"

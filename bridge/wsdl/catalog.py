@@ -125,8 +125,10 @@ def lookup(url: str) -> Path | None:
 
 
 def is_well_known(url: str) -> bool:
+    """Whether a local copy of the URL or namespace ships with soapbridge."""
     return lookup(url) is not None
 
 
 def known_urls() -> list[str]:
+    """Every well-known URL and namespace with a local copy, sorted."""
     return sorted(u for u in _ENTRIES if lookup(u) is not None)

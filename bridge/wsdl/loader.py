@@ -25,6 +25,7 @@ log = logging.getLogger("soapbridge.wsdl")
 
 
 def zeep_settings() -> zeep.Settings:
+    """zeep's settings for loading: DTDs and entities refused (the transport decides what may be fetched)."""
     # Loading: DTDs and entities refused; the transport enforces the catalogue/offline rule.
     return zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=False, xml_huge_tree=True)
 
@@ -32,6 +33,8 @@ def zeep_settings() -> zeep.Settings:
 def load_model(
     source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True
 ) -> ServiceModel:
+    """The service model of a WSDL (path or URL) and what it imports; raises ``WsdlError`` when it cannot be
+    loaded, is a URL while ``allow_network`` is off, or yields no SOAP operation."""
     return load_model_traced(source, allow_network=allow_network, timeout=timeout, verify_tls=verify_tls)[0]
 
 

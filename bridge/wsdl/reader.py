@@ -43,6 +43,7 @@ def _parser() -> etree.XMLParser:
 
 
 def parse_document(data: bytes, url: str) -> etree._Element:
+    """Parses a WSDL or XSD document safely; raises ``WsdlError`` for malformed XML or a DOCTYPE."""
     try:
         root = etree.fromstring(data, parser=_parser(), base_url=url)
     except etree.XMLSyntaxError as exc:
@@ -53,6 +54,8 @@ def parse_document(data: bytes, url: str) -> etree._Element:
 
 
 def resolve_qname(node: etree._Element, value: str | None) -> QName | None:
+    """A prefixed name (``tns:Order``) resolved against ``node``'s namespaces, or None for an empty value;
+    raises ``WsdlError`` for an unknown prefix."""
     if not value:
         return None
     value = value.strip()
@@ -98,6 +101,8 @@ def _doc(node: etree._Element) -> str | None:
 
 
 class WsdlReader:
+    """Builds the service model from WSDL 1.1 documents, fetched through ``load``."""
+
     def __init__(self, load: Load) -> None:
         self.load = load
         self.defs = _Defs()
@@ -108,6 +113,8 @@ class WsdlReader:
     # --- documents --------------------------------------------------------------
 
     def read(self, url: str) -> ServiceModel:
+        """The model of the WSDL at ``url`` and everything it imports; raises ``WsdlError`` when it is not a
+        WSDL 1.1 document."""
         root = parse_document(self.load(url), url)
         if root.tag != f"{{{WSDL}}}definitions":
             if root.tag.endswith("}definitions") and "wsdl" in root.tag:

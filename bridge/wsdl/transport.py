@@ -15,6 +15,9 @@ MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
 class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
+    """zeep's transport for loading: catalogue, then local files, then the network if allowed; it keeps every
+    document and where it came from."""
+
     def __init__(self, *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True, proxies: Proxies | None = None) -> None:
         super().__init__(timeout=timeout, operation_timeout=timeout)
         self.allow_network = allow_network
@@ -30,6 +33,8 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
         self.sources: dict[str, tuple[str, str, bool]] = {}
 
     def load(self, url: str) -> bytes:
+        """The bytes of the document at ``url`` (each fetched once); raises ``NetworkDisabled`` for a URL
+        while network loading is off, ``WsdlError`` when it cannot be read or is over 64 MiB."""
         if not url:
             raise WsdlError("empty document location")
         if url in self.documents:

@@ -217,6 +217,7 @@ class SchemaSet:
         raise KeyError(qname)
 
     def get_element(self, qname: QName) -> Element:
+        """The global element ``qname``; raises ``KeyError`` when the schemas have none."""
         return self.elements[qname]
 
 

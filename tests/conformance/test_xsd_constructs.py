@@ -1,7 +1,7 @@
 """Issue #3's XSD constructs, each proven end to end on its own fixture (``wsdl/xsd_*.wsdl``).
 
 For every construct:
-(a) the JSON Schema has the shape the README promises, checked on good and bad instances
+(a) the JSON Schema has the shape docs/conformance.md promises, checked on good and bad instances
     with jsonschema_rs against the generated spec;
 (b) the wire: JSON -> ``Bridge.encode_request`` -> XML (names, namespaces, xsi:type, xsi:nil,
     attributes, order asserted) -> validated with xmlschema against the fixture's own XSD ->

@@ -2,7 +2,7 @@
 
 Each stack serves the same contract its own way: PHP's SoapServer and node-soap from the WSDL,
 spyne code-first, gSOAP and the JAX-WS RI from code generated from the WSDL (see
-tests/interop/conftest.py and the README's interop section for their quirks). For every operation,
+tests/interop/conftest.py and docs/interop.md for their quirks). For every operation,
 SOAP 1.1 and SOAP 1.2, and every stack:
 
 - the REST result (status and JSON body) equals the one computed here from the inputs
