@@ -630,9 +630,12 @@ class Authenticator:
         raises ``Unauthenticated`` without valid credentials."""
         headers = _headers(scope)
         auth = headers.get("authorization")
-        key = headers.get(self.s.api_key_header.lower()) if self.s.api_key_header and self.s.api_keys else None
+        header = headers.get(self.s.api_key_header.lower()) if self.s.api_key_header and self.s.api_keys else None
+        # the bytes the client sent: a header's as they are, a query parameter's percent-decoded as UTF-8
+        key = header.encode("latin-1") if header is not None else None
         if key is None and self.s.api_key_query and self.s.api_keys:
-            key = next((v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == self.s.api_key_query), None)
+            query = scope.get("query_string", b"").decode("latin-1")
+            key = next((v.encode("utf-8", "surrogateescape") for k, v in parse_qsl(query, errors="surrogateescape") if k == self.s.api_key_query), None)
         if key is not None:
             return self._api_key(key)
         if auth is not None and self.jwks is not None:
@@ -666,8 +669,8 @@ class Authenticator:
             creds = self._static.get(name)
         return Principal(name, method, ops, claims, creds)
 
-    def _api_key(self, key: str) -> Principal:
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+    def _api_key(self, key: bytes) -> Principal:
+        digest = hashlib.sha256(key).digest()
         found = None
         for known, entry in self.keys.items():  # every entry compared, in constant time
             if hmac.compare_digest(known, digest):

@@ -754,3 +754,12 @@ def test_a_key_the_idp_withdraws_stops_its_cached_tokens(keys: Keys) -> None:
             idp.jwks = {"keys": []}  # k1 withdrawn (compromised, say)
             assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers=h).status_code == 401
         assert len(backend.requests) == 1
+
+
+def test_a_key_is_hashed_as_the_bytes_sent(keys: Keys) -> None:
+    key = "clé-ünïcode"  # sha256sum hashes its UTF-8 bytes
+    client, backend, _ = make(keys, api_key_query="api_key", api_keys=[{"consumer": "u", "sha256": hashlib.sha256(key.encode()).hexdigest()}])
+    assert client.post("/OrderService/GetOrder", json={"orderId": "1"}, headers={"X-API-Key": key.encode()}).status_code == 200
+    assert client.post("/OrderService/GetOrder?api_key=cl%C3%A9-%C3%BCn%C3%AFcode", json={"orderId": "1"}).status_code == 200
+    assert client.post("/OrderService/GetOrder?api_key=cl%E9", json={"orderId": "1"}).status_code == 401
+    assert len(backend.requests) == 2
