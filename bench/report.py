@@ -71,6 +71,12 @@ def _wsse_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return _table(head, body, markdown)
 
 
+def _auth_table(rows: list[dict[str, Any]], markdown: bool) -> str:
+    head = ["inbound auth", "reply", "clients", "calls/s", "×no auth", "p50 ms", "p99 ms"]
+    body = [[r["path"], _size(r["bytes"]), str(r["clients"]), f"{r['calls_per_s']:.0f}", f"{r['x_bare']:.2f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}"] for r in rows]
+    return _table(head, body, markdown)
+
+
 def _targets_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     head = ["target", "goal", "measured", "met"]
     body = [[t["name"], t["goal"], t["measured"], "yes" if t["met"] else "NO"] for t in rows]
@@ -91,6 +97,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         ("e2e", "End to end over loopback", _e2e_table),
         ("start", "Start-up of the largest corpus WSDLs", _start_table),
         ("wsse", "WS-Security: one library call, in process (calls/s as a ratio of the plain call)", _wsse_table),
+        ("auth", "Inbound authentication: `serve` without, with an API key, with a JWT (same run)", _auth_table),
         ("targets", "Targets", _targets_table),
     ]
     for key, title, fn in sections:

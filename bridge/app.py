@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, requ
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .auth import AuthMiddleware, Credentials, build
 from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
 from .model import Operation
 from .routing import BODY_METHODS, api_title
@@ -75,8 +76,10 @@ class BridgeLike(Protocol):
     def openapi_bytes(self) -> bytes:
         """The OpenAPI document as the JSON bytes served at ``/openapi.json``."""
 
-    async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Calls an operation with JSON-ready data and returns the decoded reply."""
+    async def acall(
+        self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None, credentials: Credentials | None = None
+    ) -> dict[str, Any]:
+        """Calls an operation with JSON-ready data and returns the decoded reply; ``credentials``: the consumer's upstream ones."""
 
     async def aclose(self) -> None:
         """Closes the upstream connections (on the app's shutdown)."""
@@ -341,6 +344,7 @@ def _coerce(schema: dict[str, Any], raw: str) -> Any:
 def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], has_body: bool) -> Any:
     limit = bridge.settings.max_request_bytes
     json_limits = bridge.settings.json_limits
+    header_parts = {p.name for p in op.input.header_parts}
 
     async def endpoint(request: Request) -> Response:
         data: Any = {}
@@ -395,7 +399,14 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         try:
             # validates first (encode_request), raising ValidationError
             WRITES_LARGE.set(True)
-            result = await _unless_gone(request, bridge.acall(op, data))
+            creds: Credentials | None = request.scope["state"].get("upstream") if "state" in request.scope else None
+            if creds is None:
+                call = bridge.acall(op, data)
+            else:
+                # the consumer's configured SOAP headers win over any "$headers" of the body (bridge._prepare merges them last)
+                own = {k: v for k, v in creds.soap_headers.items() if k in header_parts}
+                call = bridge.acall(op, data, headers=own or None, credentials=creds)
+            result = await _unless_gone(request, call)
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
         except RequestTooLarge as exc:
@@ -590,9 +601,18 @@ def create_app(bridge: BridgeLike) -> Starlette:
         yield
         await bridge.aclose()  # the upstream connections, when the server shuts down
 
-    return Starlette(
-        routes=routes, exception_handlers={HTTPException: http_error}, middleware=[Middleware(_CatchAll)], lifespan=lifespan
-    )
+    middleware = [Middleware(_CatchAll)]
+    cors = bridge.settings.cors
+    if cors is not None:  # outside authentication: a browser's preflight carries no credentials
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(cors.allow_origins), allow_methods=list(cors.allow_methods), allow_headers=list(cors.allow_headers),
+            allow_credentials=cors.allow_credentials, expose_headers=list(cors.expose_headers), max_age=cors.max_age,
+        ))  # fmt: skip
+    # sets scope["state"]["consumer"] for what runs after it (None when authentication is off)
+    middleware.append(Middleware(AuthMiddleware, auth=build(bridge.settings), routed=bridge.routed, base=base, problem=problem))
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=middleware, lifespan=lifespan)
 
 
 class _CatchAll:

@@ -366,7 +366,8 @@ class CacheEntry:
 def spec_key(settings: Settings) -> str:
     """The settings the spec depends on (routing, the statuses it documents, its info), hashed."""
     return digest_of({"status": settings.status, "ports": settings.ports, "routes": settings.routes, "base_path": settings.base_path,
-                      "license": settings.license, "contact": settings.contact})[:32]
+                      "license": settings.license, "contact": settings.contact,
+                      "auth": settings.auth.spec_view() if settings.auth is not None else None})[:32]
 
 
 def open_cache(settings: Settings) -> DiskCache | None:

@@ -8,7 +8,11 @@ the upstream ones)::
      ├── WsdlError ............. (start-up; the CLI exits 1)
      │    └── NetworkDisabled .. (a document is needed over the network, which is off)
      ├── OperationNotFound ..... (library only; REST answers 404 for an unknown route)
-     ├── ValidationError ....... 400 validation (every Violation listed)
+     ├── AuthError ............. (a REST request's credentials; never echoes a key or token)
+ │    ├── Unauthenticated .. 401 unauthorized (none, or not valid), with WWW-Authenticate
+ │    ├── Forbidden ........ 403 forbidden (valid, but not allowed this operation)
+ │    └── AuthUnavailable .. 503 auth-unavailable (the JWKS URL cannot be fetched)
+ ├── ValidationError ....... 400 validation (every Violation listed)
      │    └── RequestTooLarge .. 413 too-large (the encoded envelope is over max_request_bytes)
      ├── SoapFault ............. 422 client fault · 502 server fault
      ├── UpstreamError ......... 504 timeout · 503 unavailable · 502 bad_reply, tls
@@ -58,6 +62,26 @@ class NetworkDisabled(WsdlError):
 
 class OperationNotFound(BridgeError):
     """No operation has the given name."""
+
+
+class AuthError(BridgeError):
+    """A REST request refused by ``bridge.auth``. ``challenge``: its ``WWW-Authenticate`` value."""
+
+    def __init__(self, message: str, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class Unauthenticated(AuthError):
+    """No credentials, or credentials that are not valid (401)."""
+
+
+class Forbidden(AuthError):
+    """Valid credentials that do not allow this operation (403)."""
+
+
+class AuthUnavailable(AuthError):
+    """The keys that check bearer tokens cannot be fetched (503)."""
 
 
 @dataclass
@@ -158,15 +182,19 @@ class SpecError(BridgeError):
 
 
 __all__ = [
+    "AuthError",
+    "AuthUnavailable",
     "BridgeError",
     "ConfigError",
     "DecodeError",
     "FaultCategory",
+    "Forbidden",
     "NetworkDisabled",
     "OperationNotFound",
     "RequestTooLarge",
     "SoapFault",
     "SpecError",
+    "Unauthenticated",
     "UpstreamError",
     "UpstreamKind",
     "ValidationError",

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ._version import __version__
+from .auth import operation_security, security_schemes
 from .codec import to_json_ready
 from .examples import message_example
 from .jsonschema import XML_CHARS, JsonSchema, SchemaBuilder
@@ -155,6 +156,11 @@ def build_openapi(
         else:
             responses["204"] = {"description": "One-way operation: the message was sent."}
         responses["400"] = _problem("Malformed JSON, or JSON that breaks the schema; lists every violation.", "ValidationProblem")
+        security = operation_security(settings.auth, op)
+        if security:
+            responses["401"] = _problem("No credentials, or credentials that are not valid.")
+            responses["401"]["headers"] = {"WWW-Authenticate": {"description": "The schemes that are accepted (RFC 9110).", "schema": {"type": "string"}}}
+            responses["403"] = _problem("The credentials are valid but do not allow this operation (or lack a scope it needs).")
         responses["413"] = _problem("The request body is larger than the configured limit.")
         responses["415"] = _problem("The request is not application/json.")
         fault_extra: JsonSchema | None = None
@@ -221,6 +227,8 @@ def build_openapi(
                 "soapAction": op.soap_action,
             },
         }
+        if security:
+            operation["security"] = security
         # Lint rules (and documentation renderers) want a description: say what is called when the WSDL does not.
         operation["description"] = op.doc or f"Calls the SOAP operation {op.name} of the service {op.service} (port {op.port})."
         params, body_ok = _parameters(builder, op)
@@ -258,12 +266,14 @@ def build_openapi(
         "info": info,
         # Paths carry the configured base_path already: the server is the bridge's root.
         "servers": [{"url": "/", "description": "This bridge."}],
-        # No authentication yet: said explicitly, so tools do not assume one.
-        "security": [],
+        # Any one configured scheme; none (authentication off) said explicitly, so tools do not assume one.
+        "security": [{name: []} for name in security_schemes(settings.auth)],
         "tags": [{"name": xml_decode(s), "description": f"The operations of the SOAP service {s}."} for s in services],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }
+    if schemes := security_schemes(settings.auth):
+        doc["components"]["securitySchemes"] = schemes
     used = [_tidy(schema) for schema in schemas.values()]
     for item in paths.values():
         for operation in item.values():

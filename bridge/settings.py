@@ -17,6 +17,7 @@ from .envvars import expand_env
 from .errors import ConfigError, FaultCategory, UpstreamKind
 
 if TYPE_CHECKING:
+    from .auth import AuthSettings
     from .wsse import WsseSettings
 
 MiB = 1024 * 1024
@@ -97,6 +98,18 @@ class BackendAuth:
 
 
 @dataclass(frozen=True)
+class Cors:
+    """CORS for browsers on other origins (Starlette's CORSMiddleware); off unless configured."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    allow_headers: tuple[str, ...] = ("Content-Type", "Authorization", "X-API-Key")
+    allow_credentials: bool = False
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 600
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a ``Bridge`` can be configured with (docs/configuration.md).
 
@@ -147,6 +160,10 @@ class Settings:
     addressing: bool | str = "auto"
     # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
     wsse: WsseSettings | None = None
+    # Inbound authentication and authorization of REST consumers (bridge.auth, docs/auth.md): a mapping
+    # as in the config file, or None (no section: `serve` warns that anyone may call every operation)
+    auth: AuthSettings | None = None
+    cors: Cors | None = None  # off unless configured
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
@@ -229,10 +246,39 @@ def _coerce(s: Settings) -> Settings:
         from .wsse import parse_settings  # only when configured: a warm start does not import it
 
         wsse = parse_settings(wsse)
+    auth = s.auth
+    if auth is not None:
+        from .auth import parse_settings as parse_auth
+
+        auth = parse_auth(auth)
+        if backend_auth is not None and backend_auth.type == "digest" and auth is not None and any(c.upstream and c.upstream.basic for c in auth.consumers.values()):
+            raise ConfigError("auth.consumers: upstream.basic cannot go with backend_auth of type digest (one Authorization header)")
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
-        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy,
+        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),
     )  # fmt: skip
+
+
+def _cors(value: Any) -> Cors | None:
+    if value is None or isinstance(value, Cors):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError("cors: expected a mapping with allow_origins (and allow_methods, allow_headers, ...)")
+    data = dict(value)
+    for name in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        if name in data:
+            v = data[name]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"cors.{name}: expected a list of strings")
+            data[name] = tuple(v)
+    cors: Cors = _build(Cors, data, "cors")
+    if not cors.allow_origins:
+        raise ConfigError("cors.allow_origins: list the origins allowed (\"*\" for any)")
+    if cors.allow_credentials and "*" in cors.allow_origins:
+        raise ConfigError("cors: allow_credentials cannot go with the origin \"*\"; list the origins")
+    if not isinstance(cors.max_age, int) or isinstance(cors.max_age, bool) or cors.max_age < 0 or not isinstance(cors.allow_credentials, bool):
+        raise ConfigError("cors: max_age is a number of seconds, allow_credentials true or false")
+    return cors
 
 
 def _positive(limits: Any, where: str, kind: type) -> None:
@@ -390,6 +436,10 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     auth = data.get("backend_auth")
     if isinstance(auth, dict) and isinstance(auth.get("password_file"), str) and not auth["password_file"].startswith("${"):
         data["backend_auth"] = {**auth, "password_file": str(p.parent / auth["password_file"])}
+    if data.get("auth") is not None:
+        from .auth import parse_settings as parse_auth
+
+        data["auth"] = parse_auth(data["auth"], base=p.parent)  # its files are relative to the config file's folder
     if data.get("wsse") is not None:
         from .wsse import parse_settings
 
