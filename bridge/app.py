@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -29,10 +29,22 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, requ
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
+from .errors import (
+    BridgeError,
+    RateLimited,
+    RateLimitUnavailable,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+)
 from .model import Operation
 from .routing import BODY_METHODS, api_title
 from .settings import JsonLimits, Settings
+
+if TYPE_CHECKING:
+    from .ratelimit import RateLimiter
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
@@ -421,6 +433,31 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
     return endpoint
 
 
+def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
+    """The endpoint behind the operation's rate limits: counted before the body is read, so a
+    consumer over its limit costs neither the parsing nor the service a thing. Runs after any
+    authentication middleware, which names the consumer in ``request.state.consumer``."""
+
+    async def limited(request: Request) -> Response:
+        consumer = (request.scope.get("state") or {}).get("consumer")
+        try:
+            headers = await limiter.check(op, consumer, request.client.host if request.client else None)
+        except RateLimited as exc:
+            r = problem(429, "rate-limited", "Too many requests", str(exc), **{"violated-policies": exc.violated})
+            r.headers.update(exc.headers)
+            return r
+        except RateLimitUnavailable as exc:
+            r = problem(503, "rate-limit-unavailable", "Rate limits cannot be checked", str(exc))
+            r.headers["Retry-After"] = str(exc.retry_after)
+            return r
+        response: Response = await endpoint(request)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    return limited
+
+
 async def _unless_gone(request: Request, call: Awaitable[Any]) -> Any:
     """Awaits the call, cancelling it (and so the upstream request) if the REST client disconnects.
     A watcher task cancels this one: a second task for the call would cost twice as much."""
@@ -561,6 +598,11 @@ def create_app(bridge: BridgeLike) -> Starlette:
         routes.append(Route(f"{base}/", home, methods=["GET"]))
     table = OperationTable()
     routes.append(table)
+    limiter: RateLimiter | None = None
+    if bridge.settings.rate_limits is not None:
+        from .ratelimit import RateLimiter  # only when configured: a warm start does not import limits
+
+        limiter = RateLimiter(bridge.settings.rate_limits)
     spec: dict[str, Any] | None = None
     for op in bridge.routed:
         params: list[dict[str, Any]] = []
@@ -568,6 +610,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
             spec = spec or bridge.openapi()
             params = spec["paths"].get(op.path, {}).get(op.http_method.lower(), {}).get("parameters", [])
         endpoint = _handler(bridge, op, params, op.http_method in BODY_METHODS)
+        if limiter is not None:
+            endpoint = _rate_limited(limiter, op, endpoint)
         if "{" in op.path:
             routes.append(Route(op.path, endpoint, methods=[op.http_method]))
         else:

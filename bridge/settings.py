@@ -96,6 +96,25 @@ class BackendAuth:
     password: str = field(default="", repr=False)
 
 
+#: ``RateLimits.on_storage_error``: what a request gets while the counters cannot be reached.
+OnStorageError = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Rate limits of REST consumers (docs/rate-limits.md), in the ``limits`` library's notation
+    (``100/second``, ``10/second;1000/day``). A consumer is the name authentication gives it, else
+    the client address."""
+
+    default: str | None = None  # every consumer without its own entry; None: those are not limited
+    consumers: dict[str, str] = field(default_factory=dict)  # consumer name -> its limit
+    # operation pattern ("OrderService.*", "PlaceOrder") -> a limit each consumer has on it, on top
+    operations: dict[str, str] = field(default_factory=dict)
+    storage: str = field(default="memory://", repr=False)  # memory:// or redis(s)://...; repr: may hold a password
+    on_storage_error: OnStorageError = "allow"  # allow (fail open) or deny (fail closed, 503)
+    storage_timeout: float = 0.1  # seconds one request waits for the counters at most
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a ``Bridge`` can be configured with (docs/configuration.md).
@@ -147,6 +166,8 @@ class Settings:
     addressing: bool | str = "auto"
     # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
     wsse: WsseSettings | None = None
+    # Rate limits of REST consumers; None: none
+    rate_limits: RateLimits | None = None
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
@@ -231,7 +252,7 @@ def _coerce(s: Settings) -> Settings:
         wsse = parse_settings(wsse)
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
-        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy,
+        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, rate_limits=_rate_limits(s.rate_limits),
     )  # fmt: skip
 
 
@@ -341,6 +362,53 @@ def _backend_auth(value: Any) -> BackendAuth | None:
     if auth.type == "basic" and ":" in auth.username:
         raise ConfigError("backend_auth.username: HTTP Basic user names cannot contain ':'")
     return auth
+
+
+_STORAGE_SCHEMES = ("memory", "redis", "rediss", "async+memory", "async+redis", "async+rediss")
+
+
+def _rate_limits(value: Any) -> RateLimits | None:
+    if value is None or isinstance(value, RateLimits):
+        rl = value
+    elif isinstance(value, dict):
+        data = dict(value)
+        if "storage" in data:
+            data["storage"] = expand_env(data["storage"], "rate_limits.storage")
+        rl = _build(RateLimits, data, "rate_limits")
+    else:
+        raise ConfigError("rate_limits: expected a mapping with default, consumers, operations and storage")
+    if rl is None:
+        return None
+    from limits import parse_many  # only when configured: a warm start does not import it
+
+    def check(limit: Any, where: str) -> None:
+        try:
+            if not isinstance(limit, str) or not (items := parse_many(limit)):
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{where}: expected a rate limit such as 100/second or 10/second;1000/day, got {limit!r}") from None
+        windows = [item.get_expiry() for item in items]
+        if len(set(windows)) < len(windows):
+            raise ConfigError(f"{where}: {limit!r} gives two limits for the same window")
+
+    if rl.default is not None:
+        check(rl.default, "rate_limits.default")
+    for name in ("consumers", "operations"):
+        mapping = getattr(rl, name)
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"rate_limits.{name}: expected a mapping of names to rate limits")
+        for key, limit in mapping.items():
+            check(limit, f"rate_limits.{name}.{key}")
+    scheme = rl.storage.split("://", 1)[0] if isinstance(rl.storage, str) and "://" in rl.storage else None
+    if scheme not in _STORAGE_SCHEMES:
+        # the value is not echoed: a Redis URL may hold a password
+        raise ConfigError("rate_limits.storage: expected memory:// or a redis:// or rediss:// URL")
+    if rl.on_storage_error not in ("allow", "deny"):
+        raise ConfigError(f"rate_limits.on_storage_error: expected allow or deny, got {rl.on_storage_error!r}")
+    t = rl.storage_timeout
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or t <= 0:
+        raise ConfigError(f"rate_limits.storage_timeout: expected a positive number of seconds, got {t!r}")
+    return replace(rl, consumers=dict(rl.consumers), operations=dict(rl.operations))
 
 
 def _proxy(value: Any) -> str | None:
