@@ -112,7 +112,9 @@ class RateLimits:
     operations: dict[str, str] = field(default_factory=dict)
     storage: str = field(default="memory://", repr=False)  # memory:// or redis(s)://...; repr: may hold a password
     on_storage_error: OnStorageError = "allow"  # allow (fail open) or deny (fail closed, 503)
-    storage_timeout: float = 0.1  # seconds one request waits for the counters at most
+    # seconds one request waits for the counters at most; it includes the time a busy event loop takes
+    # to get back to the request, so it is not a Redis round trip (under 1 ms) but a bound on a dead one
+    storage_timeout: float = 0.5
 
 
 @dataclass(frozen=True)
