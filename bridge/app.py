@@ -358,10 +358,11 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         data: Any = {}
         if has_body:
             ct = request.headers.get("content-type", "")
+            size = request.scope.get(BODY_LIMIT, limit)  # the consumer's, under rate limits
             try:
-                body = await _read_body(request, limit)
+                body = await _read_body(request, size)
             except _TooLarge:
-                return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
+                return problem(413, "too-large", "Request body too large", f"the limit is {size} bytes")
             except ClientDisconnect:  # the client went away mid-upload: nobody to answer, nothing to trace
                 log.info("%s: the client disconnected before sending the whole body", op.key)
                 return Response(status_code=400)
@@ -433,6 +434,10 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
     return endpoint
 
 
+# The scope key of a request's body size limit when its consumer has its own (rate_limits).
+BODY_LIMIT = "soapbridge.max_request_bytes"
+
+
 def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
     """The endpoint behind the operation's rate limits: counted before the body is read, so a
     consumer over its limit costs neither the parsing nor the service a thing. Runs after any
@@ -441,7 +446,7 @@ def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
     async def limited(request: Request) -> Response:
         consumer = (request.scope.get("state") or {}).get("consumer")
         try:
-            headers = await limiter.check(op, consumer, request.client.host if request.client else None)
+            admitted = await limiter.check(op, consumer, request.client.host if request.client else None)
         except RateLimited as exc:
             r = problem(429, "rate-limited", "Too many requests", str(exc), **{"violated-policies": exc.violated})
             r.headers.update(exc.headers)
@@ -450,9 +455,14 @@ def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
             r = problem(503, "rate-limit-unavailable", "Rate limits cannot be checked", str(exc))
             r.headers["Retry-After"] = str(exc.retry_after)
             return r
-        response: Response = await endpoint(request)
-        if headers:
-            response.headers.update(headers)
+        if admitted.max_request_bytes is not None:
+            request.scope[BODY_LIMIT] = admitted.max_request_bytes
+        try:
+            response: Response = await endpoint(request)
+        finally:
+            limiter.release(admitted)
+        if admitted.headers:
+            response.headers.update(admitted.headers)
         return response
 
     return limited

@@ -70,6 +70,29 @@ def policies(scope: str, limit: str) -> list[Policy]:
     return out
 
 
+# The name of the concurrency policy in the headers (quota unit concurrent-requests).
+CONCURRENCY = "consumer-concurrency"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What applies to one consumer's requests to one operation."""
+
+    policies: list[Policy]
+    header: str  # the RateLimit-Policy value
+    concurrency: int | None
+    max_request_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An admitted request: its answer's headers, its concurrency slot, its body size limit."""
+
+    headers: dict[str, str]
+    slot: str | None
+    max_request_bytes: int | None
+
+
 def operation_names(op: Operation) -> tuple[str, ...]:
     """What an ``operations`` pattern is matched against: Service.Operation and Operation."""
     return (f"{op.service}.{op.name}", op.name)
@@ -96,44 +119,89 @@ class RateLimiter:
         assert isinstance(storage, Storage)  # an async+ URI gives an asynchronous storage
         self.storage = storage
         self.default = policies("consumer", config.default) if config.default else []
-        self.consumers = {name: policies("consumer", limit) for name, limit in config.consumers.items()}
+        self.consumers = {name: c for name, c in config.consumers.items()}
+        self.rates = {name: policies("consumer", c.rate) for name, c in config.consumers.items() if c.rate is not None}
         self.operations = [(pattern, policies(pattern, limit)) for pattern, limit in config.operations.items()]
-        # (consumer with its own limit or None, operation key) -> its policies and RateLimit-Policy value
-        self._plans: dict[tuple[str | None, str], tuple[list[Policy], str]] = {}
+        # (consumer with its own limits or None, operation key) -> what applies
+        self._plans: dict[tuple[str | None, str], Plan] = {}
+        self._in_flight: dict[str, int] = {}  # partition -> its requests being answered now
         self._down_until = 0.0
         self.timeout = config.storage_timeout
         self.deny_when_down = config.on_storage_error == "deny"
 
-    def plan(self, op: Operation, consumer: str | None) -> tuple[list[Policy], str]:
-        """The policies a request of ``consumer`` to ``op`` counts against, and their header."""
+    def plan(self, op: Operation, consumer: str | None) -> Plan:
+        """What a request of ``consumer`` to ``op`` counts against."""
         own = consumer if consumer in self.consumers else None
         key = (own, op.key)
         found = self._plans.get(key)
         if found is None:
-            chosen = list(self.consumers[own] if own is not None else self.default)
+            mine = self.consumers.get(own) if own is not None else None
+            chosen = list(self.rates.get(own, self.default) if own is not None else self.default)
             names = operation_names(op)
             for pattern, ps in self.operations:
                 if any(fnmatch.fnmatchcase(n, pattern) for n in names):
                     chosen.extend(ps)
-            found = self._plans[key] = (chosen, ", ".join(p.header for p in chosen))
+            concurrency = (mine.concurrency if mine else None) or self.config.concurrency
+            size = (mine.max_request_bytes if mine else None) or self.config.max_request_bytes
+            header = [p.header for p in chosen]
+            if concurrency is not None:
+                header.append(f'{_sf_string(CONCURRENCY)};q={concurrency};qu="concurrent-requests"')
+            found = self._plans[key] = Plan(chosen, ", ".join(header), concurrency, size)
         return found
 
-    async def check(self, op: Operation, consumer: str | None, client: str | None) -> dict[str, str]:
-        """Counts one request; the RateLimit headers of its answer. Raises ``RateLimited`` when
-        it is over a limit, ``RateLimitUnavailable`` when the counters are down and the config
-        says deny."""
-        chosen, policy_header = self.plan(op, consumer)
-        if not chosen:
-            return {}
+    async def check(self, op: Operation, consumer: str | None, client: str | None) -> Admission:
+        """Counts one request; what its answer carries. Raises ``RateLimited`` when it is over a
+        limit, ``RateLimitUnavailable`` when the counters are down and the config says deny.
+        An admission holds a concurrency slot until ``release``."""
+        plan = self.plan(op, consumer)
+        if not plan.policies and plan.concurrency is None:
+            return Admission({}, None, plan.max_request_bytes)
         # consumer names and addresses never collide: each has its own prefix
         partition = f"c:{consumer}" if consumer is not None else f"a:{client or 'unknown'}"
-        now = time.time()
-        if now < self._down_until:
+        slot = None
+        busy = 0
+        if plan.concurrency is not None:
+            busy = self._in_flight.get(partition, 0)
+            if busy >= plan.concurrency:
+                headers = {"RateLimit-Policy": plan.header, "RateLimit": f"{_sf_string(CONCURRENCY)};r=0", "Retry-After": "1"}
+                raise RateLimited([CONCURRENCY], 1, headers)
+            slot = partition  # taken before the counters are awaited, so no other request slips in meanwhile
+            busy += 1
+            self._in_flight[partition] = busy
+        admitted = False
+        try:
+            items = await self._count(plan, partition)
+            if plan.concurrency is not None:
+                items.append(f"{_sf_string(CONCURRENCY)};r={plan.concurrency - busy}")
+            admitted = True
+        finally:
+            if not admitted and slot is not None:
+                self._leave(slot)
+        headers = {"RateLimit-Policy": plan.header, "RateLimit": ", ".join(items)} if items else {}
+        return Admission(headers, slot, plan.max_request_bytes)
+
+    def release(self, admission: Admission) -> None:
+        """Gives back the admission's concurrency slot, once the request is answered."""
+        if admission.slot is not None:
+            self._leave(admission.slot)
+
+    def _leave(self, partition: str) -> None:
+        left = self._in_flight[partition] - 1
+        if left:
+            self._in_flight[partition] = left
+        else:
+            del self._in_flight[partition]  # the table holds only consumers with requests in flight
+
+    async def _count(self, plan: Plan, partition: str) -> list[str]:
+        """One unit from each of the plan's policies; their RateLimit items."""
+        if not plan.policies:
+            return []
+        if time.time() < self._down_until:
             return self._down()
         try:
             async with asyncio.timeout(None if self.memory else self.timeout):
                 counts = []
-                for p in chosen:
+                for p in plan.policies:
                     key = p.item.key_for(NAMESPACE, p.name, partition)
                     # what limits' FixedWindowRateLimiter.hit does, keeping the count for the headers
                     count = await self.storage.incr(key, p.item.get_expiry())
@@ -153,12 +221,12 @@ class RateLimiter:
             if count > p.item.amount:
                 violated.append(p.name)
                 retry_after = max(retry_after, t, 1)
-        headers = {"RateLimit-Policy": policy_header, "RateLimit": ", ".join(items)}
         if violated:
-            raise RateLimited(violated, retry_after, {**headers, "Retry-After": str(retry_after)})
-        return headers
+            headers = {"RateLimit-Policy": plan.header, "RateLimit": ", ".join(items), "Retry-After": str(retry_after)}
+            raise RateLimited(violated, retry_after, headers)
+        return items
 
-    def _down(self) -> dict[str, str]:
+    def _down(self) -> list[str]:
         if self.deny_when_down:
             raise RateLimitUnavailable(max(1, math.ceil(self._down_until - time.time())))
-        return {}
+        return []

@@ -101,13 +101,22 @@ OnStorageError = Literal["allow", "deny"]
 
 
 @dataclass(frozen=True)
+class ConsumerLimits:
+    """One consumer's limits; in the config a rate alone (``partner-a: 10/second``) or a mapping."""
+
+    rate: str | None = None  # None: the default rate
+    concurrency: int | None = None  # None: rate_limits.concurrency
+    max_request_bytes: int | None = None  # None: rate_limits.max_request_bytes, else the global one
+
+
+@dataclass(frozen=True)
 class RateLimits:
     """Rate limits of REST consumers (docs/rate-limits.md), in the ``limits`` library's notation
     (``100/second``, ``10/second;1000/day``). A consumer is the name authentication gives it, else
     the client address."""
 
     default: str | None = None  # every consumer without its own entry; None: those are not limited
-    consumers: dict[str, str] = field(default_factory=dict)  # consumer name -> its limit
+    consumers: dict[str, ConsumerLimits] = field(default_factory=dict)  # consumer name -> its limits
     # operation pattern ("OrderService.*", "PlaceOrder") -> a limit each consumer has on it, on top
     operations: dict[str, str] = field(default_factory=dict)
     storage: str = field(default="memory://", repr=False)  # memory:// or redis(s)://...; repr: may hold a password
@@ -115,6 +124,10 @@ class RateLimits:
     # seconds one request waits for the counters at most; it includes the time a busy event loop takes
     # to get back to the request, so it is not a Redis round trip (under 1 ms) but a bound on a dead one
     storage_timeout: float = 0.5
+    # Requests of one consumer in flight at once, per worker process; None: not limited
+    concurrency: int | None = None
+    # Request body size of one consumer; None: the global max_request_bytes
+    max_request_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -396,11 +409,31 @@ def _rate_limits(value: Any) -> RateLimits | None:
     if rl.default is not None:
         check(rl.default, "rate_limits.default")
     for name in ("consumers", "operations"):
-        mapping = getattr(rl, name)
-        if not isinstance(mapping, dict):
+        if not isinstance(getattr(rl, name), dict):
             raise ConfigError(f"rate_limits.{name}: expected a mapping of names to rate limits")
-        for key, limit in mapping.items():
-            check(limit, f"rate_limits.{name}.{key}")
+    for key, limit in rl.operations.items():
+        check(limit, f"rate_limits.operations.{key}")
+
+    def count(v: Any, where: str) -> None:
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v <= 0):
+            raise ConfigError(f"{where}: expected a positive integer, got {v!r}")
+
+    consumers: dict[str, ConsumerLimits] = {}
+    for key, value in rl.consumers.items():
+        where = f"rate_limits.consumers.{key}"
+        if isinstance(value, str):
+            value = ConsumerLimits(rate=value)
+        elif isinstance(value, dict):
+            value = _build(ConsumerLimits, value, where)
+        elif not isinstance(value, ConsumerLimits):
+            raise ConfigError(f"{where}: expected a rate limit, or a mapping with rate, concurrency and max_request_bytes")
+        if value.rate is not None:
+            check(value.rate, where + (".rate" if not isinstance(rl.consumers[key], str) else ""))
+        count(value.concurrency, f"{where}.concurrency")
+        count(value.max_request_bytes, f"{where}.max_request_bytes")
+        consumers[key] = value
+    count(rl.concurrency, "rate_limits.concurrency")
+    count(rl.max_request_bytes, "rate_limits.max_request_bytes")
     scheme = rl.storage.split("://", 1)[0] if isinstance(rl.storage, str) and "://" in rl.storage else None
     if scheme not in _STORAGE_SCHEMES:
         # the value is not echoed: a Redis URL may hold a password
@@ -410,7 +443,7 @@ def _rate_limits(value: Any) -> RateLimits | None:
     t = rl.storage_timeout
     if not isinstance(t, (int, float)) or isinstance(t, bool) or t <= 0:
         raise ConfigError(f"rate_limits.storage_timeout: expected a positive number of seconds, got {t!r}")
-    return replace(rl, consumers=dict(rl.consumers), operations=dict(rl.operations))
+    return replace(rl, consumers=consumers, operations=dict(rl.operations))
 
 
 def _proxy(value: Any) -> str | None:

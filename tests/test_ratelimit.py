@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bridge import load
 from bridge.errors import ConfigError
 from bridge.mock import MockService
-from bridge.settings import make_settings
+from bridge.settings import ConsumerLimits, make_settings
 from bridge.wsdl.loader import load_model
 from tests.conftest import ServerThread, free_port, sample
 
@@ -91,6 +91,10 @@ def limited_app(rate_limits: dict[str, Any], backend: Counting | None = None) ->
         ({"default": "1/second", "on_storage_error": "maybe"}, "on_storage_error: expected allow or deny"),
         ({"default": "1/second", "storage_timeout": 0}, "storage_timeout: expected a positive number"),
         ({"default": "1/second", "per_consumer": True}, "rate_limits: unknown key(s): per_consumer"),
+        ({"consumers": {"partner-a": {"rate": "1/second", "burst": 3}}}, "rate_limits.consumers.partner-a: unknown key(s): burst"),
+        ({"consumers": {"partner-a": {"concurrency": 0}}}, "rate_limits.consumers.partner-a.concurrency: expected a positive integer"),
+        ({"consumers": {"partner-a": {"rate": "often"}}}, "rate_limits.consumers.partner-a.rate: expected a rate limit"),
+        ({"max_request_bytes": "1 MB"}, "rate_limits.max_request_bytes: expected a positive integer"),
     ],
 )
 def test_bad_config_is_refused(rate_limits: dict[str, Any], message: str) -> None:
@@ -109,7 +113,7 @@ def test_config_file_keeps_the_issue_names(tmp_path: Path) -> None:
     rl = make_settings(config).rate_limits
     assert rl is not None
     assert (rl.default, rl.consumers, rl.operations, rl.storage, rl.on_storage_error) == (
-        "100/second", {"partner-a": "10/second"}, {"OrderService.*": "5/second"}, "memory://", "deny",
+        "100/second", {"partner-a": ConsumerLimits(rate="10/second")}, {"OrderService.*": "5/second"}, "memory://", "deny",
     )  # fmt: skip
     assert make_settings().rate_limits is None  # off unless configured
 
@@ -124,7 +128,8 @@ def _policies(response: httpx.Response) -> dict[str, dict[str, Any]]:
     for name, params in parsed:
         assert isinstance(name, str)  # the Item value MUST be a String
         assert isinstance(params["q"], int) and params["q"] >= 0  # q REQUIRED, non-negative Integer
-        assert isinstance(params["w"], int) and params["w"] > 0  # w a non-zero Integer of seconds
+        assert "w" not in params or (isinstance(params["w"], int) and params["w"] > 0)  # w OPTIONAL, a non-zero Integer
+        assert params.get("qu", "requests") in ("requests", "concurrent-requests")  # registered quota units
         out[name] = dict(params)
     return out
 
@@ -136,7 +141,7 @@ def _limits(response: httpx.Response) -> dict[str, dict[str, Any]]:
     for name, params in parsed:
         assert isinstance(name, str)
         assert isinstance(params["r"], int) and params["r"] >= 0  # r REQUIRED, non-negative Integer
-        assert isinstance(params["t"], int) and params["t"] >= 0
+        assert "t" not in params or (isinstance(params["t"], int) and params["t"] >= 0)  # t OPTIONAL
         out[name] = dict(params)
     return out
 
@@ -188,6 +193,60 @@ def test_consumers_are_counted_apart() -> None:
     assert admitted("partner-c") == 4
     assert admitted(None) == 4  # no consumer: counted by client address
     assert admitted("partner-a") == 0  # still spent
+
+
+class Gated(Counting):
+    """The mock service, holding every request until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.calls += 1
+            while not self.release:
+                await asyncio.sleep(0.01)
+        await self.app(scope, receive, send)
+
+
+def test_concurrency_per_consumer() -> None:
+    backend = Gated()
+    app = limited_app({"consumers": {"partner-a": {"concurrency": 2}}}, backend)
+
+    async def run(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            calls = [asyncio.ensure_future(client.post(url, json=BODY, headers={"X-Test-Consumer": "partner-a"})) for _ in range(6)]
+            done: set[asyncio.Future[httpx.Response]] = set()
+            while len(done) < 4:  # the four beyond two in flight are refused while two are held
+                finished, _ = await asyncio.wait(set(calls) - done, return_when=asyncio.FIRST_COMPLETED)
+                done |= finished
+            held = backend.calls
+            backend.release = True
+            answers = await asyncio.gather(*calls)
+            assert held == 2
+            return answers
+
+    with ServerThread(app) as server:
+        answers = asyncio.run(run(server.url + ADD))
+        again = httpx.post(server.url + ADD, json=BODY, headers={"X-Test-Consumer": "partner-a"})  # slots given back
+    assert sorted(r.status_code for r in answers) == [200, 200, 429, 429, 429, 429]
+    refused = next(r for r in answers if r.status_code == 429)
+    assert refused.json()["violated-policies"] == ["consumer-concurrency"]
+    assert _policies(refused) == {"consumer-concurrency": {"q": 2, "qu": "concurrent-requests"}}
+    assert _limits(refused) == {"consumer-concurrency": {"r": 0}}
+    assert again.status_code == 200 and _limits(again) == {"consumer-concurrency": {"r": 1}}
+    assert backend.calls == 3
+
+
+def test_request_size_per_consumer() -> None:
+    client = TestClient(limited_app({"max_request_bytes": 64, "consumers": {"uploader": {"max_request_bytes": 4096}}}))
+    big = {"a": 1, "b": 2, "pad": "x" * 100}  # over 64 bytes; the pad breaks the schema past the size check
+    small = client.post(ADD, json=BODY)
+    assert small.status_code == 200
+    refused = client.post(ADD, json=big)
+    assert refused.status_code == 413 and refused.json()["detail"] == "the limit is 64 bytes"
+    assert client.post(ADD, json=big, headers={"X-Test-Consumer": "uploader"}).status_code == 400  # read, then judged
 
 
 def test_spec_declares_429_and_headers() -> None:
