@@ -52,10 +52,12 @@ class Policy:
 
     @property
     def window(self) -> int:
+        """The window in whole seconds (the draft's ``w``)."""
         return int(self.item.get_expiry())
 
     @property
     def header(self) -> str:
+        """This policy as an item of the RateLimit-Policy field."""
         return f"{_sf_string(self.name)};q={self.item.amount};w={self.window}"
 
 
