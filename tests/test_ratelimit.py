@@ -9,6 +9,7 @@ fixed-window counter over the elapsed time the client measured (see _bounds)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import shutil
@@ -261,6 +262,25 @@ def test_spec_declares_429_and_headers() -> None:
     assert set(spec["components"]["headers"]) == {"RateLimit", "RateLimit-Policy", "Retry-After"}
     plain = load(sample("calculator.wsdl"), endpoint="http://mock.invalid/soap").openapi()
     assert "429" not in plain["paths"][ADD]["post"]["responses"] and "headers" not in plain["components"]
+
+
+def test_rate_limited_spec_passes_the_linters(tmp_path: Path) -> None:
+    """Spectral's and Redocly's rules (tests/lint), as on the committed specs, on a spec with the 429s."""
+    from tests.test_spec_lint import LINT, _need
+
+    spectral, redocly = _need("spectral"), _need("redocly")
+    spec = tmp_path / "orders.json"
+    spec.write_text(json.dumps(load(sample("orders.wsdl"), config=sample("samples.yaml"), rate_limits={"default": "5/second"}).openapi()))
+    out = tmp_path / "spectral.json"
+    subprocess.run([str(spectral), "lint", "-r", str(LINT / ".spectral.yaml"), "-f", "json", "-o", str(out), str(spec)],
+                   capture_output=True, timeout=300, cwd=LINT)  # fmt: skip
+    assert json.loads(out.read_text()) == []
+    r = subprocess.run(
+        [str(redocly), "lint", "--config", str(LINT / "redocly.yaml"), "--format", "json", str(spec)],
+        capture_output=True, text=True, timeout=300, cwd=LINT, env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+    )  # fmt: skip
+    report, _ = json.JSONDecoder().raw_decode(r.stdout)
+    assert report["totals"] == {"errors": 0, "warnings": 0, "ignored": 0}, report["problems"]
 
 
 # --- under concurrency ------------------------------------------------------------------------
