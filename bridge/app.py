@@ -641,6 +641,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
+        if limiter is not None:
+            await limiter.probe()  # a Redis that cannot be reached is said at start, not at the first call
         yield
         await bridge.aclose()  # the upstream connections, when the server shuts down
 

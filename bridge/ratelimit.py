@@ -182,6 +182,20 @@ class RateLimiter:
         headers = {"RateLimit-Policy": plan.header, "RateLimit": ", ".join(items)} if items else {}
         return Admission(headers, slot, plan.max_request_bytes)
 
+    async def probe(self) -> bool:
+        """Whether a remote storage answers; if not, a warning says what requests will get."""
+        if self.memory:
+            return True
+        try:
+            async with asyncio.timeout(self.timeout):
+                ok = await self.storage.check()
+        except Exception:  # a timeout, or what the client raises
+            ok = False
+        if not ok:
+            what = "denied (503)" if self.deny_when_down else "admitted without counting"
+            log.warning("rate-limit storage cannot be reached at start; until it can, requests are %s (rate_limits.on_storage_error)", what)
+        return ok
+
     def release(self, admission: Admission) -> None:
         """Gives back the admission's concurrency slot, once the request is answered."""
         if admission.slot is not None:

@@ -433,6 +433,30 @@ def test_workers_refuse_memory_counters(tmp_path: Path) -> None:
     assert b"rate_limits.storage is memory://" in done.stderr and b"redis://" in done.stderr
 
 
+@pytest.mark.parametrize("on_error", ["allow", "deny"])
+def test_redis_unreachable_from_the_start(on_error: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing listens at the storage URL: the start says so, and each call gets what on_storage_error says."""
+    backend = Counting()
+    app = limited_app({"default": "1/minute", "storage": f"redis://127.0.0.1:{free_port()}", "on_storage_error": on_error}, backend)
+    with caplog.at_level("WARNING", logger="soapbridge.ratelimit"), TestClient(app) as client:
+        assert "rate-limit storage cannot be reached at start" in caplog.text
+        answers = [client.post(ADD, json=BODY) for _ in range(3)]
+    if on_error == "allow":
+        assert [r.status_code for r in answers] == [200, 200, 200] and "RateLimit" not in answers[0].headers
+        assert backend.calls == 3
+    else:
+        assert [r.status_code for r in answers] == [503, 503, 503] and backend.calls == 0
+        assert answers[0].json()["type"] == "urn:soapbridge:problem:rate-limit-unavailable"
+
+
+def test_redis_reachable_at_start(redis_server: Redis, caplog: pytest.LogCaptureFixture) -> None:
+    app = limited_app({"default": "2/minute", "storage": redis_server.url})
+    with caplog.at_level("WARNING", logger="soapbridge.ratelimit"), TestClient(app) as client:
+        statuses = [client.post(ADD, json=BODY).status_code for _ in range(3)]
+    assert "cannot be reached" not in caplog.text
+    assert statuses == [200, 200, 429]  # counted in Redis
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("on_error", "how"), [("allow", "pause"), ("deny", "pause"), ("allow", "kill")])
 def test_redis_stopped_mid_run(redis_server: Redis, on_error: str, how: str) -> None:
