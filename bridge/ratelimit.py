@@ -116,7 +116,8 @@ class RateLimiter:
         self.memory = uri.startswith("async+memory")
         if not self.memory:
             # bounded waits inside the client too, beside the overall timeout in check()
-            options = {"connect_timeout": config.storage_timeout, "stream_timeout": config.storage_timeout}
+            # redis-py: its Lua script increments and sets the expiry at once (see pyproject.toml)
+            options = {"implementation": "redispy", "socket_connect_timeout": config.storage_timeout, "socket_timeout": config.storage_timeout}
         storage = storage_from_string(uri, wrap_exceptions=True, **options)
         assert isinstance(storage, Storage)  # an async+ URI gives an asynchronous storage
         self.storage = storage
@@ -223,9 +224,11 @@ class RateLimiter:
                     count = await self.storage.incr(key, p.item.get_expiry())
                     counts.append((p, count, await self.storage.get_expiry(key)))
         except Exception as exc:  # limits' StorageError, a timeout, whatever the client raises
-            self._down_until = time.time() + RETRY_INTERVAL
-            what = "denied" if self.deny_when_down else "admitted without counting"
-            log.warning("rate-limit storage unreachable (%s); requests are %s for %.0f s", type(exc).__name__, what, RETRY_INTERVAL)
+            now = time.time()
+            if now >= self._down_until:  # once per interval, not once per request waiting then
+                what = "denied" if self.deny_when_down else "admitted without counting"
+                log.warning("rate-limit storage unreachable (%s); requests are %s for %.0f s", type(exc).__name__, what, RETRY_INTERVAL)
+            self._down_until = now + RETRY_INTERVAL
             return self._down()
         now = time.time()
         items = []
