@@ -4,7 +4,9 @@ Each request to an operation takes one unit from every policy that applies to it
 limit (``rate_limits.consumers[name]``, else ``default``) and each ``operations`` pattern it
 matches, counted per consumer. The consumer is the name authentication put in
 ``scope["state"]["consumer"]``, else the client address. Counting is fixed-window: one counter
-per window (a single atomic INCR in Redis), so at most the limit is admitted per window.
+per window (in Redis, one script that increments it and sets its expiry together), so at most the
+limit is admitted per window. A consumer may also have a cap on its requests in flight (counted
+in this process) and on its request body size.
 
 The headers are those of draft-ietf-httpapi-ratelimit-headers-12: ``RateLimit-Policy`` and
 ``RateLimit`` on every answer of a limited operation, ``Retry-After`` on a 429.
