@@ -45,7 +45,7 @@ def _e2e_table(rows: list[dict[str, Any]], markdown: bool) -> str:
                 [
                     _size(r["bytes"]),
                     str(r["clients"]),
-                    name,
+                    name + (f" ({m['x_bare_bridge']:.2f} of the bare bridge)" if "x_bare_bridge" in m else ""),
                     f"{m['calls_per_s']:.0f}",
                     f"{m['x_passthrough']:.2f}" if m.get("x_passthrough") is not None else "",
                     f"{m['p50_ms']:.2f}",

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -30,10 +30,22 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import AuthMiddleware, Credentials, build
-from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
+from .errors import (
+    BridgeError,
+    RateLimited,
+    RateLimitUnavailable,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+)
 from .model import Operation
 from .routing import BODY_METHODS, api_title
 from .settings import JsonLimits, Settings
+
+if TYPE_CHECKING:
+    from .ratelimit import RateLimiter
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
@@ -350,10 +362,11 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         data: Any = {}
         if has_body:
             ct = request.headers.get("content-type", "")
+            size = request.scope.get(BODY_LIMIT, limit)  # the consumer's, under rate limits
             try:
-                body = await _read_body(request, limit)
+                body = await _read_body(request, size)
             except _TooLarge:
-                return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
+                return problem(413, "too-large", "Request body too large", f"the limit is {size} bytes")
             except ClientDisconnect:  # the client went away mid-upload: nobody to answer, nothing to trace
                 log.info("%s: the client disconnected before sending the whole body", op.key)
                 return Response(status_code=400)
@@ -430,6 +443,40 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         return Response(dumps(result), media_type="application/json")
 
     return endpoint
+
+
+# The scope key of a request's body size limit when its consumer has its own (rate_limits).
+BODY_LIMIT = "soapbridge.max_request_bytes"
+
+
+def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
+    """The endpoint behind the operation's rate limits: counted before the body is read, so a
+    consumer over its limit costs neither the parsing nor the service a thing. Runs after any
+    authentication middleware, which names the consumer in ``request.state.consumer``."""
+
+    async def limited(request: Request) -> Response:
+        consumer = (request.scope.get("state") or {}).get("consumer")
+        try:
+            admitted = await limiter.check(op, consumer, request.client.host if request.client else None)
+        except RateLimited as exc:
+            r = problem(429, "rate-limited", "Too many requests", str(exc), **{"violated-policies": exc.violated})
+            r.headers.update(exc.headers)
+            return r
+        except RateLimitUnavailable as exc:
+            r = problem(503, "rate-limit-unavailable", "Rate limits cannot be checked", str(exc))
+            r.headers["Retry-After"] = str(exc.retry_after)
+            return r
+        if admitted.max_request_bytes is not None:
+            request.scope[BODY_LIMIT] = admitted.max_request_bytes
+        try:
+            response: Response = await endpoint(request)
+        finally:
+            limiter.release(admitted)
+        if admitted.headers:
+            response.headers.update(admitted.headers)
+        return response
+
+    return limited
 
 
 async def _unless_gone(request: Request, call: Awaitable[Any]) -> Any:
@@ -572,6 +619,11 @@ def create_app(bridge: BridgeLike) -> Starlette:
         routes.append(Route(f"{base}/", home, methods=["GET"]))
     table = OperationTable()
     routes.append(table)
+    limiter: RateLimiter | None = None
+    if bridge.settings.rate_limits is not None:
+        from .ratelimit import RateLimiter  # only when configured: a warm start does not import limits
+
+        limiter = RateLimiter(bridge.settings.rate_limits)
     spec: dict[str, Any] | None = None
     for op in bridge.routed:
         params: list[dict[str, Any]] = []
@@ -579,6 +631,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
             spec = spec or bridge.openapi()
             params = spec["paths"].get(op.path, {}).get(op.http_method.lower(), {}).get("parameters", [])
         endpoint = _handler(bridge, op, params, op.http_method in BODY_METHODS)
+        if limiter is not None:
+            endpoint = _rate_limited(limiter, op, endpoint)
         if "{" in op.path:
             routes.append(Route(op.path, endpoint, methods=[op.http_method]))
         else:
@@ -598,6 +652,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
+        if limiter is not None:
+            await limiter.probe()  # a Redis that cannot be reached is said at start, not at the first call
         yield
         await bridge.aclose()  # the upstream connections, when the server shuts down
 

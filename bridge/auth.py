@@ -835,11 +835,14 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        state["consumer"] = None
         state["upstream"] = None
         if self.auth is None:
+            # Off: an enclosing ASGI middleware (the embedding app's own authentication) may have
+            # named the consumer, and rate limits count by that name; it never picks credentials.
+            state.setdefault("consumer", None)
             await self.app(scope, receive, send)
             return
+        state["consumer"] = None
         op = self.operation(scope)
         if op is None or any(fnmatchcase(scope["path"], p) for p in self.auth.s.public):
             await self.app(scope, receive, send)

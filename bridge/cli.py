@@ -267,6 +267,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     gc.disable()  # what is built now lives as long as the server: frozen below, never collected
     b = load(args.wsdl, **options)
+    rl = b.settings.rate_limits
+    if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+        # each worker would count alone: the limit would silently become N times the configured one
+        raise BridgeError(
+            f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
+            "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
+        )
     app = b.asgi() if args.workers == 1 else None
     gc.freeze()
     gc.enable()

@@ -17,6 +17,8 @@ the upstream ones)::
      ├── SoapFault ............. 422 client fault · 502 server fault
      ├── UpstreamError ......... 504 timeout · 503 unavailable · 502 bad_reply, tls
      │    └── WsseError ........ 502 security (the reply fails WS-Security verification)
+     ├── RateLimited ........... 429 rate-limited (a consumer over a rate limit; Retry-After)
+     ├── RateLimitUnavailable .. 503 rate-limit-unavailable (counters unreachable, on_storage_error: deny)
      ├── XmlError .............. (the XML parser; reaches REST as a 502 bad_reply)
      └── SpecError ............. (``soapbridge diff``; exits 1)
     DecodeError ................ 502 bad_reply (internal: XML that breaks its schema; the facade
@@ -173,6 +175,24 @@ class WsseError(UpstreamError):
         super().__init__("security", message)
 
 
+class RateLimited(BridgeError):
+    """A consumer went over one or more rate limits (bridge.ratelimit); answered 429."""
+
+    def __init__(self, violated: list[str], retry_after: int, headers: dict[str, str]) -> None:
+        super().__init__(f"over the rate limit {', '.join(violated)}; retry in {retry_after} s")
+        self.violated = violated  # the names of the policies, as in the RateLimit-Policy header
+        self.retry_after = retry_after  # whole seconds
+        self.headers = headers  # RateLimit, RateLimit-Policy and Retry-After
+
+
+class RateLimitUnavailable(BridgeError):
+    """The rate-limit counters cannot be reached and ``rate_limits.on_storage_error`` is deny; answered 503."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("the rate-limit counters cannot be reached; the request was not admitted")
+        self.retry_after = retry_after
+
+
 class XmlError(BridgeError):
     """XML that is malformed, or that breaks a safety limit (DTD, entity, size, depth)."""
 
@@ -191,6 +211,8 @@ __all__ = [
     "Forbidden",
     "NetworkDisabled",
     "OperationNotFound",
+    "RateLimitUnavailable",
+    "RateLimited",
     "RequestTooLarge",
     "SoapFault",
     "SpecError",

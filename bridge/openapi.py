@@ -126,6 +126,35 @@ def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = 
     return {"description": description, "content": {PROBLEM: {"schema": schema}}}
 
 
+_SF = "An RFC 9651 structured field, as draft-ietf-httpapi-ratelimit-headers-12 defines it"
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": f'The quota policies this request counts against, e.g. "consumer-1s";q=100;w=1. {_SF}.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": f'What is left of each policy\'s quota (r) and the seconds until it resets (t), e.g. "consumer-1s";r=99;t=1. {_SF}.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {"description": "Seconds to wait before the next request.", "schema": {"type": "integer", "minimum": 1}},
+}
+
+
+def _rate_limit_responses(responses: dict[str, Any]) -> None:
+    """Rate limits: the RateLimit headers on the success answer, and a 429."""
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")}
+    for status in ("200", "204"):
+        if status in responses:
+            responses[status]["headers"] = dict(refs)
+    extra: JsonSchema = {
+        "type": "object",
+        "properties": {"violated-policies": {"type": "array", "items": {"type": "string"}, "description": "The policies over their quota."}},
+        "required": ["violated-policies"],
+    }
+    responses["429"] = _problem("Too many requests: the consumer is over a rate limit; retry after Retry-After seconds.", extra=extra)
+    responses["429"]["headers"] = {**refs, "Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+
+
 def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
@@ -163,6 +192,8 @@ def build_openapi(
             responses["403"] = _problem("The credentials are valid but do not allow this operation (or lack a scope it needs).")
         responses["413"] = _problem("The request body is larger than the configured limit.")
         responses["415"] = _problem("The request is not application/json.")
+        if settings.rate_limits is not None:
+            _rate_limit_responses(responses)
         fault_extra: JsonSchema | None = None
         typed = [f for f in op.faults if f.element is not None]
         if typed:
@@ -274,6 +305,8 @@ def build_openapi(
     }
     if schemes := security_schemes(settings.auth):
         doc["components"]["securitySchemes"] = schemes
+    if settings.rate_limits is not None:
+        doc["components"]["headers"] = RATE_LIMIT_HEADERS
     used = [_tidy(schema) for schema in schemas.values()]
     for item in paths.values():
         for operation in item.values():
