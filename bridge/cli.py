@@ -445,6 +445,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
         seed_value=args.seed,
         allow_network=args.allow_network,
         progress=progress,
+        headers=_headers(args.header or []),
     )
     sys.stdout.write(summary_table(report))
     for kind, path in args.report or []:
@@ -453,6 +454,19 @@ def cmd_contract(args: argparse.Namespace) -> int:
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     return 0 if report.ok else EXIT_CHECKS
+
+
+def _headers(items: list[str]) -> dict[str, str]:
+    """``--header NAME:VALUE`` flags as a dict, ``${VAR}`` in a value read from the environment."""
+    from .envvars import expand_env
+
+    headers = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise BridgeError("--header: expected NAME:VALUE (a header without a colon; the text is not shown, it may be a key)")
+        headers[name.strip()] = str(expand_env(value.strip(), f"--header {name.strip()}"))
+    return headers
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -611,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sample", type=_positive, metavar="K", help="check a seeded sample of K operations instead of all")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the sample, the generated data and the mock (default 0)")
     sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
+    sp.add_argument("--header", action="append", metavar="NAME:VALUE",
+                    help="send this header with every request, e.g. the API key of an authenticated bridge; ${VAR} in VALUE is read from the environment; repeatable")  # fmt: skip
     sp.set_defaults(func=cmd_contract)
 
     sp = command("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")
