@@ -289,6 +289,10 @@ def test_the_production_overlay_validates() -> None:
     assert {"HorizontalPodAutoscaler", "ServiceMonitor", "NetworkPolicy"} <= {d["kind"] for d in docs}
     config = yaml.safe_load(one(docs, "ConfigMap")["data"]["soapbridge.yaml"])
     assert config["rate_limits"]["storage"] == "${RATE_LIMIT_STORAGE}", "the overlay's own config replaced the base's"
+    # More than one pod counts rate limits in the shared Redis, never in each pod's memory.
+    env = {e["name"]: e.get("value") for e in bridge_container(docs)["env"]}
+    assert env["RATE_LIMIT_STORAGE"].startswith("redis://soapbridge-redis:")
+    assert one(docs, "HorizontalPodAutoscaler")["spec"]["minReplicas"] > 1
 
 
 def test_every_container_runs_locked_down(tmp_path: Path, image: Image) -> None:
