@@ -497,39 +497,7 @@ class Codec:
             _SOAP_ENCODED.reset(token)
 
     def _decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        wrapped = unwrapped_part(op, msg)
-        if wrapped is not None:
-            matching = [c for c in body if _matches(c, wrapped.element.qname)]
-            if not matching:
-                got = body[0].tag if body else "an empty Body"
-                raise DecodeError("", f"expected {wrapped.element.qname} in the SOAP Body, got {got}")
-            value = self.decode_node(matching[0], wrapped.element, "")
-            out = value if isinstance(value, dict) else {"value": value}
-        else:
-            container = body
-            if op.style == "rpc":
-                if not body:
-                    raise DecodeError("", "empty SOAP Body, expected the rpc wrapper element")
-                container = _children(body[0])
-            pool = _Pool(container)
-            for part in msg.body_parts:
-                nodes = pool.take(part.element)
-                if not nodes:
-                    if (op.style == "rpc" or part.element.min_occurs > 0) and not _relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
-                        raise DecodeError(_ptr("", part.name), "missing from the SOAP Body")
-                    continue
-                out[part.name] = self.decode_element(nodes, part.element, _ptr("", part.name))
-        if msg.header_parts:
-            hpool = _Pool(header)
-            hdata: dict[str, Any] = {}
-            for part in msg.header_parts:
-                nodes = hpool.take(part.element)
-                if nodes:
-                    hdata[part.name] = self.decode_element(nodes, part.element, _ptr(_ptr("", HEADERS_KEY), part.name))
-            if hdata:
-                out[HEADERS_KEY] = hdata
-        return out
+        return read_message(op, msg, body, header, self.decode_element)
 
     def decode_fault_detail(self, op: Operation, detail: list[etree._Element], *, undeclared: bool = False) -> tuple[str | None, Any]:
         """Match a fault's detail against the operation's declared faults: the first detail entry
@@ -547,6 +515,64 @@ class Codec:
         if detail and undeclared:
             return None, {k: v for c in detail for k, v in _to_generic(c).items()}
         return None, None
+
+
+ElementReader = Callable[[list[etree._Element], Element, str], Any]
+
+
+def read_message(
+    op: Operation,
+    msg: Message,
+    body: list[etree._Element],
+    header: list[etree._Element],
+    element: ElementReader,
+    *,
+    error: Callable[[str, str], Exception] = DecodeError,
+    relax: Callable[[str, str], bool] = _relax,
+) -> dict[str, Any]:
+    """The message loop both codecs run (``compiled.py`` too): the body and header parts of ``msg``
+    as one JSON object. ``element(nodes, el, ptr)`` decodes the nodes of one part; where the
+    message does not fit, ``relax(ptr, reason)`` may keep past it, else ``error(ptr, message)`` is
+    raised (the compiled codec gives the message up instead)."""
+    out: dict[str, Any] = {}
+    wrapped = unwrapped_part(op, msg)
+    if wrapped is not None:
+        name = wrapped.element.qname.name
+        # The first child with the local name: qualification is not trusted.
+        node = next((c for c in body if isinstance(c.tag, str) and _localname(c.tag) == name), None)
+        if node is None:
+            got = body[0].tag if body else "an empty Body"
+            raise error("", f"expected {wrapped.element.qname} in the SOAP Body, got {got}")
+        value = element([node], wrapped.element, "")
+        out = value if isinstance(value, dict) else {"value": value}
+    else:
+        container = body
+        if op.style == "rpc":
+            if not body:
+                raise error("", "empty SOAP Body, expected the rpc wrapper element")
+            container = _children(body[0])
+        pool = _Pool(container)
+        for part in msg.body_parts:
+            nodes = pool.take(part.element)
+            if not nodes:
+                if (op.style == "rpc" or part.element.min_occurs > 0) and not relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
+                    raise error(_ptr("", part.name), "missing from the SOAP Body")
+                continue
+            out[part.name] = element(nodes, part.element, _ptr("", part.name))
+    if msg.header_parts:
+        hpool = _Pool(header)
+        hdata: dict[str, Any] = {}
+        for part in msg.header_parts:
+            nodes = hpool.take(part.element)
+            if nodes:
+                hdata[part.name] = element(nodes, part.element, _ptr(_ptr("", HEADERS_KEY), part.name))
+        if hdata:
+            out[HEADERS_KEY] = hdata
+    return out
+
+
+def _localname(tag: str) -> str:
+    return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
 
 
 def to_json_ready(value: Any) -> Any:
@@ -732,11 +758,6 @@ def _typed_fault(op: Operation, node: etree._Element) -> Fault | None:
             return f
     same_name = [f for f, q in by_type if q is not None and q.name == local]
     return same_name[0] if len(same_name) == 1 else None
-
-
-def _matches(node: etree._Element, q: QName) -> bool:
-    qn = etree.QName(node)
-    return qn.localname == q.name
 
 
 def _has_any(t: ComplexType) -> bool:
