@@ -34,7 +34,7 @@ from typing import Any, TypeAlias
 from lxml import etree
 
 from . import _pycodec
-from .codec import XSI_NIL, Codec, _tag, read_message
+from .codec import XSI_NIL, Codec, MessageShape, read_message
 from .envelope import ENV_NS, SOAP11, SOAP12, XSD, build
 from .errors import DecodeError
 from .jsonschema import all_derived
@@ -338,13 +338,7 @@ def _retry_type_writer(out: list[str], start: str, close: str, v: Any) -> None:
     raise _Retry
 
 
-class _Shape:
-    """What the decoder needs to know of a message, worked out once."""
-
-    def __init__(self, op: Operation, msg: Message) -> None:
-        self.wrapped = unwrapped_part(op, msg)
-        self.tag = _tag(self.wrapped.element.qname) if self.wrapped is not None else ""
-        self.header_parts = msg.header_parts
+_Shape = MessageShape  # what bridge/streaming.py reads of a message (wrapped, tag)
 
 
 class CompiledCodec:
@@ -400,7 +394,7 @@ class CompiledCodec:
     def _decode_message(self, op: Operation, msg: Message, body: list[Node], header: list[Node]) -> dict[str, Any]:
         if op.use == "encoded":
             raise _Retry
-        return read_message(op, msg, body, header, self._element_value, error=_refuse, relax=_never)
+        return read_message(self.codec.shape(op, msg), body, header, self._element_value, error=_refuse, relax=_never)
 
     def _element_value(self, nodes: list[Node], el: Element, ptr: str) -> Any:
         dec = self.element_decoder(el)
