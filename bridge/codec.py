@@ -543,6 +543,7 @@ class MessageShape:
     __slots__ = ("body_parts", "header_parts", "rpc", "tag", "wrapped")
 
     def __init__(self, op: Operation, msg: Message) -> None:
+        """The shape of ``msg`` as ``op`` sends or receives it."""
         self.wrapped = unwrapped_part(op, msg)
         self.tag = _tag(self.wrapped.element.qname) if self.wrapped is not None else ""  # as the schema qualifies it
         self.body_parts = msg.body_parts
