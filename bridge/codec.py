@@ -102,7 +102,7 @@ class Codec:
         self.model = model
         self._keys: dict[int, tuple[set[str], list[tuple[str, Attribute]]]] = {}
         self._declared_cache: dict[int, set[str]] = {}
-        self._shapes: dict[tuple[int, int], MessageShape] = {}
+        self._shapes: dict[int, MessageShape] = {}
 
     # layout of a complex type: element keys and (key, attribute) pairs
     def _declared(self, t: ComplexType) -> set[str]:
@@ -510,10 +510,10 @@ class Codec:
         return read_message(self.shape(op, msg), body, header, self.decode_element)
 
     def shape(self, op: Operation, msg: Message) -> MessageShape:
-        """The message's shape, worked out on first use."""
-        shape = self._shapes.get((id(op), id(msg)))
+        """The message's shape, worked out on first use (the WSDL reader makes each message for one operation)."""
+        shape = self._shapes.get(id(msg))
         if shape is None:
-            shape = self._shapes[(id(op), id(msg))] = MessageShape(op, msg)
+            shape = self._shapes[id(msg)] = MessageShape(op, msg)
         return shape
 
     def decode_fault_detail(self, op: Operation, detail: list[etree._Element], *, undeclared: bool = False) -> tuple[str | None, Any]:
@@ -564,7 +564,7 @@ def read_message(
     message as one JSON object. ``element(nodes, el, ptr)`` decodes the nodes of one part; where
     the message does not fit, ``relax(ptr, reason)`` may keep past it, else ``error(ptr, message)``
     is raised (the compiled codec gives the message up instead)."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any]
     wrapped = shape.wrapped
     if wrapped is not None:
         node = body[0] if body and body[0].tag == shape.tag else None
@@ -577,6 +577,7 @@ def read_message(
         value = element([node], wrapped.element, "")
         out = value if isinstance(value, dict) else {"value": value}
     else:
+        out = {}
         container = body
         if shape.rpc:
             if not body:

@@ -353,6 +353,7 @@ class CompiledCodec:
         self._lexicals: dict[tuple[int, bool], Any] = {}  # loops.Lexical per simple type and place
         self._plans: dict[int, Any] = {}  # loops.TypePlan, or None for a type it cannot take
         self._elements: dict[int, Callable[[Node], Any]] = {}
+        self._parts: dict[int, tuple[Callable[[Node], Any], bool]] = {}  # per message part: decoder, is_array
         self._type_writers: dict[int, Any] = {}  # loops.TypeWriter, or _retry_type_writer
         self._element_writers: dict[int, _Writer] = {}
         self._root_writers: dict[int, _Writer] = {}
@@ -397,8 +398,11 @@ class CompiledCodec:
         return read_message(self.codec.shape(op, msg), body, header, self._element_value, error=_refuse, relax=_never)
 
     def _element_value(self, nodes: list[Node], el: Element, ptr: str) -> Any:
-        dec = self.element_decoder(el)
-        if el.is_array:
+        part = self._parts.get(id(el))
+        if part is None:
+            part = self._parts[id(el)] = (self.element_decoder(el), el.is_array)
+        dec, is_array = part
+        if is_array:
             return [dec(n) for n in nodes]
         if len(nodes) > 1:
             raise _Retry
