@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, requ
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import observability
 from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
 from .model import Operation
 from .routing import BODY_METHODS, api_title
@@ -81,6 +82,9 @@ class BridgeLike(Protocol):
     async def aclose(self) -> None:
         """Closes the upstream connections (on the app's shutdown)."""
 
+    async def aprobe(self, url: str, timeout: float) -> int:
+        """The HTTP status a backend answers a cheap GET with (for /readyz); raises when none."""
+
     def warm_up(self) -> object:
         """Starts loading what the first call needs (on the app's start-up)."""
 
@@ -92,6 +96,10 @@ def problem(status: int, kind: str, title: str, detail: str | None = None, **ext
     if detail:
         body["detail"] = detail
     body.update(extra)
+    rec = observability.CURRENT.get()
+    if rec is not None:  # the served request's ID, and its kind for the log and metrics
+        body["request_id"] = rec.request_id
+        rec.kind = kind
     return Response(dumps(body), status_code=status, media_type=PROBLEM)
 
 
@@ -343,6 +351,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
     json_limits = bridge.settings.json_limits
 
     async def endpoint(request: Request) -> Response:
+        observability.enter(op.service, op.name)
         data: Any = {}
         if has_body:
             ct = request.headers.get("content-type", "")
@@ -584,15 +593,27 @@ def create_app(bridge: BridgeLike) -> Starlette:
             return r
         return problem(exc.status_code, "http", exc.detail or "HTTP error")
 
+    settings = bridge.settings
+    observability.setup_tracing(settings.tracing)
+    endpoints = sorted({url for op in bridge.routed if (url := settings.endpoint or op.address)})
+    from .client import host_of
+
+    health = observability.Health(settings, {url: host_of(url) for url in endpoints})
+    services = sorted({op.service for op in bridge.routed})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
+        health.start(bridge.aprobe)
         yield
+        await health.stop()
         await bridge.aclose()  # the upstream connections, when the server shuts down
+        observability.mark_process_dead()
 
-    return Starlette(
-        routes=routes, exception_handlers={HTTPException: http_error}, middleware=[Middleware(_CatchAll)], lifespan=lifespan
-    )
+    service = services[0] if len(services) == 1 else observability.OTHER
+    # Observed first: it sees every answer, auth's and rate limits' included, and serves the probes ahead of them.
+    middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health), Middleware(_CatchAll)]
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=middleware, lifespan=lifespan)
 
 
 class _CatchAll:
