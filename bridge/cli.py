@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -238,6 +239,8 @@ def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, work
 
             Multiprocess(config, sockets=[sock]).run()
         else:
+            # uvicorn raises the signal it stopped on again once done; this makes a SIGTERM stop exit 0
+            signal.signal(signal.SIGTERM, lambda sig, frame: None)
             uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
