@@ -284,9 +284,9 @@ def test_logging_settings_are_checked() -> None:
     for bad in ({"format": "xml"}, {"level": "loud"}, {"colour": True}):
         with pytest.raises(ConfigError, match="log"):
             make_settings(log=bad)
-    with pytest.raises(ConfigError, match="readiness.interval"):
+    with pytest.raises(ConfigError, match=r"readiness\.interval"):
         make_settings(readiness={"probe_backends": True, "interval": 0})
-    with pytest.raises(ConfigError, match="tracing.exporter"):
+    with pytest.raises(ConfigError, match=r"tracing\.exporter"):
         make_settings(tracing={"enabled": True, "exporter": "jaeger"})
 
 
