@@ -561,3 +561,14 @@ def test_json_log_of_a_formatted_error_is_one_line() -> None:
     d = json.loads(lines[0])
     assert (d["level"], d["message"]) == ("error", "failed here")
     assert "ValueError: boom" in d["error"]
+
+
+def test_tracing_off_imports_no_opentelemetry() -> None:
+    code = (
+        "import sys; from starlette.testclient import TestClient; import bridge\n"
+        f"b = bridge.load({str(CALC)!r}, endpoint='http://127.0.0.1:9/soap')\n"
+        "with TestClient(b.asgi()) as c: c.post('/CalculatorService/Add', json={'a': 'x'})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
