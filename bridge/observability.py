@@ -291,10 +291,11 @@ class TextFormatter(logging.Formatter):
             up = f" (upstream {f['upstream_status'] or 'no reply'} in {f['upstream_ms']} ms)" if "upstream_ms" in f else ""
             who = f" consumer={f['consumer']}" if f.get("consumer") else ""
             kind = f" {f['kind']}" if f.get("kind") else ""
-            record.msg, record.args = (
+            line = (
                 f"{f['request_id']} {f['method']} {f['path']} {f['service']}.{f['operation']} -> {f['status']}{kind} "
                 f"in {f['duration_ms']} ms{up}, {f['reply_bytes']} bytes{who}"
-            ), None
+            )
+            record = logging.makeLogRecord({**record.__dict__, "msg": line, "args": None})  # a copy: other handlers see the record as it was
         return super().format(record)
 
 
