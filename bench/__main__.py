@@ -21,7 +21,7 @@ from typing import Any
 from .report import render
 from .targets import evaluate
 
-SECTIONS = ("decode", "encode", "e2e", "observability", "start", "wsse")
+SECTIONS = ("decode", "encode", "e2e", "observability", "start", "wsse", "auth")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             from .wsse_bench import run_wsse
 
             results["wsse"] = run_wsse(args.quick, log)
+        elif section == "auth":
+            from .auth_bench import run_auth
+
+            results["auth"] = run_auth(args.quick, log)
     results["targets"] = evaluate(results)
     results["seconds"] = round(time.perf_counter() - t0, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

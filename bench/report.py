@@ -45,7 +45,7 @@ def _e2e_table(rows: list[dict[str, Any]], markdown: bool) -> str:
                 [
                     _size(r["bytes"]),
                     str(r["clients"]),
-                    name,
+                    name + (f" ({m['x_bare_bridge']:.2f} of the bare bridge)" if "x_bare_bridge" in m else ""),
                     f"{m['calls_per_s']:.0f}",
                     f"{m['x_passthrough']:.2f}" if m.get("x_passthrough") is not None else "",
                     f"{m['p50_ms']:.2f}",
@@ -77,6 +77,12 @@ def _observability_table(row: Any, markdown: bool) -> str:
     return _table(head, body, markdown)
 
 
+def _auth_table(rows: list[dict[str, Any]], markdown: bool) -> str:
+    head = ["inbound auth", "reply", "clients", "calls/s", "×no auth", "p50 ms", "p99 ms"]
+    body = [[r["path"], _size(r["bytes"]), str(r["clients"]), f"{r['calls_per_s']:.0f}", f"{r['x_bare']:.2f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}"] for r in rows]
+    return _table(head, body, markdown)
+
+
 def _targets_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     head = ["target", "goal", "measured", "met"]
     body = [[t["name"], t["goal"], t["measured"], "yes" if t["met"] else "NO"] for t in rows]
@@ -98,6 +104,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         ("observability", "Metrics and the request log: on against off, same run", _observability_table),
         ("start", "Start-up of the largest corpus WSDLs", _start_table),
         ("wsse", "WS-Security: one library call, in process (calls/s as a ratio of the plain call)", _wsse_table),
+        ("auth", "Inbound authentication: `serve` without, with an API key, with a JWT (same run)", _auth_table),
         ("targets", "Targets", _targets_table),
     ]
     for key, title, fn in sections:

@@ -41,6 +41,9 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     obs = results.get("observability")
     if obs:
         out.append(_t("metrics + logs on vs off (1 KiB)", "≥90%", f"{obs['ratio']:.0%}", obs["ratio"] >= 0.9))
+    for r in results.get("auth", []):
+        if r["path"] != "no auth":
+            out.append(_t(f"e2e 1 KiB ×{r['clients']}: {r['path']} vs no auth", "≥80%", f"{r['x_bare']:.0%}", r["x_bare"] >= 0.8))
     for r in results.get("start", []):
         if r["run"] == "warm":
             out.append(_t(f"warm start {r['name']}", "≤0.3 s", f"{r['first_request_s']:.2f} s", r["first_request_s"] <= 0.3))

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -30,10 +30,23 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import observability
-from .errors import BridgeError, RequestTooLarge, SoapFault, UpstreamError, ValidationError, Violation
+from .auth import AuthMiddleware, Credentials, build
+from .errors import (
+    BridgeError,
+    RateLimited,
+    RateLimitUnavailable,
+    RequestTooLarge,
+    SoapFault,
+    UpstreamError,
+    ValidationError,
+    Violation,
+)
 from .model import Operation
 from .routing import BODY_METHODS, api_title
 from .settings import JsonLimits, Settings
+
+if TYPE_CHECKING:
+    from .ratelimit import RateLimiter
 
 log = logging.getLogger("soapbridge.app")
 PROBLEM = "application/problem+json"
@@ -76,8 +89,10 @@ class BridgeLike(Protocol):
     def openapi_bytes(self) -> bytes:
         """The OpenAPI document as the JSON bytes served at ``/openapi.json``."""
 
-    async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Calls an operation with JSON-ready data and returns the decoded reply."""
+    async def acall(
+        self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None, credentials: Credentials | None = None
+    ) -> dict[str, Any]:
+        """Calls an operation with JSON-ready data and returns the decoded reply; ``credentials``: the consumer's upstream ones."""
 
     async def aclose(self) -> None:
         """Closes the upstream connections (on the app's shutdown)."""
@@ -349,16 +364,18 @@ def _coerce(schema: dict[str, Any], raw: str) -> Any:
 def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], has_body: bool) -> Any:
     limit = bridge.settings.max_request_bytes
     json_limits = bridge.settings.json_limits
+    header_parts = {p.name for p in op.input.header_parts}
 
     async def endpoint(request: Request) -> Response:
         observability.enter(op.service, op.name)
         data: Any = {}
         if has_body:
             ct = request.headers.get("content-type", "")
+            size = request.scope.get(BODY_LIMIT, limit)  # the consumer's, under rate limits
             try:
-                body = await _read_body(request, limit)
+                body = await _read_body(request, size)
             except _TooLarge:
-                return problem(413, "too-large", "Request body too large", f"the limit is {limit} bytes")
+                return problem(413, "too-large", "Request body too large", f"the limit is {size} bytes")
             except ClientDisconnect:  # the client went away mid-upload: nobody to answer, nothing to trace
                 log.info("%s: the client disconnected before sending the whole body", op.key)
                 return Response(status_code=400)
@@ -404,7 +421,14 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         try:
             # validates first (encode_request), raising ValidationError
             WRITES_LARGE.set(True)
-            result = await _unless_gone(request, bridge.acall(op, data))
+            creds: Credentials | None = request.scope["state"].get("upstream") if "state" in request.scope else None
+            if creds is None:
+                call = bridge.acall(op, data)
+            else:
+                # the consumer's configured SOAP headers win over any "$headers" of the body (bridge._prepare merges them last)
+                own = {k: v for k, v in creds.soap_headers.items() if k in header_parts}
+                call = bridge.acall(op, data, headers=own or None, credentials=creds)
+            result = await _unless_gone(request, call)
         except _ClientGone:
             return Response(status_code=499)  # nobody reads it: nginx's code for a client that left
         except RequestTooLarge as exc:
@@ -428,6 +452,40 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
         return Response(dumps(result), media_type="application/json")
 
     return endpoint
+
+
+# The scope key of a request's body size limit when its consumer has its own (rate_limits).
+BODY_LIMIT = "soapbridge.max_request_bytes"
+
+
+def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
+    """The endpoint behind the operation's rate limits: counted before the body is read, so a
+    consumer over its limit costs neither the parsing nor the service a thing. Runs after any
+    authentication middleware, which names the consumer in ``request.state.consumer``."""
+
+    async def limited(request: Request) -> Response:
+        consumer = (request.scope.get("state") or {}).get("consumer")
+        try:
+            admitted = await limiter.check(op, consumer, request.client.host if request.client else None)
+        except RateLimited as exc:
+            r = problem(429, "rate-limited", "Too many requests", str(exc), **{"violated-policies": exc.violated})
+            r.headers.update(exc.headers)
+            return r
+        except RateLimitUnavailable as exc:
+            r = problem(503, "rate-limit-unavailable", "Rate limits cannot be checked", str(exc))
+            r.headers["Retry-After"] = str(exc.retry_after)
+            return r
+        if admitted.max_request_bytes is not None:
+            request.scope[BODY_LIMIT] = admitted.max_request_bytes
+        try:
+            response: Response = await endpoint(request)
+        finally:
+            limiter.release(admitted)
+        if admitted.headers:
+            response.headers.update(admitted.headers)
+        return response
+
+    return limited
 
 
 async def _unless_gone(request: Request, call: Awaitable[Any]) -> Any:
@@ -570,6 +628,11 @@ def create_app(bridge: BridgeLike) -> Starlette:
         routes.append(Route(f"{base}/", home, methods=["GET"]))
     table = OperationTable()
     routes.append(table)
+    limiter: RateLimiter | None = None
+    if bridge.settings.rate_limits is not None:
+        from .ratelimit import RateLimiter  # only when configured: a warm start does not import limits
+
+        limiter = RateLimiter(bridge.settings.rate_limits)
     spec: dict[str, Any] | None = None
     for op in bridge.routed:
         params: list[dict[str, Any]] = []
@@ -577,6 +640,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
             spec = spec or bridge.openapi()
             params = spec["paths"].get(op.path, {}).get(op.http_method.lower(), {}).get("parameters", [])
         endpoint = _handler(bridge, op, params, op.http_method in BODY_METHODS)
+        if limiter is not None:
+            endpoint = _rate_limited(limiter, op, endpoint)
         if "{" in op.path:
             routes.append(Route(op.path, endpoint, methods=[op.http_method]))
         else:
@@ -604,6 +669,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
+        if limiter is not None:
+            await limiter.probe()  # a Redis that cannot be reached is said at start, not at the first call
         health.start(bridge.aprobe)
         yield
         await health.stop()
@@ -613,6 +680,16 @@ def create_app(bridge: BridgeLike) -> Starlette:
     service = services[0] if len(services) == 1 else observability.OTHER
     # Observed first: it sees every answer, auth's and rate limits' included, and serves the probes ahead of them.
     middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health), Middleware(_CatchAll)]
+    cors = bridge.settings.cors
+    if cors is not None:  # outside authentication: a browser's preflight carries no credentials
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(cors.allow_origins), allow_methods=list(cors.allow_methods), allow_headers=list(cors.allow_headers),
+            allow_credentials=cors.allow_credentials, expose_headers=list(cors.expose_headers), max_age=cors.max_age,
+        ))  # fmt: skip
+    # sets scope["state"]["consumer"] for what runs after it (None when authentication is off)
+    middleware.append(Middleware(AuthMiddleware, auth=build(bridge.settings), routed=bridge.routed, base=base, problem=problem))
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=middleware, lifespan=lifespan)
 
 

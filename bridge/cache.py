@@ -366,7 +366,10 @@ class CacheEntry:
 def spec_key(settings: Settings) -> str:
     """The settings the spec depends on (routing, the statuses it documents, its info), hashed."""
     return digest_of({"status": settings.status, "ports": settings.ports, "routes": settings.routes, "base_path": settings.base_path,
-                      "license": settings.license, "contact": settings.contact})[:32]
+                      "license": settings.license, "contact": settings.contact,
+                      "auth": settings.auth.spec_view() if settings.auth is not None else None,
+                      # the 429 responses and RateLimit headers (left out when off: older keys stay valid)
+                      **({"rate_limits": True} if settings.rate_limits is not None else {})})[:32]
 
 
 def open_cache(settings: Settings) -> DiskCache | None:

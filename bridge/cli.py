@@ -212,21 +212,22 @@ def _bind(host: str, port: int, flag: str = "--port") -> socket.socket:
     return sock
 
 
-def _url(sock: socket.socket) -> str:
+def _url(sock: socket.socket, scheme: str = "http") -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1) -> None:
+def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None) -> None:
     """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
-    ``settings.server`` (bridge.server). Ctrl-C ends it quietly."""
+    ``settings.server`` (bridge.server), and TLS when ``tls`` holds certfile, keyfile, client_ca.
+    Ctrl-C ends it quietly."""
     import uvicorn
 
     from .server import uvicorn_options
 
     host, port = sock.getsockname()[:2]
     settings = settings or make_settings()
-    options = uvicorn_options(settings)
+    options = uvicorn_options(settings, **(tls or {}))
     # Several workers need the app as an import string (each is a fresh process): a factory.
     # log_config=None: uvicorn's own lines go through the root logger, as configured (observability.configure_logging)
     config = uvicorn.Config(
@@ -246,11 +247,31 @@ def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, work
         pass
 
 
+def _auth_notice(settings: Settings, tls: dict[str, Any]) -> str:
+    """What `serve` says about inbound authentication: a warning when the config has no auth section."""
+    auth = settings.auth
+    if auth is None:
+        return (
+            "\nsoapbridge: WARNING: no 'auth' section in the config: anyone who can reach this port can call every SOAP operation."
+            "\n  Configure API keys, JWTs or client certificates (docs/auth.md), or say `auth: {enabled: false}` to serve without."
+        )
+    if auth.mtls is not None and auth.enabled and not tls.get("client_ca"):
+        raise BridgeError("auth.mtls is configured: serve TLS with --certfile, --keyfile and --client-ca (the CA of the client certificates)")
+    if not auth.enabled:
+        return "\nsoapbridge: authentication is off (auth.enabled: false)"
+    ways = [w for w, on in (("API keys", auth.api_keys), ("JWTs", auth.jwt), ("client certificates", auth.mtls)) if on]
+    return "\nsoapbridge: authentication: " + ", ".join(ways)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``soapbridge serve``: loads the WSDL once (a bad one fails here, with one line), then serves it on one
     process or ``--workers`` processes."""
     if args.workers < 1:
         raise BridgeError(f"--workers must be 1 or more, got {args.workers}")
+    tls = {"certfile": args.certfile, "keyfile": args.keyfile, "client_ca": args.client_ca}
+    from .server import tls_options
+
+    tls_options(**tls)  # a bad certificate or key fails now, before anything starts
     sock = _bind(args.host, args.port)
     options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
@@ -258,6 +279,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     gc.disable()  # what is built now lives as long as the server: frozen below, never collected
     b = load(args.wsdl, **options)
+    rl = b.settings.rate_limits
+    if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+        # each worker would count alone: the limit would silently become N times the configured one
+        raise BridgeError(
+            f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
+            "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
+        )
     log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
     configure_logging(log_settings)
     options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
@@ -271,17 +299,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.enable()
     skipped = _skipped(b.model, args.wsdl)
+    notice = _auth_notice(b.settings, tls)
     print(
-        f"soapbridge {__version__}: {len(b.routed)} operations on {_url(sock)}/ (docs: /docs)"
+        f"soapbridge {__version__}: {len(b.routed)} operations on {_url(sock, 'https' if args.certfile else 'http')}/ (docs: /docs)"
         + (f", {args.workers} workers" if args.workers > 1 else "")
         + f"; loaded in {time.perf_counter() - started:.2f} s"
-        + (f"\nsoapbridge: {skipped}" if skipped else ""),
+        + (f"\nsoapbridge: {skipped}" if skipped else "")
+        + notice,
         file=sys.stderr,
         flush=True,
     )
     settings = b.settings
     if app is not None:
-        _serve(app, sock, settings)
+        _serve(app, sock, settings, tls=tls)
         return 0
     from .worker import ENV, options_to_env
 
@@ -291,7 +321,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
     try:
-        _serve("bridge.worker:create_app", sock, settings, workers=args.workers)
+        _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls)
     finally:
         if metrics_dir is not None:
             metrics_dir.cleanup()
@@ -395,6 +425,7 @@ def _demo_banner(b: Any, wsdl: Path, base: str, backend: str) -> str:
   API docs          : {base}/docs
   OpenAPI 3.1       : {base}/openapi.json
   health            : {base}/healthz
+  authentication    : off (a demo on this machine; `serve` takes an auth section, docs/auth.md)
   mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
 The mock stands in for a real SOAP service: it answers made-up, schema-valid data
 (the same for every call; --seed N changes it). For a SOAP fault, restart with
@@ -439,6 +470,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
         seed_value=args.seed,
         allow_network=args.allow_network,
         progress=progress,
+        headers=_headers(args.header or []),
     )
     sys.stdout.write(summary_table(report))
     for kind, path in args.report or []:
@@ -447,6 +479,19 @@ def cmd_contract(args: argparse.Namespace) -> int:
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     return 0 if report.ok else EXIT_CHECKS
+
+
+def _headers(items: list[str]) -> dict[str, str]:
+    """``--header NAME:VALUE`` flags as a dict, ``${VAR}`` in a value read from the environment."""
+    from .envvars import expand_env
+
+    headers = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise BridgeError("--header: expected NAME:VALUE (a header without a colon; the text is not shown, it may be a key)")
+        headers[name.strip()] = str(expand_env(value.strip(), f"--header {name.strip()}"))
+    return headers
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -563,6 +608,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
+    sp.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
+    sp.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (default: in the certificate file)")
+    sp.add_argument("--client-ca", metavar="PEM", help="ask for client certificates and verify them against these CAs (auth.mtls)")
     sp.add_argument("--log-format", choices=["json", "text"], help="the request log's format (default: log.format in the config, else json)")
     sp.add_argument(
         "--log-level", type=str.lower, choices=["debug", "info", "warning", "error"],
@@ -607,6 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sample", type=_positive, metavar="K", help="check a seeded sample of K operations instead of all")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the sample, the generated data and the mock (default 0)")
     sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
+    sp.add_argument("--header", action="append", metavar="NAME:VALUE",
+                    help="send this header with every request, e.g. the API key of an authenticated bridge; ${VAR} in VALUE is read from the environment; repeatable")  # fmt: skip
     sp.set_defaults(func=cmd_contract)
 
     sp = command("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")

@@ -244,8 +244,8 @@ envelopes; one pool each, opened lazily."""
 
     def _headers(self, headers: dict[str, str]) -> dict[str, str]:
         """The request's headers with HTTP Basic credentials, when configured (digest: see _digest)."""
-        if self._authorization is not None:
-            return {**headers, "Authorization": self._authorization}
+        if self._authorization is not None:  # a consumer's own (bridge.auth) wins
+            return {"Authorization": self._authorization, **headers}
         return headers
 
     def _digest(self) -> httpx.DigestAuth | None:

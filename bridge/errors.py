@@ -8,11 +8,17 @@ the upstream ones)::
      ├── WsdlError ............. (start-up; the CLI exits 1)
      │    └── NetworkDisabled .. (a document is needed over the network, which is off)
      ├── OperationNotFound ..... (library only; REST answers 404 for an unknown route)
-     ├── ValidationError ....... 400 validation (every Violation listed)
+     ├── AuthError ............. (a REST request's credentials; never echoes a key or token)
+ │    ├── Unauthenticated .. 401 unauthorized (none, or not valid), with WWW-Authenticate
+ │    ├── Forbidden ........ 403 forbidden (valid, but not allowed this operation)
+ │    └── AuthUnavailable .. 503 auth-unavailable (the JWKS URL cannot be fetched)
+ ├── ValidationError ....... 400 validation (every Violation listed)
      │    └── RequestTooLarge .. 413 too-large (the encoded envelope is over max_request_bytes)
      ├── SoapFault ............. 422 client fault · 502 server fault
      ├── UpstreamError ......... 504 timeout · 503 unavailable · 502 bad_reply, tls
      │    └── WsseError ........ 502 security (the reply fails WS-Security verification)
+     ├── RateLimited ........... 429 rate-limited (a consumer over a rate limit; Retry-After)
+     ├── RateLimitUnavailable .. 503 rate-limit-unavailable (counters unreachable, on_storage_error: deny)
      ├── XmlError .............. (the XML parser; reaches REST as a 502 bad_reply)
      └── SpecError ............. (``soapbridge diff``; exits 1)
     DecodeError ................ 502 bad_reply (internal: XML that breaks its schema; the facade
@@ -58,6 +64,26 @@ class NetworkDisabled(WsdlError):
 
 class OperationNotFound(BridgeError):
     """No operation has the given name."""
+
+
+class AuthError(BridgeError):
+    """A REST request refused by ``bridge.auth``. ``challenge``: its ``WWW-Authenticate`` value."""
+
+    def __init__(self, message: str, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class Unauthenticated(AuthError):
+    """No credentials, or credentials that are not valid (401)."""
+
+
+class Forbidden(AuthError):
+    """Valid credentials that do not allow this operation (403)."""
+
+
+class AuthUnavailable(AuthError):
+    """The keys that check bearer tokens cannot be fetched (503)."""
 
 
 @dataclass
@@ -149,6 +175,24 @@ class WsseError(UpstreamError):
         super().__init__("security", message)
 
 
+class RateLimited(BridgeError):
+    """A consumer went over one or more rate limits (bridge.ratelimit); answered 429."""
+
+    def __init__(self, violated: list[str], retry_after: int, headers: dict[str, str]) -> None:
+        super().__init__(f"over the rate limit {', '.join(violated)}; retry in {retry_after} s")
+        self.violated = violated  # the names of the policies, as in the RateLimit-Policy header
+        self.retry_after = retry_after  # whole seconds
+        self.headers = headers  # RateLimit, RateLimit-Policy and Retry-After
+
+
+class RateLimitUnavailable(BridgeError):
+    """The rate-limit counters cannot be reached and ``rate_limits.on_storage_error`` is deny; answered 503."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("the rate-limit counters cannot be reached; the request was not admitted")
+        self.retry_after = retry_after
+
+
 class XmlError(BridgeError):
     """XML that is malformed, or that breaks a safety limit (DTD, entity, size, depth)."""
 
@@ -158,15 +202,21 @@ class SpecError(BridgeError):
 
 
 __all__ = [
+    "AuthError",
+    "AuthUnavailable",
     "BridgeError",
     "ConfigError",
     "DecodeError",
     "FaultCategory",
+    "Forbidden",
     "NetworkDisabled",
     "OperationNotFound",
+    "RateLimitUnavailable",
+    "RateLimited",
     "RequestTooLarge",
     "SoapFault",
     "SpecError",
+    "Unauthenticated",
     "UpstreamError",
     "UpstreamKind",
     "ValidationError",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import httpx
     from starlette.applications import Starlette
 
+    from .auth import Credentials
     from .codec import Codec
     from .compiled import CompiledCodec
     from .wsse import Security
@@ -112,6 +113,15 @@ class Bridge:
                 ws = settings.wsse.for_service(service)
                 if ws is not None:
                     self._wsse[service] = built.get(id(ws)) or built.setdefault(id(ws), Security(ws))
+        if settings.auth is not None:  # a consumer's SOAP header blocks must be parts some operation declares
+            parts = {p.name for op in self.routed for p in op.input.header_parts}
+            for name, consumer in settings.auth.consumers.items():
+                unknown = sorted(set(consumer.upstream.soap_headers if consumer.upstream else ()) - parts)
+                if unknown:
+                    raise ConfigError(
+                        f"auth.consumers.{name}.upstream.soap_headers: no routed operation has the SOAP header part(s) {', '.join(unknown)}"
+                        f" (header parts: {', '.join(sorted(parts)) or 'none'})"
+                    )
         self._idempotent: set[int] = set()
         for name in settings.idempotent:
             try:
@@ -381,7 +391,9 @@ class Bridge:
             raise UpstreamError("unavailable", f"{op.key} has no endpoint address: pass endpoint= or --backend")
         return url
 
-    def _prepare(self, operation: str | Operation, data: Any, headers: dict[str, Any] | None) -> tuple[Operation, bytes, dict[str, str]]:
+    def _prepare(
+        self, operation: str | Operation, data: Any, headers: dict[str, Any] | None, credentials: Credentials | None = None
+    ) -> tuple[Operation, bytes, dict[str, str]]:
         op = self.operation(operation)
         if headers:
             if not isinstance(data, dict):
@@ -395,9 +407,14 @@ class Bridge:
         if addressing is True or (addressing == "auto" and op.wsa_policy):
             body, action = self._addressed(op, body), op.wsa_action  # before WS-Security, which may sign them
         wsse = self._wsse.get(op.service)
+        if credentials is not None and credentials.wsse is not None:
+            wsse = credentials.wsse  # the authenticated consumer's own UsernameToken, in place of the global one
         if wsse is not None:
             body = wsse.apply(body)
-        return op, body, http_headers(op.soap_version, action)
+        http = http_headers(op.soap_version, action)
+        if credentials is not None and credentials.authorization is not None:
+            http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
+        return op, body, http
 
     def _addressed(self, op: Operation, body: bytes) -> bytes:
         """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
@@ -479,13 +496,16 @@ class Bridge:
         self._outcome(op, started, None, reply)
         return result
 
-    async def acall(self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``call`` for asyncio: the same result and errors, over a pooled async connection."""
+    async def acall(
+        self, operation: str | Operation, data: Any, *, headers: dict[str, Any] | None = None, credentials: Credentials | None = None
+    ) -> dict[str, Any]:
+        """``call`` for asyncio: the same result and errors, over a pooled async connection.
+        ``credentials``: an authenticated REST consumer's upstream credentials (bridge.auth)."""
         op = self.operation(operation)
         started = time.perf_counter()
         reply: Reply | None = None
         try:
-            op, body, http = self._prepare(op, data, headers)
+            op, body, http = self._prepare(op, data, headers, credentials)
             reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
             with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": len(reply.body)}):
                 result = await self._afinish(op, reply)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ._version import __version__
+from .auth import operation_security, security_schemes
 from .codec import to_json_ready
 from .examples import message_example
 from .jsonschema import XML_CHARS, JsonSchema, SchemaBuilder
@@ -126,6 +127,35 @@ def _problem(description: str, ref: str = "Problem", extra: JsonSchema | None = 
     return {"description": description, "content": {PROBLEM: {"schema": schema}}}
 
 
+_SF = "An RFC 9651 structured field, as draft-ietf-httpapi-ratelimit-headers-12 defines it"
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": f'The quota policies this request counts against, e.g. "consumer-1s";q=100;w=1. {_SF}.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": f'What is left of each policy\'s quota (r) and the seconds until it resets (t), e.g. "consumer-1s";r=99;t=1. {_SF}.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {"description": "Seconds to wait before the next request.", "schema": {"type": "integer", "minimum": 1}},
+}
+
+
+def _rate_limit_responses(responses: dict[str, Any]) -> None:
+    """Rate limits: the RateLimit headers on the success answer, and a 429."""
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")}
+    for status in ("200", "204"):
+        if status in responses:
+            responses[status]["headers"] = dict(refs)
+    extra: JsonSchema = {
+        "type": "object",
+        "properties": {"violated-policies": {"type": "array", "items": {"type": "string"}, "description": "The policies over their quota."}},
+        "required": ["violated-policies"],
+    }
+    responses["429"] = _problem("Too many requests: the consumer is over a rate limit; retry after Retry-After seconds.", extra=extra)
+    responses["429"]["headers"] = {**refs, "Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+
+
 def build_openapi(
     model: ServiceModel, routed: list[Operation], settings: Settings, *, title: str | None = None
 ) -> dict[str, Any]:
@@ -156,8 +186,15 @@ def build_openapi(
         else:
             responses["204"] = {"description": "One-way operation: the message was sent."}
         responses["400"] = _problem("Malformed JSON, or JSON that breaks the schema; lists every violation.", "ValidationProblem")
+        security = operation_security(settings.auth, op)
+        if security:
+            responses["401"] = _problem("No credentials, or credentials that are not valid.")
+            responses["401"]["headers"] = {"WWW-Authenticate": {"description": "The schemes that are accepted (RFC 9110).", "schema": {"type": "string"}}}
+            responses["403"] = _problem("The credentials are valid but do not allow this operation (or lack a scope it needs).")
         responses["413"] = _problem("The request body is larger than the configured limit.")
         responses["415"] = _problem("The request is not application/json.")
+        if settings.rate_limits is not None:
+            _rate_limit_responses(responses)
         fault_extra: JsonSchema | None = None
         typed = [f for f in op.faults if f.element is not None]
         if typed:
@@ -222,6 +259,8 @@ def build_openapi(
                 "soapAction": op.soap_action,
             },
         }
+        if security:
+            operation["security"] = security
         # Lint rules (and documentation renderers) want a description: say what is called when the WSDL does not.
         operation["description"] = op.doc or f"Calls the SOAP operation {op.name} of the service {op.service} (port {op.port})."
         params, body_ok = _parameters(builder, op)
@@ -259,12 +298,16 @@ def build_openapi(
         "info": info,
         # Paths carry the configured base_path already: the server is the bridge's root.
         "servers": [{"url": "/", "description": "This bridge."}],
-        # No authentication yet: said explicitly, so tools do not assume one.
-        "security": [],
+        # Any one configured scheme; none (authentication off) said explicitly, so tools do not assume one.
+        "security": [{name: []} for name in security_schemes(settings.auth)],
         "tags": [{"name": xml_decode(s), "description": f"The operations of the SOAP service {s}."} for s in services],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }
+    if schemes := security_schemes(settings.auth):
+        doc["components"]["securitySchemes"] = schemes
+    if settings.rate_limits is not None:
+        doc["components"]["headers"] = RATE_LIMIT_HEADERS
     used = [_tidy(schema) for schema in schemas.values()]
     for item in paths.values():
         for operation in item.values():

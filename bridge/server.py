@@ -13,10 +13,12 @@ import functools
 import logging
 import resource
 import time
+from pathlib import Path
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .errors import ConfigError
 from .settings import ServerLimits, Settings
 
 log = logging.getLogger("soapbridge.server")
@@ -58,6 +60,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._in_headers = True  # between requests or reading a request's headers
         self._header_bytes = 0
         self._refused = False
+        self._tls: dict[str, Any] | None = None  # the ASGI TLS extension of this connection
 
     # --- timers ---------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class GuardedProtocol(HttpToolsProtocol):
             transport.write(_reply(b"503 Service Unavailable", "too many open connections; retry later"))
             transport.close()
             return
+        self._tls = tls_extension(transport)
         # A new connection has header_timeout for its first request's headers (as NGINX does).
         self._arm(self.limits.header_timeout, b"408 Request Timeout", "the request headers took too long")
 
@@ -120,6 +124,8 @@ class GuardedProtocol(HttpToolsProtocol):
         """A request starts: its headers are being read."""
         self._in_headers = True
         super().on_message_begin()
+        if self._tls is not None:  # uvicorn does not give the app the client certificate: this does
+            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[typeddict-unknown-key, dict-item]
 
     def on_headers_complete(self) -> None:
         """Refuses headers over the size limit (431); else starts the body deadline."""
@@ -154,6 +160,19 @@ class GuardedProtocol(HttpToolsProtocol):
         self._in_headers = True
 
 
+def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
+    """The ASGI TLS extension's fields of a TLS connection (None for plain HTTP): the client
+    certificate OpenSSL verified against ``--client-ca``, as PEM, and its subject."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    import ssl
+
+    der = ssl_object.getpeercert(binary_form=True)
+    chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    return {"server_cert": None, "client_cert_chain": chain, "client_cert_name": None, "client_cert_error": None, "tls_version": None, "cipher_suite": None}
+
+
 def open_file_budget(limits: ServerLimits, upstream_connections: int) -> int:
     """The connection cap that fits the open-file limit: raises the soft limit towards the hard
     one if needed, and lowers the cap (with a warning) if even that is too few."""
@@ -175,8 +194,12 @@ def open_file_budget(limits: ServerLimits, upstream_connections: int) -> int:
     return cap
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` that apply ``settings.server``."""
+def uvicorn_options(
+    settings: Settings, *, certfile: str | None = None, keyfile: str | None = None, client_ca: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` that apply ``settings.server``, and
+    TLS when ``certfile`` is given: client certificates, when ``client_ca`` is, are asked for and
+    verified against it (optional at the TLS level: an API key or token may stand in for one)."""
     limits = settings.server
     cap = open_file_budget(limits, settings.max_connections)
     if cap != limits.max_connections:
@@ -187,4 +210,29 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # A partial of a module-level class: uvicorn's worker processes unpickle it.
         "http": functools.partial(GuardedProtocol, limits=limits),
         "timeout_keep_alive": limits.keepalive_timeout,
+        **tls_options(certfile, keyfile, client_ca),
     }
+
+
+def tls_options(certfile: str | None, keyfile: str | None, client_ca: str | None) -> dict[str, Any]:
+    """uvicorn's TLS options for ``serve --certfile/--keyfile/--client-ca``, checked now (a ``ConfigError`` says what is wrong)."""
+    if certfile is None:
+        if keyfile or client_ca:
+            raise ConfigError("--keyfile and --client-ca need --certfile (the bridge's own certificate)")
+        return {}
+    import ssl
+
+    for flag, path in (("--certfile", certfile), ("--keyfile", keyfile), ("--client-ca", client_ca)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{flag}: the file {path} does not exist")
+    try:  # what uvicorn will do, so a bad file fails here with one line
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        if client_ca:
+            ctx.load_verify_locations(client_ca)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"TLS: OpenSSL cannot use {certfile}{' and ' + keyfile if keyfile else ''}{' with ' + client_ca if client_ca else ''} ({exc})") from None
+    options: dict[str, Any] = {"ssl_certfile": certfile, "ssl_keyfile": keyfile}
+    if client_ca:
+        options.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_OPTIONAL)
+    return options

@@ -17,6 +17,7 @@ from .envvars import expand_env
 from .errors import ConfigError, FaultCategory, UpstreamKind
 
 if TYPE_CHECKING:
+    from .auth import AuthSettings
     from .wsse import WsseSettings
 
 MiB = 1024 * 1024
@@ -135,6 +136,52 @@ class BackendAuth:
     password: str = field(default="", repr=False)
 
 
+#: ``RateLimits.on_storage_error``: what a request gets while the counters cannot be reached.
+OnStorageError = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True)
+class ConsumerLimits:
+    """One consumer's limits; in the config a rate alone (``partner-a: 10/second``) or a mapping."""
+
+    rate: str | None = None  # None: the default rate
+    concurrency: int | None = None  # None: rate_limits.concurrency
+    max_request_bytes: int | None = None  # None: rate_limits.max_request_bytes, else the global one
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Rate limits of REST consumers (docs/rate-limits.md), in the ``limits`` library's notation
+    (``100/second``, ``10/second;1000/day``). A consumer is the name authentication gives it, else
+    the client address."""
+
+    default: str | None = None  # every consumer without its own entry; None: those are not limited
+    consumers: dict[str, ConsumerLimits] = field(default_factory=dict)  # consumer name -> its limits
+    # operation pattern ("OrderService.*", "PlaceOrder") -> a limit each consumer has on it, on top
+    operations: dict[str, str] = field(default_factory=dict)
+    storage: str = field(default="memory://", repr=False)  # memory:// or redis(s)://...; repr: may hold a password
+    on_storage_error: OnStorageError = "allow"  # allow (fail open) or deny (fail closed, 503)
+    # seconds one request waits for the counters at most; it includes the time a busy event loop takes
+    # to get back to the request, so it is not a Redis round trip (under 1 ms) but a bound on a dead one
+    storage_timeout: float = 0.5
+    # Requests of one consumer in flight at once, per worker process; None: not limited
+    concurrency: int | None = None
+    # Request body size of one consumer; None: the global max_request_bytes
+    max_request_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Cors:
+    """CORS for browsers on other origins (Starlette's CORSMiddleware); off unless configured."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    allow_headers: tuple[str, ...] = ("Content-Type", "Authorization", "X-API-Key")
+    allow_credentials: bool = False
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 600
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a ``Bridge`` can be configured with (docs/configuration.md).
@@ -186,6 +233,12 @@ class Settings:
     addressing: bool | str = "auto"
     # WS-Security of the calls to the service (bridge.wsse): a mapping as in the config file, or None
     wsse: WsseSettings | None = None
+    # Inbound authentication and authorization of REST consumers (bridge.auth, docs/auth.md): a mapping
+    # as in the config file, or None (no section: `serve` warns that anyone may call every operation)
+    auth: AuthSettings | None = None
+    cors: Cors | None = None  # off unless configured
+    # Rate limits of REST consumers; None: none
+    rate_limits: RateLimits | None = None
     # --- operations (docs/operations.md) ---
     metrics: bool = True  # /metrics and the request counters
     log: LogSettings = field(default_factory=LogSettings)
@@ -275,11 +328,40 @@ def _coerce(s: Settings) -> Settings:
         from .wsse import parse_settings  # only when configured: a warm start does not import it
 
         wsse = parse_settings(wsse)
+    auth = s.auth
+    if auth is not None:
+        from .auth import parse_settings as parse_auth
+
+        auth = parse_auth(auth)
+        if backend_auth is not None and backend_auth.type == "digest" and auth is not None and any(c.upstream and c.upstream.basic for c in auth.consumers.values()):
+            raise ConfigError("auth.consumers: upstream.basic cannot go with backend_auth of type digest (one Authorization header)")
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
-        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, **ops,
+        client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),
+        rate_limits=_rate_limits(s.rate_limits), **ops,
     )  # fmt: skip
 
+
+def _cors(value: Any) -> Cors | None:
+    if value is None or isinstance(value, Cors):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError("cors: expected a mapping with allow_origins (and allow_methods, allow_headers, ...)")
+    data = dict(value)
+    for name in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        if name in data:
+            v = data[name]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"cors.{name}: expected a list of strings")
+            data[name] = tuple(v)
+    cors: Cors = _build(Cors, data, "cors")
+    if not cors.allow_origins:
+        raise ConfigError("cors.allow_origins: list the origins allowed (\"*\" for any)")
+    if cors.allow_credentials and "*" in cors.allow_origins:
+        raise ConfigError("cors: allow_credentials cannot go with the origin \"*\"; list the origins")
+    if not isinstance(cors.max_age, int) or isinstance(cors.max_age, bool) or cors.max_age < 0 or not isinstance(cors.allow_credentials, bool):
+        raise ConfigError("cors: max_age is a number of seconds, allow_credentials true or false")
+    return cors
 
 def _operations(s: Settings) -> dict[str, Any]:
     """The metrics, log, tracing, readiness and shutdown settings, typed and checked."""
@@ -416,6 +498,73 @@ def _backend_auth(value: Any) -> BackendAuth | None:
     return auth
 
 
+_STORAGE_SCHEMES = ("memory", "redis", "rediss", "async+memory", "async+redis", "async+rediss")
+
+
+def _rate_limits(value: Any) -> RateLimits | None:
+    if value is None or isinstance(value, RateLimits):
+        rl = value
+    elif isinstance(value, dict):
+        data = dict(value)
+        if "storage" in data:
+            data["storage"] = expand_env(data["storage"], "rate_limits.storage")
+        rl = _build(RateLimits, data, "rate_limits")
+    else:
+        raise ConfigError("rate_limits: expected a mapping with default, consumers, operations and storage")
+    if rl is None:
+        return None
+    from limits import parse_many  # only when configured: a warm start does not import it
+
+    def check(limit: Any, where: str) -> None:
+        try:
+            if not isinstance(limit, str) or not (items := parse_many(limit)):
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{where}: expected a rate limit such as 100/second or 10/second;1000/day, got {limit!r}") from None
+        windows = [item.get_expiry() for item in items]
+        if len(set(windows)) < len(windows):
+            raise ConfigError(f"{where}: {limit!r} gives two limits for the same window")
+
+    if rl.default is not None:
+        check(rl.default, "rate_limits.default")
+    for name in ("consumers", "operations"):
+        if not isinstance(getattr(rl, name), dict):
+            raise ConfigError(f"rate_limits.{name}: expected a mapping of names to rate limits")
+    for key, limit in rl.operations.items():
+        check(limit, f"rate_limits.operations.{key}")
+
+    def count(v: Any, where: str) -> None:
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v <= 0):
+            raise ConfigError(f"{where}: expected a positive integer, got {v!r}")
+
+    consumers: dict[str, ConsumerLimits] = {}
+    for key, value in rl.consumers.items():
+        where = f"rate_limits.consumers.{key}"
+        if isinstance(value, str):
+            value = ConsumerLimits(rate=value)
+        elif isinstance(value, dict):
+            value = _build(ConsumerLimits, value, where)
+        elif not isinstance(value, ConsumerLimits):
+            raise ConfigError(f"{where}: expected a rate limit, or a mapping with rate, concurrency and max_request_bytes")
+        if value.rate is not None:
+            check(value.rate, where + (".rate" if not isinstance(rl.consumers[key], str) else ""))
+        count(value.concurrency, f"{where}.concurrency")
+        count(value.max_request_bytes, f"{where}.max_request_bytes")
+        consumers[key] = value
+    count(rl.concurrency, "rate_limits.concurrency")
+    count(rl.max_request_bytes, "rate_limits.max_request_bytes")
+    scheme = rl.storage.split("://", 1)[0] if isinstance(rl.storage, str) and "://" in rl.storage else None
+    if scheme not in _STORAGE_SCHEMES:
+        # the value is not echoed: a Redis URL may hold a password
+        raise ConfigError("rate_limits.storage: expected memory:// or a redis:// or rediss:// URL")
+    if rl.on_storage_error not in ("allow", "deny"):
+        raise ConfigError(f"rate_limits.on_storage_error: expected allow or deny, got {rl.on_storage_error!r}")
+    t = rl.storage_timeout
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or t <= 0:
+        raise ConfigError(f"rate_limits.storage_timeout: expected a positive number of seconds, got {t!r}")
+    return replace(rl, consumers=consumers, operations=dict(rl.operations))
+
+
 def _proxy(value: Any) -> str | None:
     if value is None or value == "env":
         return value  # type: ignore[no-any-return]
@@ -463,6 +612,10 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     auth = data.get("backend_auth")
     if isinstance(auth, dict) and isinstance(auth.get("password_file"), str) and not auth["password_file"].startswith("${"):
         data["backend_auth"] = {**auth, "password_file": str(p.parent / auth["password_file"])}
+    if data.get("auth") is not None:
+        from .auth import parse_settings as parse_auth
+
+        data["auth"] = parse_auth(data["auth"], base=p.parent)  # its files are relative to the config file's folder
     if data.get("wsse") is not None:
         from .wsse import parse_settings
 
