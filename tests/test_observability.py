@@ -572,3 +572,22 @@ def test_tracing_off_imports_no_opentelemetry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_with_auth_the_consumer_is_logged_refusals_counted_and_probes_open(backend: Backend) -> None:
+    key = "test"  # its SHA-256 below
+    auth = {"api_keys": [{"consumer": "partner-a", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}]}
+    b = bridge.load(CALC, endpoint=backend.url, auth=auth)
+    with captured() as log, TestClient(b.asgi()) as c:
+        ok = c.post("/CalculatorService/Add", json={"a": 2, "b": 3}, headers={"x-api-key": key})
+        refused = c.post("/CalculatorService/Add", json={"a": 2, "b": 3})
+        probes = [c.get(p).status_code for p in ("/livez", "/readyz", "/metrics")]  # no key needed
+        m = scrape(c)
+    assert (ok.status_code, refused.status_code, probes) == (200, 401, [200, 200, 200])
+    lines = {line["request_id"]: line for line in log.requests()}
+    assert lines[ok.headers["x-request-id"]]["consumer"] == "partner-a"
+    assert "consumer" not in lines[refused.headers["x-request-id"]]  # nobody was authenticated
+    assert refused.json()["request_id"] == refused.headers["x-request-id"]
+    kinds = {dict(labels)["kind"] for (n, labels), v in m.items() if n == "soapbridge_requests_total" and dict(labels)["status"] == "401"}
+    assert len(kinds) == 1 and kinds != {""}, kinds
+    assert key not in "\n".join(log.lines) and "partner-a" not in str(m)
