@@ -81,6 +81,13 @@ def current_request_id() -> str | None:
     return rec.request_id if rec is not None else None
 
 
+def label(service: str, operation: str) -> None:
+    """Names the operation a request is for before it reaches it (authentication's refusals)."""
+    rec = CURRENT.get()
+    if rec is not None:
+        rec.service, rec.operation = service, operation
+
+
 def enter(service: str, operation: str) -> None:
     """The request reached an operation: labels it with the operation, and counts it in flight."""
     rec = CURRENT.get()
