@@ -464,6 +464,7 @@ def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
     authentication middleware, which names the consumer in ``request.state.consumer``."""
 
     async def limited(request: Request) -> Response:
+        observability.label(op.service, op.name)  # a 429 is counted under its operation
         consumer = (request.scope.get("state") or {}).get("consumer")
         try:
             admitted = await limiter.check(op, consumer, request.client.host if request.client else None)

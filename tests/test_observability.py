@@ -577,9 +577,10 @@ def test_tracing_off_imports_no_opentelemetry() -> None:
 def test_with_auth_the_consumer_is_logged_refusals_counted_and_probes_open(backend: Backend) -> None:
     key = "test"  # its SHA-256 below
     auth = {"api_keys": [{"consumer": "partner-a", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}]}
-    b = bridge.load(CALC, endpoint=backend.url, auth=auth)
+    b = bridge.load(CALC, endpoint=backend.url, auth=auth, rate_limits={"default": "1/minute"})
     with captured() as log, TestClient(b.asgi()) as c:
         ok = c.post("/CalculatorService/Add", json={"a": 2, "b": 3}, headers={"x-api-key": key})
+        limited = c.post("/CalculatorService/Add", json={"a": 2, "b": 3}, headers={"x-api-key": key})
         refused = c.post("/CalculatorService/Add", json={"a": 2, "b": 3})
         probes = [c.get(p).status_code for p in ("/livez", "/readyz", "/metrics")]  # no key needed
         m = scrape(c)
@@ -589,4 +590,16 @@ def test_with_auth_the_consumer_is_logged_refusals_counted_and_probes_open(backe
     assert "consumer" not in lines[refused.headers["x-request-id"]]  # nobody was authenticated
     assert refused.json()["request_id"] == refused.headers["x-request-id"]
     assert value(m, "soapbridge_requests_total", service="CalculatorService", operation="Add", status="401", kind="unauthorized") == 1
+    assert limited.status_code == 429
+    assert value(m, "soapbridge_requests_total", service="CalculatorService", operation="Add", status="429", kind="rate-limited") == 1
+    assert lines[limited.headers["x-request-id"]]["consumer"] == "partner-a"
     assert key not in "\n".join(log.lines) and "partner-a" not in str(m)
+
+
+def test_a_rate_limited_call_is_counted_under_its_operation(backend: Backend) -> None:
+    b = bridge.load(CALC, endpoint=backend.url, auth={"enabled": False}, rate_limits={"default": "1/minute"})
+    with TestClient(b.asgi()) as c:
+        statuses = [c.post("/CalculatorService/Add", json={"a": 2, "b": 3}).status_code for _ in range(2)]
+        m = scrape(c)
+    assert statuses == [200, 429]
+    assert value(m, "soapbridge_requests_total", service="CalculatorService", operation="Add", status="429", kind="rate-limited") == 1
