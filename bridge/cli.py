@@ -7,11 +7,15 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
+import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +23,7 @@ from ._version import __version__
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
 from .facade import load
+from .observability import MULTIPROC_ENV, configure_logging
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
@@ -221,15 +226,22 @@ def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, work
     from .server import uvicorn_options
 
     host, port = sock.getsockname()[:2]
-    options = uvicorn_options(settings or make_settings(), **(tls or {}))
+    settings = settings or make_settings()
+    options = uvicorn_options(settings, **(tls or {}))
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
+    # log_config=None: uvicorn's own lines go through the root logger, as configured (observability.configure_logging)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", log_config=None, workers=workers, factory=isinstance(app, str),
+        timeout_graceful_shutdown=math.ceil(settings.shutdown.grace_seconds), **options,
+    )  # fmt: skip
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
             Multiprocess(config, sockets=[sock]).run()
         else:
+            # uvicorn raises the signal it stopped on again once done; this makes a SIGTERM stop exit 0
+            signal.signal(signal.SIGTERM, lambda sig, frame: None)
             uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
@@ -274,6 +286,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
             "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
         )
+    log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
+    configure_logging(log_settings)
+    options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+    metrics_dir = None
+    if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
+        # prometheus_client's multi-process mode: each worker writes its counts to files here and
+        # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
+        metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir.name
     app = b.asgi() if args.workers == 1 else None
     gc.freeze()
     gc.enable()
@@ -299,7 +320,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls)
+    try:
+        _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls)
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
     return 0
 
 
@@ -586,6 +611,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
     sp.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (default: in the certificate file)")
     sp.add_argument("--client-ca", metavar="PEM", help="ask for client certificates and verify them against these CAs (auth.mtls)")
+    sp.add_argument("--log-format", choices=["json", "text"], help="the request log's format (default: log.format in the config, else json)")
+    sp.add_argument(
+        "--log-level", type=str.lower, choices=["debug", "info", "warning", "error"],
+        help="log level (default: log.level in the config, else info: one line per request; warning drops those)",
+    )  # fmt: skip
     sp.set_defaults(func=cmd_serve)
 
     sp = command("mock", help="serve a mock SOAP service generated from the WSDL")

@@ -38,6 +38,7 @@ def problem_schemas() -> dict[str, JsonSchema]:
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
+            "request_id": {"type": "string", "description": "The request's ID, as in its X-Request-ID response header and log line."},
         },
         "required": ["type", "title", "status"],
     }

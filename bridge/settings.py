@@ -70,6 +70,45 @@ class ServerLimits:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """The server's log (docs/operations.md): one line per request, JSON or text."""
+
+    format: str = "json"  # json | text
+    level: str = "info"  # debug | info | warning | error; "warning" drops the per-request lines
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing (the ``tracing`` extra); off by default, and then nothing of it is imported."""
+
+    enabled: bool = False
+    # otlp (OTLP over HTTP to endpoint; needs opentelemetry-exporter-otlp-proto-http), console, or
+    # none: the tracer provider already installed in the process (opentelemetry-instrument, an embedding app)
+    exporter: str = "none"
+    endpoint: str | None = None
+    service_name: str = "soapbridge"
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    """What ``/readyz`` checks besides the loaded model: optionally, a recent answer from each backend."""
+
+    probe_backends: bool = False
+    interval: float = 10.0  # seconds between probes (a background task, never per /readyz request)
+    timeout: float = 2.0  # seconds a probe may take
+    max_age: float | None = None  # a backend's last answer counts this long; None: 3 x interval
+
+
+@dataclass(frozen=True)
+class ShutdownSettings:
+    """SIGTERM: /readyz says 503 at once; new connections are taken for ``drain_seconds`` more (so
+    that a load balancer sees the 503 first), then refused; in-flight calls get ``grace_seconds``."""
+
+    drain_seconds: float = 0.0
+    grace_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Route:
     """Maps one operation to another method and path; ``{name}`` path segments and
     ``query`` names are taken from simple top-level fields of the input."""
@@ -200,6 +239,12 @@ class Settings:
     cors: Cors | None = None  # off unless configured
     # Rate limits of REST consumers; None: none
     rate_limits: RateLimits | None = None
+    # --- operations (docs/operations.md) ---
+    metrics: bool = True  # /metrics and the request counters
+    log: LogSettings = field(default_factory=LogSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
+    shutdown: ShutdownSettings = field(default_factory=ShutdownSettings)
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
@@ -277,6 +322,7 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"no_proxy: expected a comma-separated list of hosts, got {s.no_proxy!r}")
     if not isinstance(s.addressing, bool) and s.addressing != "auto":
         raise ConfigError(f"addressing: expected true, false or auto, got {s.addressing!r}")
+    ops = _operations(s)
     wsse = s.wsse
     if wsse is not None:
         from .wsse import parse_settings  # only when configured: a warm start does not import it
@@ -292,7 +338,7 @@ def _coerce(s: Settings) -> Settings:
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),
-        rate_limits=_rate_limits(s.rate_limits),
+        rate_limits=_rate_limits(s.rate_limits), **ops,
     )  # fmt: skip
 
 
@@ -316,6 +362,32 @@ def _cors(value: Any) -> Cors | None:
     if not isinstance(cors.max_age, int) or isinstance(cors.max_age, bool) or cors.max_age < 0 or not isinstance(cors.allow_credentials, bool):
         raise ConfigError("cors: max_age is a number of seconds, allow_credentials true or false")
     return cors
+
+def _operations(s: Settings) -> dict[str, Any]:
+    """The metrics, log, tracing, readiness and shutdown settings, typed and checked."""
+    if not isinstance(s.metrics, bool):
+        raise ConfigError(f"metrics: expected true or false, got {s.metrics!r}")
+    log = _build(LogSettings, s.log, "log") if isinstance(s.log, dict) else s.log
+    if log.format not in ("json", "text"):
+        raise ConfigError(f"log.format: expected json or text, got {log.format!r}")
+    if not isinstance(log.level, str) or log.level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log.level: expected debug, info, warning or error, got {log.level!r}")
+    tracing = _build(TracingSettings, s.tracing, "tracing") if isinstance(s.tracing, dict) else s.tracing
+    if not isinstance(tracing.enabled, bool):
+        raise ConfigError(f"tracing.enabled: expected true or false, got {tracing.enabled!r}")
+    if tracing.exporter not in ("otlp", "console", "none"):
+        raise ConfigError(f"tracing.exporter: expected otlp, console or none, got {tracing.exporter!r}")
+    readiness = _build(ReadinessSettings, s.readiness, "readiness") if isinstance(s.readiness, dict) else s.readiness
+    for name in ("interval", "timeout", "max_age"):
+        v = getattr(readiness, name)
+        if (v is not None or name != "max_age") and (not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0):
+            raise ConfigError(f"readiness.{name}: expected a positive number of seconds, got {v!r}")
+    shutdown = _build(ShutdownSettings, s.shutdown, "shutdown") if isinstance(s.shutdown, dict) else s.shutdown
+    for name in ("drain_seconds", "grace_seconds"):
+        v = getattr(shutdown, name)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"shutdown.{name}: expected a number of seconds (0 or more), got {v!r}")
+    return {"log": replace(log, level=log.level.lower()), "tracing": tracing, "readiness": readiness, "shutdown": shutdown}
 
 
 def _positive(limits: Any, where: str, kind: type) -> None:

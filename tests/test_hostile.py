@@ -285,7 +285,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "serve", str(sample("calculator.wsdl")), "--port", str(port), "--config", str(config),
-         "--backend", "http://127.0.0.1:9/"],
+         "--backend", "http://127.0.0.1:9/", "--log-level", "warning"],  # warning: no line per request into the unread pipe
         stderr=subprocess.PIPE,
     )
     try:
@@ -409,7 +409,7 @@ def test_a_low_open_file_limit_lowers_the_cap_instead_of_failing_calls(tmp_path:
     with ServerThread(MockService(load_model(sample("calculator.wsdl"))).asgi()) as backend:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bridge", "serve", str(sample("calculator.wsdl")), "--port", str(port), "--config", str(config),
-             "--backend", backend.url + "/"],
+             "--backend", backend.url + "/", "--log-level", "warning"],
             stderr=subprocess.PIPE,
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300)),
         )
