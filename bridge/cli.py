@@ -424,7 +424,7 @@ def _demo_banner(b: Any, wsdl: Path, base: str, backend: str) -> str:
   REST bridge       : {base}/
   API docs          : {base}/docs
   OpenAPI 3.1       : {base}/openapi.json
-  health            : {base}/healthz
+  probes, metrics   : {base}/livez  {base}/readyz  {base}/metrics  (docs/operations.md)
   authentication    : off (a demo on this machine; `serve` takes an auth section, docs/auth.md)
   mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
 The mock stands in for a real SOAP service: it answers made-up, schema-valid data

@@ -253,6 +253,11 @@ def test_demo_banner_says_the_mock_makes_data_up_and_how_to_get_a_fault() -> Non
         mock = demo.url("mock SOAP service")
         r = httpx.post(mock + "/", content=envelope, headers={"content-type": "text/xml", "X-Mock-Fault": "OrderNotFound"}, timeout=30)
         assert r.status_code == 500 and b"OrderNotFound" in r.content
+        # the probe and metrics URLs the banner prints answer as docs/operations.md says
+        line = next(x for x in demo.lines if x.strip().startswith("probes, metrics"))
+        livez, readyz, metrics = line.split(":", 1)[1].split()[:3]
+        assert httpx.get(livez, timeout=10).status_code == 200 and httpx.get(readyz, timeout=10).status_code == 200
+        assert "soapbridge_requests_total" in httpx.get(metrics, timeout=10).text
     finally:
         assert demo.stop() == 0
 
