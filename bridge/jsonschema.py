@@ -63,6 +63,17 @@ _URI = (
 )
 NAMESPACE_URI = rf"^({_URI})?$"
 ATTRIBUTE_KEY = rf"^@(?!xmlns$)(?!\{{http://www\.w3\.org/2000/xmlns/)(\{{{_URI}\}})?[A-Za-z_][A-Za-z0-9._-]*$"
+# Code generators (openapi-python-client) read every schema as an object: "must be absent" is
+# {"not": {}}, which is what the boolean schema false means.
+ABSENT: JsonSchema = {"not": {}}
+
+
+def type_tag(name: str) -> JsonSchema:
+    """The "$type" a derived type's value carries: a one-value enum, the same as const, so that
+    generators merging it with the base's enum of names through allOf can (a const they cannot)."""
+    return {"type": "string", "enum": [name]}
+
+
 _GENERIC_CONTENT = object()  # keys for the free-content components
 _GENERIC_ELEMENT = object()
 
@@ -290,7 +301,7 @@ class SchemaBuilder:
             shut: JsonSchema = {**s, "unevaluatedProperties": False}
             if t.base is not None and t.derivation is not None:
                 # The base's "$type" property reaches this type through allOf: only its own name.
-                own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
+                own_type: JsonSchema = type_tag(t.qname.name) if t.qname is not None else dict(ABSENT)
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
         if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
@@ -313,11 +324,11 @@ class SchemaBuilder:
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
-            branches.append({"allOf": [s], "properties": {"$type": {"const": own}}} if own else s)
+            branches.append({"allOf": [s], "properties": {"$type": type_tag(own)}} if own else s)
         for d in derived:
             assert d.qname is not None
             branches.append(
-                {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
+                {"allOf": [self.type_schema(d)], "properties": {"$type": type_tag(d.qname.name)}, "required": ["$type"]}
             )
         return branches
 
@@ -622,7 +633,10 @@ def merge_extras(s: JsonSchema, extras: list[JsonSchema]) -> None:
             s.setdefault("patternProperties", {}).update(e.pop("patternProperties"))
         if not e:
             continue
-        if any(k in s for k in e):
+        # On an object, a choice (oneOf/anyOf) goes to allOf as well: the same constraint, but
+        # generators (openapi-python-client) read an object with a oneOf beside its properties as a
+        # union of the branches alone, and drop the properties.
+        if any(k in s for k in e) or (s.get("type") == "object" and ("oneOf" in e or "anyOf" in e)):
             s.setdefault("allOf", []).append(e)
         else:
             s.update(e)
