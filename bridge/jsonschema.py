@@ -316,8 +316,25 @@ class SchemaBuilder:
             self.components[name] = {}  # placeholder: a derived type that uses its base ends here
             # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
             # closing the anyOf, and generators (schemathesis) can still model it with many branches.
-            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in self._poly_branches(t, s, derived)]}
+            branches = [self._tagged_component(b) for b in self._poly_branches(t, s, derived)]
+            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
         return self.ref(name)
+
+    def _tagged_component(self, branch: JsonSchema) -> JsonSchema:
+        """A branch of a hoisted union as a $ref to a component of its own (``<Type>_typed``, or
+        ``<Type>_own`` for the base itself, whose "$type" may be left out): the same schema, but
+        generators (openapi-python-client) cannot build a union component whose branches are
+        inline allOf of a $ref, and drop every endpoint that reaches it."""
+        refs = branch.get("allOf", [])
+        if not (len(refs) == 1 and "$ref" in refs[0]):
+            return branch
+        target = refs[0]["$ref"].rsplit("/", 1)[-1]
+        suffix = "_typed" if "required" in branch else "_own"
+        key = (target + suffix, 0)
+        if key not in self._poly:
+            self._poly[key] = self._taken.unique(f"{target}{suffix}", sep="")
+            self.components[self._poly[key]] = branch
+        return self.ref(self._poly[key])
 
     def _poly_branches(self, t: ComplexType, s: JsonSchema, derived: list[ComplexType]) -> list[JsonSchema]:
         """The base itself (when concrete) and each concrete derived type, told apart by ``$type``."""
