@@ -70,8 +70,11 @@ ABSENT: JsonSchema = {"not": {}}
 
 def type_tag(name: str) -> JsonSchema:
     """The "$type" a derived type's value carries: a one-value enum, the same as const, so that
-    generators merging it with the base's enum of names through allOf can (a const they cannot)."""
-    return {"type": "string", "enum": [name]}
+    generators merging it with the base's enum of names through allOf can (a const they cannot).
+    The title names the enum class generators make (openapi-python-client: the type's name and
+    the title): without it, type T's would be "TType", which is also the class of an XSD type
+    named TType (EWS has CalendarItemType and CalendarItemTypeType)."""
+    return {"title": "xsi:type", "type": "string", "enum": [name]}
 
 
 _GENERIC_CONTENT = object()  # keys for the free-content components
@@ -302,6 +305,12 @@ class SchemaBuilder:
             if t.base is not None and t.derivation is not None:
                 # The base's "$type" property reaches this type through allOf: only its own name.
                 own_type: JsonSchema = type_tag(t.qname.name) if t.qname is not None else dict(ABSENT)
+                if set(s) == {"$ref"} and t.qname is not None:
+                    # through the <Type>_own component: written inline at each use, generators name
+                    # the model parent+property, which can be another type's name (whl: AddressType's
+                    # StreetNmbr and the type AddressType_StreetNmbr)
+                    own = self._tagged_component({"allOf": [s], "properties": {"$type": own_type}})
+                    return {**own, "unevaluatedProperties": False}
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
         if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
@@ -376,7 +385,7 @@ class SchemaBuilder:
         s = self._occurrence_schema(el)
         members = [m for m in el.substitutes if not m.abstract]
         if members:
-            branches = ([] if el.abstract else [s]) + [self._member_schema(m) for m in members]
+            branches = ([] if el.abstract else [s]) + [self._member_ref(m) for m in members]
             s = branches[0] if len(branches) == 1 else {"oneOf": branches}
         if el.is_array:
             arr: JsonSchema = {"type": "array", "items": s}
@@ -395,10 +404,33 @@ class SchemaBuilder:
         if el.nillable:
             s = _nullable(s)
         if el.fixed is not None and isinstance(el.type, SimpleType):
-            s = {**s, "const": lexical_value(el.type, el.fixed)} if "$ref" not in s else {"allOf": [s], "const": lexical_value(el.type, el.fixed)}
+            s = self._fixed(s, lexical_value(el.type, el.fixed))
         elif el.default is not None and isinstance(el.type, SimpleType):
             s = {**s, "default": lexical_value(el.type, el.default)}
         return s
+
+    def _fixed(self, s: JsonSchema, value: Any) -> JsonSchema:
+        """A fixed value of a simple type. Over a $ref to an enumeration that has the value, the
+        const alone says the same; generators cannot take allOf of an enumeration (EWS's fixed
+        Version attribute of RequestServerVersion)."""
+        if "$ref" not in s:
+            return {**s, "const": value}
+        target = self.components.get(s["$ref"].rsplit("/", 1)[-1], {})
+        if set(s) == {"$ref"} and set(target) <= {"type", "enum", "title", "description"} and value in target.get("enum", ()):
+            return {"const": value}
+        return {"allOf": [s], "const": value}
+
+    def _member_ref(self, m: Element) -> JsonSchema:
+        """A $ref to the member's schema, one component (``<member>_member``) per member element:
+        generators (openapi-python-client) cannot build a union whose inline branch takes allOf of
+        the model that holds it (a recursive substitution group: EWS's NotType), and the same
+        member was written out again for every use of its head."""
+        key = ("member:" + m.qname.name, id(m))
+        if key not in self._poly:
+            self._poly[key] = name = self._taken.unique(f"{ascii_name(m.qname.name)}_member", sep="")
+            self.components[name] = {}  # placeholder: recursion ends here
+            self.components[name] = self._member_schema(m)
+        return self.ref(self._poly[key])
 
     def _member_schema(self, m: Element) -> JsonSchema:
         """A substitution group member sent in place of its head: an object that names the
@@ -457,7 +489,7 @@ class SchemaBuilder:
             concrete = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
             if concrete:
                 names = ([t.qname.name] if t.qname is not None and not t.abstract else []) + [d.qname.name for d in concrete if d.qname]
-                s.setdefault("properties", {})["$type"] = {"type": "string", "enum": names}
+                s.setdefault("properties", {})["$type"] = {**type_tag(names[0]), "enum": names}
         elif t.abstract:
             pass
         if t.mixed and vt is None and not props:
@@ -612,7 +644,7 @@ class SchemaBuilder:
         s = self.type_schema(a.type)
         if a.fixed is not None:
             value = lexical_value(a.type, a.fixed)
-            s = {**s, "const": value} if "$ref" not in s else {"allOf": [s], "const": value}
+            s = self._fixed(s, value)
         elif a.default is not None:
             s = {**s, "default": lexical_value(a.type, a.default)}
         s = {**s, "xml": {"attribute": True, "name": a.qname.name}} if "$ref" not in s else {
