@@ -167,6 +167,22 @@ class SchemaBuilder:
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
+    def _one_item_enum(self, s: JsonSchema) -> JsonSchema:
+        """An enumeration of one-item lists as a one-item array of an enumeration of items: the
+        same values, but generators (openapi-python-client) cannot type an enum of arrays and
+        drop every operation that uses one (whl's AvailabilityStatusType)."""
+        values = s["enum"]
+        if not all(isinstance(v, list) and len(v) == 1 for v in values) or s.get("minItems", 1) > 1:
+            return s
+        items = s["items"]
+        if "$ref" in items:
+            items = self.components.get(items["$ref"].rsplit("/", 1)[-1], {})
+        if "enum" in items or not set(items) <= {"type", "pattern", "title", "description"}:
+            return s
+        one: JsonSchema = {**s, "items": {**items, "enum": [v[0] for v in values]}, "minItems": 1, "maxItems": min(s.get("maxItems", 1), 1)}
+        del one["enum"]
+        return one
+
     def simple_schema(self, t: SimpleType) -> JsonSchema:
         if t.variety == "list" and t.item_type is not None:
             s: JsonSchema = {"type": "array", "items": self.simple_schema(t.item_type)}
@@ -181,6 +197,7 @@ class SchemaBuilder:
                 s["minItems"] = 1  # NMTOKENS, IDREFS, ENTITIES: minLength 1
             if f.enumeration is not None:
                 s["enum"] = [lexical_value(t, e) for e in f.enumeration]
+                s = self._one_item_enum(s)
             return self._doc(s, t.doc)
         if t.variety == "union" and t.member_types:
             branches = [self.simple_schema(m) for m in t.member_types]
@@ -305,7 +322,7 @@ class SchemaBuilder:
             if t.base is not None and t.derivation is not None:
                 # The base's "$type" property reaches this type through allOf: only its own name.
                 own_type: JsonSchema = type_tag(t.qname.name) if t.qname is not None else dict(ABSENT)
-                if set(s) == {"$ref"} and t.qname is not None:
+                if set(s) == {"$ref"}:
                     # through the <Type>_own component: written inline at each use, generators name
                     # the model parent+property, which can be another type's name (whl: AddressType's
                     # StreetNmbr and the type AddressType_StreetNmbr)

@@ -111,3 +111,17 @@ def test_the_forms_validate_what_the_plainer_forms_do(spec: dict[str, Any]) -> N
     verdicts = [(ours.is_valid(i), theirs.is_valid(i)) for i in instances()]
     assert [i for i, (a, b) in zip(instances(), verdicts, strict=True) if a != b] == []
     assert [a for a, _ in verdicts] == EXPECTED
+
+
+def test_an_enumeration_of_one_item_lists_keeps_its_values() -> None:
+    """An XSD list type enumerated with one-token values (whl's AvailabilityStatusType) becomes a
+    one-item array of an enumeration of tokens: python-jsonschema accepts and rejects the same."""
+    from bridge.jsonschema import SchemaBuilder
+
+    plain = {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$"}, "minItems": 1, "enum": [["open"], ["close"]]}
+    ours = SchemaBuilder()._one_item_enum(dict(plain))
+    assert "enum" not in ours and ours["items"]["enum"] == ["open", "close"]
+    cases = [["open"], ["close"], ["open", "close"], [], ["shut"], "open", ["Open"], [["open"]], None]
+    verdicts = [(Draft202012Validator(ours).is_valid(c), Draft202012Validator(plain).is_valid(c)) for c in cases]
+    assert [c for c, (a, b) in zip(cases, verdicts, strict=True) if a != b] == []
+    assert [a for a, _ in verdicts] == [True, True, False, False, False, False, False, False, False]
