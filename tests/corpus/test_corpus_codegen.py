@@ -30,7 +30,15 @@ PYTHON = CODEGEN / ".venv" / "bin" / "python"
 # Endpoints the generator still drops, by case: "METHOD path" -> why (docs/code-generators.md).
 # The test fails when one more is dropped and also when one of these comes back, so the table
 # stays exact.
-KNOWN_DROPS: dict[str, dict[str, str]] = {}
+KNOWN_DROPS: dict[str, dict[str, str]] = {
+    # RecordRef (and InitializeRef, the *SearchBasic types) have an XSD attribute "type" beside the
+    # bridge's "$type": the generator gives both the Python name "type" and leaves the model out.
+    "netsuite": {
+        "POST /NetSuiteService/initialize": "RecordRef: type and $type",
+        "POST /NetSuiteService/initializeList": "RecordRef: type and $type",
+        "POST /NetSuiteService/asyncInitializeList": "RecordRef: type and $type",
+    },
+}
 
 # What the generator says when it leaves something out.
 _ENDPOINT = re.compile(r"WARNING parsing (\w+) (\S+) within \S+\. Endpoint will not be generated\.\n\n(.*)")
