@@ -41,6 +41,11 @@ KNOWN_DROPS: dict[str, dict[str, str]] = {
     },
 }
 
+# Specs with a model that has an XSD attribute "type" beside the bridge's "$type" (salesforce's
+# AnalyticsCloudComponent, netsuite's RecordRef): the generator leaves it out, and what needs it.
+TYPE_CLASH = {"netsuite", "salesforce-partner"}
+_CASCADE = ("have the same python_name", "in allOf was not processed", "Could not find reference", "Invalid property in union")
+
 # What the generator says when it leaves something out.
 _ENDPOINT = re.compile(r"WARNING parsing (\w+) (\S+) within \S+\. Endpoint will not be generated\.\n\n(.*)")
 _SCHEMA = re.compile(r"Unable to (?:process|parse) schema (\S+?):?\n\n(?:Unable to parse this part of your OpenAPI document: : )?(.*)")
@@ -78,9 +83,14 @@ def test_openapi_python_client_generates_every_endpoint(case: str, tmp_path: Pat
     dropped = {f"{m} {p}": why for m, p, why in _ENDPOINT.findall(report)}
     known = KNOWN_DROPS.get(case, {})
     assert set(dropped) == set(known), {k: dropped.get(k, "(generated: remove it from KNOWN_DROPS)") for k in set(dropped) ^ set(known)}
-    if not known:
-        # a schema the generator could not read is a model missing from the client
-        assert _SCHEMA.findall(report) == []
+    # A schema the generator could not read is a model missing from the client: none, but where an
+    # XSD attribute "type" meets the bridge's "$type" (both the Python name "type"), and the
+    # models that need those.
+    schema_errors = [(name, re.sub(r"<openapi_python_client[^>]*>", "<name>", why)) for name, why in _SCHEMA.findall(report)]
+    if case in TYPE_CLASH:
+        assert any("have the same python_name" in why for _, why in schema_errors)
+        schema_errors = [(n, why) for n, why in schema_errors if not any(c in why for c in _CASCADE)]
+    assert schema_errors == []
     responses = [(why, schema) for why, schema in _RESPONSE.findall(report) if not _is_fault_response(schema)]
     assert responses == []
 
