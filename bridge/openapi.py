@@ -9,7 +9,7 @@ from ._version import __version__
 from .auth import operation_security, security_schemes
 from .codec import to_json_ready
 from .examples import message_example
-from .jsonschema import XML_CHARS, JsonSchema, SchemaBuilder
+from .jsonschema import ABSENT, XML_CHARS, JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
 from .names import xml_decode
 from .portable_regex import portable_patterns
@@ -357,11 +357,12 @@ def _tidy(s: Any) -> bool:
         for sub in (s.get(key) or {}).values():
             used |= _tidy(sub)
     # "None of these keys" as properties that must be absent: linters look for every required key
-    # among a schema's properties, also under not; the meaning is the same.
+    # among a schema's properties, also under not; the meaning is the same. {"not": {}}, not false:
+    # openapi-python-client rejects the whole document over a boolean schema.
     absent = _absent_keys(s.get("not"))
     if absent and not set(absent) & set(s.get("properties", {})):
         del s["not"]
-        s["properties"] = {**s.get("properties", {}), **dict.fromkeys(absent, False)}
+        s["properties"] = {**s.get("properties", {}), **{k: dict(ABSENT) for k in absent}}
     # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
     # that resolve a $ref by replacing its object would lose a maxLength beside it.
     if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
@@ -373,6 +374,8 @@ def _tidy(s: Any) -> bool:
         if not (isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict)):
             continue
         only, clash = branches[0], (set(s) - {key}) & set(branches[0])
+        if key == "allOf" and "properties" in s and {"oneOf", "anyOf"} & set(only):
+            continue  # a choice kept apart from the properties, for generators (bridge.jsonschema.merge_extras)
         if clash <= {"required"}:  # required lists add up
             del s[key]
             required = [*s.get("required", []), *only.get("required", [])]
