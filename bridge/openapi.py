@@ -259,6 +259,8 @@ def build_openapi(
         "components": {"schemas": schemas},
     }
     used = [_tidy(schema) for schema in schemas.values()]
+    for schema in schemas.values():
+        _wrap_dynamic(schema)
     for item in paths.values():
         for operation in item.values():
             used += [_tidy(p["schema"]) for p in operation.get("parameters", ())]
@@ -306,12 +308,14 @@ def _tidy(s: Any) -> bool:
     for key in _SUBSCHEMA_MAPS:
         for sub in (s.get(key) or {}).values():
             used |= _tidy(sub)
-    # "None of these keys" as properties that must be absent: linters look for every required key
-    # among a schema's properties, also under not; the meaning is the same.
+    # "None of these keys" as dependentSchemas that fail when a key is present: Redocly looks for
+    # every required key among a schema's properties, also under not; and it closes any schema with
+    # properties (not only under allOf) to the keys it lists, so properties {k: false} would make
+    # the branch reject what its siblings declare. The meaning is the same.
     absent = _absent_keys(s.get("not"))
-    if absent and not set(absent) & set(s.get("properties", {})):
+    if absent and not set(absent) & set(s.get("dependentSchemas", {})):
         del s["not"]
-        s["properties"] = {**s.get("properties", {}), **dict.fromkeys(absent, False)}
+        s["dependentSchemas"] = {**s.get("dependentSchemas", {}), **{k: {"not": {}} for k in absent}}
     # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
     # that resolve a $ref by replacing its object would lose a maxLength beside it.
     if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
@@ -337,6 +341,41 @@ def _tidy(s: Any) -> bool:
         if moved:
             s["allOf"] = [{"$ref": s.pop("$ref")}, moved]
     return used
+
+
+# Keywords whose evaluated keys depend on the instance (as AJV tracks them).
+_DYNAMIC = ("patternProperties", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas")
+
+
+def _evaluates_dynamically(s: Any, *, here: bool = True) -> bool:
+    """Whether which keys a schema evaluates depends on the instance: through patternProperties, or
+    a conditional branch (anyOf, oneOf, if, dependentSchemas) that evaluates keys."""
+    if not isinstance(s, dict):
+        return False
+    if "additionalProperties" in s or "unevaluatedProperties" in s:
+        return not here  # every key is evaluated, whatever the instance (here), or only when a branch holds
+    if s.get("patternProperties") or (not here and ("properties" in s or "$ref" in s)):
+        return True
+    branches = [*s.get("anyOf", ()), *s.get("oneOf", ()), *(s[k] for k in ("if", "then", "else") if k in s),
+                *(s.get("dependentSchemas") or {}).values()]  # fmt: skip
+    return any(_evaluates_dynamically(b, here=False) for b in branches) or any(
+        _evaluates_dynamically(b, here=here) for b in s.get("allOf", ())
+    )
+
+
+def _wrap_dynamic(s: dict[str, Any]) -> None:
+    """A component with properties whose evaluated keys are dynamic is written as an allOf of its
+    fixed part and its dynamic part. Redocly's example check (its AJV fork, with the rule's default
+    allowAdditionalProperties false) closes such a schema, reached by $ref, to its own keys even as
+    one allOf branch among others, so it rejects what the other branches declare (a derived type's
+    keys beside a base with xs:anyAttribute); it never closes an allOf branch written in place. The
+    meaning is the same under JSON Schema 2020-12: allOf applies each part in place, and no keyword
+    of one part reads another (additionalProperties, which does, makes the keys fixed)."""
+    if not ("properties" in s or "patternProperties" in s) or not _evaluates_dynamically(s):
+        return
+    fixed = {k: s.pop(k) for k in list(s) if k not in _KEPT_BESIDE and k not in _DYNAMIC and k != "allOf"}
+    dynamic = {k: s.pop(k) for k in _DYNAMIC if k in s}
+    s["allOf"] = [fixed, *s.get("allOf", ()), *([dynamic] if dynamic else [])]
 
 
 def _parameters(builder: SchemaBuilder, op: Operation) -> tuple[list[dict[str, Any]], bool]:
