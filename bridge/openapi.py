@@ -259,8 +259,8 @@ def build_openapi(
         "components": {"schemas": schemas},
     }
     used = [_tidy(schema) for schema in schemas.values()]
-    for schema in schemas.values():
-        _wrap_dynamic(schema)
+    for name in _composed(doc) & set(schemas):
+        _wrap_dynamic(schemas[name])
     for item in paths.values():
         for operation in item.values():
             used += [_tidy(p["schema"]) for p in operation.get("parameters", ())]
@@ -308,14 +308,13 @@ def _tidy(s: Any) -> bool:
     for key in _SUBSCHEMA_MAPS:
         for sub in (s.get(key) or {}).values():
             used |= _tidy(sub)
-    # "None of these keys" as dependentSchemas that fail when a key is present: Redocly looks for
-    # every required key among a schema's properties, also under not; and it closes any schema with
-    # properties (not only under allOf) to the keys it lists, so properties {k: false} would make
-    # the branch reject what its siblings declare. The meaning is the same.
+    # "None of these keys" as properties that must be absent: linters look for every required key
+    # among a schema's properties, also under not; the meaning is the same. (Not dependentSchemas:
+    # hypothesis-jsonschema, under schemathesis, ignores it and generates both keys.)
     absent = _absent_keys(s.get("not"))
-    if absent and not set(absent) & set(s.get("dependentSchemas", {})):
+    if absent and not set(absent) & set(s.get("properties", {})):
         del s["not"]
-        s["dependentSchemas"] = {**s.get("dependentSchemas", {}), **{k: {"not": {}} for k in absent}}
+        s["properties"] = {**s.get("properties", {}), **dict.fromkeys(absent, False)}
     # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
     # that resolve a $ref by replacing its object would lose a maxLength beside it.
     if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
@@ -363,12 +362,32 @@ def _evaluates_dynamically(s: Any, *, here: bool = True) -> bool:
     )
 
 
+def _composed(s: Any, out: set[str] | None = None) -> set[str]:
+    """The components referenced as one allOf branch beside others (or beside properties): a
+    derived type's base, a message's body beside "$headers", a member's type beside "$element"."""
+    out = set() if out is None else out
+    if isinstance(s, dict):
+        branches = s.get("allOf")
+        if isinstance(branches, list) and (len(branches) > 1 or "properties" in s or "patternProperties" in s):
+            for b in branches:
+                ref = b.get("$ref") if isinstance(b, dict) else None
+                if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                    out.add(ref.rsplit("/", 1)[-1])
+        for v in s.values():
+            _composed(v, out)
+    elif isinstance(s, list):
+        for v in s:
+            _composed(v, out)
+    return out
+
+
 def _wrap_dynamic(s: dict[str, Any]) -> None:
     """A component with properties whose evaluated keys are dynamic is written as an allOf of its
     fixed part and its dynamic part. Redocly's example check (its AJV fork, with the rule's default
     allowAdditionalProperties false) closes such a schema, reached by $ref, to its own keys even as
     one allOf branch among others, so it rejects what the other branches declare (a derived type's
-    keys beside a base with xs:anyAttribute); it never closes an allOf branch written in place. The
+    keys beside a base with xs:anyAttribute, "$headers" beside a body whose choice says
+    properties {k: false}); it never closes an allOf branch written in place. The
     meaning is the same under JSON Schema 2020-12: allOf applies each part in place, and no keyword
     of one part reads another (additionalProperties, which does, makes the keys fixed)."""
     if not ("properties" in s or "patternProperties" in s) or not _evaluates_dynamically(s):
