@@ -658,11 +658,14 @@ def _declare_required(s: JsonSchema) -> None:
     its outermost composing schema only, which for a type that is one branch of a polymorphic anyOf
     is that anyOf, where every branch would have to declare them."""
     for key in ("anyOf", "oneOf"):
-        for b in s.get(key, ()):
+        branches = s.get(key, ())
+        for b in branches:
             if isinstance(b, dict):
-                missing = [k for k in b.get("required", ()) if k not in b.get("properties", {})]
+                # a one-branch list is written into its parent (bridge.openapi._tidy): declare there
+                target = s if len(branches) == 1 else b
+                missing = [k for k in b.get("required", ()) if k not in target.get("properties", {})]
                 if missing:
-                    b["properties"] = {**b.get("properties", {}), **{k: {} for k in missing}}
+                    target["properties"] = {**target.get("properties", {}), **{k: {} for k in missing}}
                 _declare_required(b)
     for b in s.get("allOf", ()):
         if isinstance(b, dict) and "$ref" not in b:

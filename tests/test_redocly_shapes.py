@@ -26,7 +26,7 @@ import bridge
 from bridge.codec import to_json_ready
 from bridge.examples import message_example
 from bridge.jsonschema import _declare_required
-from bridge.openapi import _wrap_dynamic
+from bridge.openapi import _tidy, _wrap_dynamic
 from tests.conftest import SAMPLES_CONFIG
 from tests.test_spec_lint import LINT, _need
 
@@ -191,3 +191,19 @@ def test_declaring_required_keys_in_branches_keeps_what_validates() -> None:
         verdicts.append([v.is_valid(i) for i in instances])
     assert verdicts[0] == verdicts[1]
     assert verdicts[0] == [True, False, True, False, False, False, False, False, True]
+
+
+def test_a_one_branch_list_declares_in_its_parent_and_is_still_written_directly() -> None:
+    """A choice branch that requires "any of" one key is a one-branch anyOf: the key is declared in
+    the branch that _tidy writes it into, so no one-branch anyOf is left (no-illogical-composition-keywords)."""
+    schema = {
+        "type": "object",
+        "properties": {"u": {}, "d": {}},
+        "oneOf": [{"anyOf": [{"required": ["u"]}], "properties": {"d": False}}, {"anyOf": [{"required": ["d"]}], "properties": {"u": False}}],
+    }
+    _declare_required(schema)
+    _tidy(schema)
+    assert schema["oneOf"] == [
+        {"properties": {"d": False, "u": {}}, "required": ["u"]},
+        {"properties": {"u": False, "d": {}}, "required": ["d"]},
+    ]
