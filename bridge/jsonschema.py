@@ -406,8 +406,10 @@ class SchemaBuilder:
     def element_schema(self, el: Element) -> JsonSchema:
         """Schema of an element's JSON value, including nillable, occurrence and the members
         of its substitution group."""
-        s = self._occurrence_schema(el)
         members = [m for m in el.substitutes if not m.abstract]
+        # An abstract head stands only for its members: its own type's schema (and the components it
+        # would build, such as its polymorphic "_or_derived") would be used by nothing.
+        s = self._occurrence_schema(el) if not (el.abstract and members) else {}
         if members:
             branches = ([] if el.abstract else [s]) + [self._member_ref(m) for m in members]
             s = branches[0] if len(branches) == 1 else {"oneOf": branches}
@@ -518,6 +520,8 @@ class SchemaBuilder:
                 s.setdefault("properties", {})["$type"] = {**type_tag(names[0]), "enum": names}
         elif t.abstract:
             pass
+        if t.derived or (t.base is not None and t.derivation is not None):
+            _declare_required(s)
         if t.mixed and vt is None and not props:
             s["properties"] = {"$text": {"type": "string"}}
         return self._doc(s, t.doc)
@@ -736,6 +740,27 @@ def _element_keys(g: Group) -> list[str]:
 def element_keys(t: ComplexType) -> set[str]:
     """The JSON keys of ``t``'s elements, its bases' included (what attribute keys must not collide with)."""
     return {k for g in t.content_chain() for k in _element_keys(g)}
+
+
+def _declare_required(s: JsonSchema) -> None:
+    """Each anyOf/oneOf branch (of an xs:choice or optional group) declares the keys it requires
+    (as {}: the object's own properties say what they hold). The same meaning; Redocly's
+    no-required-schema-properties-undefined looks for a branch's required keys in the branch or in
+    its outermost composing schema only, which for a type that is one branch of a polymorphic anyOf
+    is that anyOf, where every branch would have to declare them."""
+    for key in ("anyOf", "oneOf"):
+        branches = s.get(key, ())
+        for b in branches:
+            if isinstance(b, dict):
+                # a one-branch list is written into its parent (bridge.openapi._tidy): declare there
+                target = s if len(branches) == 1 else b
+                missing = [k for k in b.get("required", ()) if k not in target.get("properties", {})]
+                if missing:
+                    target["properties"] = {**target.get("properties", {}), **{k: {} for k in missing}}
+                _declare_required(b)
+    for b in s.get("allOf", ()):
+        if isinstance(b, dict) and "$ref" not in b:
+            _declare_required(b)
 
 
 def _all_derived(t: ComplexType) -> list[ComplexType]:

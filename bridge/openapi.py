@@ -309,6 +309,8 @@ def build_openapi(
     if settings.rate_limits is not None:
         doc["components"]["headers"] = RATE_LIMIT_HEADERS
     used = [_tidy(schema) for schema in schemas.values()]
+    for name in _composed(doc) & set(schemas):
+        _wrap_dynamic(schemas[name])
     for item in paths.values():
         for operation in item.values():
             used += [_tidy(p["schema"]) for p in operation.get("parameters", ())]
@@ -358,7 +360,8 @@ def _tidy(s: Any) -> bool:
             used |= _tidy(sub)
     # "None of these keys" as properties that must be absent: linters look for every required key
     # among a schema's properties, also under not; the meaning is the same. {"not": {}}, not false:
-    # openapi-python-client rejects the whole document over a boolean schema.
+    # openapi-python-client rejects the whole document over a boolean schema. (Not dependentSchemas:
+    # hypothesis-jsonschema, under schemathesis, ignores it and generates both keys.)
     absent = _absent_keys(s.get("not"))
     if absent and not set(absent) & set(s.get("properties", {})):
         del s["not"]
@@ -390,6 +393,61 @@ def _tidy(s: Any) -> bool:
         if moved:
             s["allOf"] = [{"$ref": s.pop("$ref")}, moved]
     return used
+
+
+# Keywords whose evaluated keys depend on the instance (as AJV tracks them).
+_DYNAMIC = ("patternProperties", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas")
+
+
+def _evaluates_dynamically(s: Any, *, here: bool = True) -> bool:
+    """Whether which keys a schema evaluates depends on the instance: through patternProperties, or
+    a conditional branch (anyOf, oneOf, if, dependentSchemas) that evaluates keys."""
+    if not isinstance(s, dict):
+        return False
+    if "additionalProperties" in s or "unevaluatedProperties" in s:
+        return not here  # every key is evaluated, whatever the instance (here), or only when a branch holds
+    if s.get("patternProperties") or (not here and ("properties" in s or "$ref" in s)):
+        return True
+    branches = [*s.get("anyOf", ()), *s.get("oneOf", ()), *(s[k] for k in ("if", "then", "else") if k in s),
+                *(s.get("dependentSchemas") or {}).values()]  # fmt: skip
+    return any(_evaluates_dynamically(b, here=False) for b in branches) or any(
+        _evaluates_dynamically(b, here=here) for b in s.get("allOf", ())
+    )
+
+
+def _composed(s: Any, out: set[str] | None = None) -> set[str]:
+    """The components referenced as one allOf branch beside others (or beside properties): a
+    derived type's base, a message's body beside "$headers", a member's type beside "$element"."""
+    out = set() if out is None else out
+    if isinstance(s, dict):
+        branches = s.get("allOf")
+        if isinstance(branches, list) and (len(branches) > 1 or "properties" in s or "patternProperties" in s):
+            for b in branches:
+                ref = b.get("$ref") if isinstance(b, dict) else None
+                if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                    out.add(ref.rsplit("/", 1)[-1])
+        for v in s.values():
+            _composed(v, out)
+    elif isinstance(s, list):
+        for v in s:
+            _composed(v, out)
+    return out
+
+
+def _wrap_dynamic(s: dict[str, Any]) -> None:
+    """A component with properties whose evaluated keys are dynamic is written as an allOf of its
+    fixed part and its dynamic part. Redocly's example check (its AJV fork, with the rule's default
+    allowAdditionalProperties false) closes such a schema, reached by $ref, to its own keys even as
+    one allOf branch among others, so it rejects what the other branches declare (a derived type's
+    keys beside a base with xs:anyAttribute, "$headers" beside a body whose choice says
+    properties {k: false}); it never closes an allOf branch written in place. The
+    meaning is the same under JSON Schema 2020-12: allOf applies each part in place, and no keyword
+    of one part reads another (additionalProperties, which does, makes the keys fixed)."""
+    if not ("properties" in s or "patternProperties" in s) or not _evaluates_dynamically(s):
+        return
+    fixed = {k: s.pop(k) for k in list(s) if k not in _KEPT_BESIDE and k not in _DYNAMIC and k != "allOf"}
+    dynamic = {k: s.pop(k) for k in _DYNAMIC if k in s}
+    s["allOf"] = [fixed, *s.get("allOf", ()), *([dynamic] if dynamic else [])]
 
 
 def _parameters(builder: SchemaBuilder, op: Operation) -> tuple[list[dict[str, Any]], bool]:
