@@ -534,6 +534,13 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: the top level must be a mapping")
+    return resolve_paths(data, p.parent)
+
+
+def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The config's file paths (client_cert, backend_auth, auth, wsse) made relative to ``folder``, the
+    config file's, wherever the bridge runs; ``auth`` and ``wsse`` parsed. ``data`` is updated and returned."""
+    p = folder / "config"  # so that p.parent is the folder, as below
     cc = data.get("client_cert")
     if isinstance(cc, dict):  # its files are relative to the config file's folder, wherever the bridge runs
         data["client_cert"] = {k: str(p.parent / v) if k in ("cert", "key", "password_file") and isinstance(v, str) and not v.startswith("${") else v for k, v in cc.items()}

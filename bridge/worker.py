@@ -29,6 +29,12 @@ def create_app() -> Any:
     if not raw:
         raise RuntimeError(f"{ENV} is not set: start workers with `soapbridge serve --workers N`")
     options = json.loads(raw)
+    if "gateway" in options:  # `serve --config GATEWAY --workers N`: the supervisor handles SIGHUP
+        from .gateway import load_gateway
+
+        app: Any = load_gateway(options.pop("gateway"), progress=False, **options).asgi()
+        gc.freeze()
+        return app
     app = load(options.pop("wsdl"), **options).asgi()
     gc.freeze()  # the model lives as long as the worker: the collector need not walk it again
     return app
