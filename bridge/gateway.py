@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("soapbridge.gateway")
 
 #: A service name: a config key, a path segment and a prefix of the combined spec's component names.
-SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,62}$")
 #: Keys only a service has (``backend`` is ``Settings.endpoint``).
 SERVICE_ONLY = ("wsdl", "backend")
 #: Settings of the whole process, set once at the top level.
@@ -171,7 +172,7 @@ def parse_gateway(path: str | os.PathLike[str]) -> list[ServiceConfig]:
     for name, raw in services.items():
         where = ("services", str(name))
         if not isinstance(name, str) or not SERVICE_NAME.match(name):
-            problems.append(f"{marks.at(where)}: services.{name}: a service name is a letter then letters, digits, '_' or '-'")
+            problems.append(f"{marks.at(where)}: services.{name}: a service name is a letter then letters, digits, '.', '_' or '-'")
             continue
         if not isinstance(raw, dict):
             problems.append(f"{marks.at(where)}: services.{name}: expected a mapping with wsdl, backend, base_path and settings")
@@ -219,9 +220,8 @@ def _progress(total: int, enabled: bool | None) -> Any:
 
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("loading WSDLs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -239,7 +239,8 @@ class Gateway:
         self.path = path
         #: the process-wide settings (``server``): the config's top-level keys
         self.settings = settings or Settings()
-        self._spec: dict[str, Any] | None = None
+        self._spec: bytes | None = None
+        self._lock = threading.Lock()  # the combined spec is built once, in a thread
 
     def openapi(self) -> dict[str, Any]:
         """The combined OpenAPI document of every service (a new dict each call)."""
@@ -251,9 +252,10 @@ class Gateway:
         """The combined spec as compact JSON (what GET /openapi.json serves)."""
         from .app import dumps
 
-        if self._spec is None:
-            self._spec = self.openapi()
-        return dumps(self._spec)
+        with self._lock:
+            if self._spec is None:
+                self._spec = dumps(self.openapi())
+        return self._spec
 
     def asgi(self, *, reload: Callable[[], Gateway] | None = None) -> GatewayApp:
         """The ASGI app of every service: each under its base path, the combined ``/openapi.json`` and
@@ -364,6 +366,7 @@ class GatewayApp:
         self.handle_sighup = False  # `serve` sets it: SIGHUP then reloads (install_sighup at start-up)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serves a request with the services current when it arrived; runs the services' start-up and shut-down."""
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -440,6 +443,7 @@ class GatewayApp:
 def _root_app(gateway: Gateway) -> Starlette:
     """The gateway's own pages: the combined spec, its docs, health, and problem+json 404s."""
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -447,10 +451,10 @@ def _root_app(gateway: Gateway) -> Starlette:
 
     from .app import _DOCS, _INIT, _SwaggerAssets, problem
 
-    spec = gateway.openapi_bytes()
-
     async def openapi_json(request: Request) -> Response:
-        return Response(spec, media_type="application/json")
+        # Built on first request, off the event loop: combining 40 services' specs takes seconds and
+        # hundreds of MB that a gateway's start need not pay (docs/gateway.md has the figures).
+        return Response(await run_in_threadpool(gateway.openapi_bytes), media_type="application/json")
 
     async def docs(request: Request) -> Response:
         return HTMLResponse(_DOCS.format(title="soapbridge gateway", base=""))
