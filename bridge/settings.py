@@ -563,8 +563,24 @@ def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
     """Settings from a config file (YAML or JSON) with keyword overrides on top; an override of None leaves
     the file's value, except ``cache_dir=None``, which turns the cache off. Raises ``ConfigError``."""
     values: dict[str, Any] = {}
-    if config is not None:
-        values.update(load_config(config))
-    # None means "not given", except for cache_dir, where it turns the cache off.
-    values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
-    return Settings().merged(**values)
+    try:
+        if config is not None:
+            values.update(load_config(config))
+        # None means "not given", except for cache_dir, where it turns the cache off.
+        values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
+        return Settings().merged(**values)
+    except ConfigError as exc:
+        message = str(exc)
+        if config is None or message.startswith(("cannot read config file", "config file ")):
+            raise
+        from .configmarks import locate, marks
+
+        try:  # file:line of the key the message names, when it is in the file
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError:
+            raise exc from None
+        found = marks(str(config), text)
+        located = locate(found, (), message)
+        if located.startswith(f"{config}:"):
+            raise ConfigError(located) from None
+        raise

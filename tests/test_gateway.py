@@ -298,3 +298,12 @@ def test_services_table_is_plain_when_not_a_terminal(tmp_path: Path, backends: A
     r = subprocess.run([CLI, "check-config", str(cfg), "--no-cache"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "\x1b[" not in r.stderr  # no progress bar, no colour, on a pipe
     assert Counter(r.stderr.splitlines()) == Counter([f"{cfg}: ok"])
+
+
+def test_a_single_service_config_error_names_the_file_and_line_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "bridge.yaml", "# the bridge\nread_timeout: 10\nroutes:\n  Add: {verb: GET}\n")
+    assert main(["check-config", str(cfg)]) == EXIT_CHECKS
+    assert capsys.readouterr().err.splitlines()[0] == f"{cfg}:4: routes.Add: unknown key(s): verb"
+    cfg.write_text("connect_timeout: 3\nretries: 1\n")
+    assert main(["call", "calculator", "Add", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().err.strip() == f"soapbridge: {cfg}:2: unknown setting(s): retries"
