@@ -391,7 +391,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from .gateway import check_config, is_gateway_config
 
     if is_gateway_config(args.file):
-        problems = list(check_config(args.file, **_cache(args)))
+        problems = list(check_config(args.file, progress=None, **_cache(args)))  # a progress bar on a terminal
     else:
         try:
             make_settings(args.file)

@@ -435,10 +435,10 @@ def _root_app(gateway: Gateway) -> Starlette:
     )
 
 
-def check_config(path: str | os.PathLike[str], **overrides: Any) -> Iterator[str]:
-    """Every problem of the gateway (or single-service) config at ``path``, one line each, the WSDLs loaded too."""
+def check_config(path: str | os.PathLike[str], *, progress: bool | None = False, **overrides: Any) -> Iterator[str]:
+    """Every problem of the gateway config at ``path``, one line each, the WSDLs loaded too."""
     try:
-        load_gateway(path, progress=False, **overrides).close()
+        load_gateway(path, progress=progress, **overrides).close()
     except GatewayConfigError as exc:
         yield from exc.problems
     except BridgeError as exc:
