@@ -185,6 +185,7 @@ class Gateway:
         #: the process-wide settings (``server``): the config's top-level keys
         self.settings = settings or Settings()
         self._spec: bytes | None = None
+        self.overrides: dict[str, Any] = {}  # what load_gateway applied to every service: a reload applies them again
         self._lock = threading.Lock()  # the combined spec is built once, in a thread
 
     def openapi(self) -> dict[str, Any]:
@@ -250,7 +251,9 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
         for b in built.values():
             b.close()
         raise GatewayConfigError(problems)
-    return Gateway(built, str(path), server)
+    gateway = Gateway(built, str(path), server)
+    gateway.overrides = dict(overrides)
+    return gateway
 
 
 def is_gateway_config(path: str | os.PathLike[str]) -> bool:
@@ -304,7 +307,7 @@ class GatewayApp:
 
     def __init__(self, gateway: Gateway, reload: Callable[[], Gateway] | None = None) -> None:
         self.current = _Generation(gateway)
-        self._reload = reload or (lambda: load_gateway(gateway.path or "", progress=False))
+        self._reload = reload or (lambda: load_gateway(gateway.path or "", progress=False, **gateway.overrides))
         self._lock: asyncio.Lock | None = None
         self.reloads = 0  # successful reloads, for tests and logs
         self.started = False
@@ -462,6 +465,7 @@ def _checked_multiprocess() -> type:
                 log.error("reload failed, still serving the previous config: %s", "; ".join(problems))
                 return
             super().handle_hup()
+            log.warning("reloaded %s: the workers were replaced one by one", self.path)
 
     return Checked
 
