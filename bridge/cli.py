@@ -217,7 +217,9 @@ def _url(sock: socket.socket, scheme: str = "http") -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None) -> None:
+def _serve(
+    app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None, reload_check: str | None = None
+) -> None:
     """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
     ``settings.server`` (bridge.server), and TLS when ``tls`` holds certfile, keyfile, client_ca.
     Ctrl-C ends it quietly."""
@@ -238,7 +240,12 @@ def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, work
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
-            Multiprocess(config, sockets=[sock]).run()
+            if reload_check is not None:  # a gateway: SIGHUP replaces the workers only if the config loads
+                from .gateway import CheckedMultiprocess
+
+                CheckedMultiprocess(config, sockets=[sock], path=reload_check).run()
+            else:
+                Multiprocess(config, sockets=[sock]).run()
         else:
             # uvicorn raises the signal it stopped on again once done; this makes a SIGTERM stop exit 0
             signal.signal(signal.SIGTERM, lambda sig, frame: None)
@@ -272,6 +279,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import tls_options
 
     tls_options(**tls)  # a bad certificate or key fails now, before anything starts
+    from .gateway import is_gateway_config
+
+    gateway = args.config is not None and is_gateway_config(args.config)
+    if args.wsdl is None and not gateway:
+        raise BridgeError("serve: give a WSDL, or --config FILE listing services (a gateway, docs/gateway.md)")
+    if gateway:
+        if args.wsdl is not None or args.backend:
+            raise BridgeError(f"{args.config} lists services (a gateway): serve it with `soapbridge serve --config {args.config}`, without a WSDL or --backend")
+        return _serve_gateway(args, tls)
     sock = _bind(args.host, args.port)
     options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
@@ -325,6 +341,94 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         if metrics_dir is not None:
             metrics_dir.cleanup()
+    return 0
+
+
+def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
+    """``soapbridge serve --config GATEWAY``: every service of the config in one process (or ``--workers``);
+    SIGHUP reloads the config (docs/gateway.md)."""
+    from .gateway import load_gateway
+
+    sock = _bind(args.host, args.port)
+    started = time.perf_counter()
+    gc.disable()
+    gw = load_gateway(args.config, **_cache(args))
+    for name, b in gw.services.items():
+        rl = b.settings.rate_limits
+        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+            raise BridgeError(
+                f"services.{name}.rate_limits.storage is memory://, which each of the {args.workers} workers would count separately: "
+                "set it to a redis:// URL, or serve with --workers 1"
+            )
+    app = gw.asgi() if args.workers == 1 else None
+    gc.freeze()
+    gc.enable()
+    url = _url(sock, "https" if args.certfile else "http")
+    notices = []
+    for name, b in gw.services.items():
+        notice = _auth_notice(b.settings, tls).strip().replace("soapbridge: ", f"soapbridge: {name}: ", 1)
+        if notice:
+            notices.append(notice.split("\n")[0])
+    print(
+        f"soapbridge {__version__}: gateway of {len(gw.services)} service(s), {sum(len(b.routed) for b in gw.services.values())} operations"
+        f" on {url}/ (docs: /docs)" + (f", {args.workers} workers" if args.workers > 1 else "")
+        + f"; loaded in {time.perf_counter() - started:.2f} s; SIGHUP reloads {args.config}",
+        file=sys.stderr, flush=True,
+    )  # fmt: skip
+    _services_table(gw, sys.stderr)
+    for notice in notices:
+        print(notice, file=sys.stderr, flush=True)
+    if app is not None:
+        app.handle_sighup = True
+        _serve(app, sock, gw.settings, tls=tls)
+        return 0
+    from .worker import ENV
+
+    settings = gw.settings
+    gw.close()
+    del gw
+    gc.collect()
+    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), **_cache(args)})
+    _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls, reload_check=args.config)
+    return 0
+
+
+def _services_table(gw: Any, stream: Any) -> None:
+    """The services of a gateway, one row each: a rich table on a terminal, plain lines otherwise."""
+    rows = [(name, b.settings.base_path, str(len(b.routed)), b.settings.endpoint or "(the WSDL's address)", b.model.location) for name, b in gw.services.items()]
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("service", "base path", "operations", "backend", "WSDL", box=None)
+        for row in rows:
+            table.add_row(*row)
+        Console(file=stream).print(table)
+        return
+    for row in rows:
+        stream.write("  " + "  ".join(row) + "\n")
+    stream.flush()
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """``soapbridge check-config``: loads a config (a gateway's with its WSDLs) and prints one line per
+    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are."""
+    from .gateway import check_config, is_gateway_config
+
+    if is_gateway_config(args.file):
+        problems = list(check_config(args.file, progress=None, **_cache(args)))  # a progress bar on a terminal
+    else:
+        try:
+            make_settings(args.file)
+            problems = []
+        except BridgeError as exc:
+            problems = [str(exc)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"soapbridge: {len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        return EXIT_CHECKS
+    print(f"{args.file}: ok", file=sys.stderr)
     return 0
 
 
@@ -602,11 +706,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_openapi)
 
-    sp = command("serve", help="serve the REST API")
-    wsdl_arg(sp)
+    sp = command("serve", help="serve the REST API (of one WSDL, or of every service of a gateway --config)")
+    sp.add_argument(
+        "wsdl", metavar="WSDL", nargs="?", type=_wsdl_source,
+        help="path to the WSDL (or a URL with --allow-network), or a bundled sample: " + samples + "; none with a gateway --config",
+    )  # fmt: skip
+    common(sp)
     listen(sp, 8080)
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
-    sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.add_argument("--config", help="config file (YAML or JSON); one that lists services serves them all (docs/gateway.md)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
     sp.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
     sp.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (default: in the certificate file)")
@@ -617,6 +725,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level (default: log.level in the config, else info: one line per request; warning drops those)",
     )  # fmt: skip
     sp.set_defaults(func=cmd_serve)
+
+    sp = command(
+        "check-config",
+        help="check a config file (a gateway's: its WSDLs too) and print one line per problem",
+        epilog=f"exit status: 0 no problem, {EXIT_CHECKS} problems (one line each on stderr), {EXIT_USAGE} usage",
+    )
+    sp.add_argument("file", metavar="FILE", help="the config file (YAML or JSON)")
+    common(sp)
+    sp.set_defaults(func=cmd_check_config)
 
     sp = command("mock", help="serve a mock SOAP service generated from the WSDL")
     wsdl_arg(sp)

@@ -606,6 +606,13 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: the top level must be a mapping")
+    return resolve_paths(data, p.parent)
+
+
+def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The config's file paths (client_cert, backend_auth, auth, wsse) made relative to ``folder``, the
+    config file's, wherever the bridge runs; ``auth`` and ``wsse`` parsed. ``data`` is updated and returned."""
+    p = folder / "config"  # so that p.parent is the folder, as below
     cc = data.get("client_cert")
     if isinstance(cc, dict):  # its files are relative to the config file's folder, wherever the bridge runs
         data["client_cert"] = {k: str(p.parent / v) if k in ("cert", "key", "password_file") and isinstance(v, str) and not v.startswith("${") else v for k, v in cc.items()}
@@ -628,8 +635,24 @@ def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
     """Settings from a config file (YAML or JSON) with keyword overrides on top; an override of None leaves
     the file's value, except ``cache_dir=None``, which turns the cache off. Raises ``ConfigError``."""
     values: dict[str, Any] = {}
-    if config is not None:
-        values.update(load_config(config))
-    # None means "not given", except for cache_dir, where it turns the cache off.
-    values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
-    return Settings().merged(**values)
+    try:
+        if config is not None:
+            values.update(load_config(config))
+        # None means "not given", except for cache_dir, where it turns the cache off.
+        values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
+        return Settings().merged(**values)
+    except ConfigError as exc:
+        message = str(exc)
+        if config is None or message.startswith(("cannot read config file", "config file ")):
+            raise
+        from .configmarks import locate, marks
+
+        try:  # file:line of the key the message names, when it is in the file
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError:
+            raise exc from None
+        found = marks(str(config), text)
+        located = locate(found, (), message)
+        if located.startswith(f"{config}:"):
+            raise ConfigError(located) from None
+        raise
