@@ -136,6 +136,7 @@ class Bridge:
         self._documents: dict[str, dict[str, Any]] = {}  # each validator's schema, for validation in pieces
         self._pieces: dict[tuple[str, tuple[tuple[str, ...], ...]], Pieces] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
+        self._binary_tags: dict[int, frozenset[str]] = {}  # per operation: its base64Binary elements (MTOM)
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -310,15 +311,17 @@ class Bridge:
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         """A SOAP reply's bytes -> JSON-ready data. Raises ``SoapFault`` for a fault and
         ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
-        op = self.operation(operation)
-        if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
+        return self._decode_reply(self.operation(operation), body, self.settings.max_reply_bytes)
+
+    def _decode_reply(self, op: Operation, body: bytes, max_bytes: int) -> dict[str, Any]:
+        if OFFLOAD_BYTES <= len(body) <= max_bytes:
             data = self._decode_streaming(op, body)
             if data is not None:
                 return data
         try:
             from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            env = parse(body, max_bytes=max_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
             wsse = self._wsse.get(op.service)
             if wsse is not None:  # before anything of the reply is used, faults included
                 wsse.verify(env.header, env.body, op.key)
@@ -410,9 +413,49 @@ class Bridge:
         if wsse is not None:
             body = wsse.apply(body)
         http = http_headers(op.soap_version, action)
+        body, http = self._mtom(op, body, http, action)
         if credentials is not None and credentials.authorization is not None:
             http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
         return op, body, http
+
+    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
+        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
+        base64Binary value reaches the threshold; else as it is."""
+        m = self.settings.mtom
+        if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
+            return body, http
+        tags = self._binary_tags.get(id(op))
+        if tags is None:
+            from .mime import binary_tags
+
+            tags = self._binary_tags[id(op)] = binary_tags(op.input)
+        if not tags:
+            return body, http
+        from .mime import pack
+
+        packed = pack(body, op.soap_version, action, tags, m.threshold)
+        if packed is None:
+            return body, http
+        return packed.body, {**http, "Content-Type": packed.content_type}
+
+    def _unpack(self, op: Operation, reply: Reply) -> tuple[bytes, int]:
+        """A multipart/related reply (MTOM or SwA) as one envelope, and the size limit its parse
+        gets: the reply's limit, grown by the base64 of the inlined parts (4/3 of their size)."""
+        from .mime import Limits, unpack
+
+        s = self.settings
+        limits = Limits(
+            max_part_bytes=s.mtom.max_part_bytes or s.max_reply_bytes,
+            max_parts=s.mtom.max_parts,
+            spool_bytes=s.mtom.spool_bytes,
+            max_xml_bytes=s.max_reply_bytes,
+            max_depth=s.max_xml_depth,
+        )
+        try:
+            envelope = unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}")
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
+        return envelope, s.max_reply_bytes + (len(reply.body) * 4 + 2) // 3
 
     def _addressed(self, op: Operation, body: bytes) -> bytes:
         """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
@@ -426,6 +469,17 @@ class Bridge:
         return add_addressing(body, op.soap_version, op.wsa_action, to, f"urn:uuid:{uuid.uuid4()}")
 
     def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
+        from .mime import is_multipart
+
+        if is_multipart(reply.content_type) and reply.body.strip():
+            body, max_bytes = self._unpack(op, reply)
+            reply.body = b""  # the raw message is no longer needed: only one copy held while decoding
+            try:
+                return self._decode_reply(op, body, max_bytes)
+            except UpstreamError as exc:
+                if reply.status >= 400:
+                    raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
+                raise
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}

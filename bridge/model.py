@@ -263,6 +263,7 @@ class Operation:
     wsa_action: str = ""
     wsa_reply_action: str = ""  # of the reply: wsam/wsaw:Action on the output, else the default pattern
     wsa_policy: bool = False  # the binding's policy asks for WS-Addressing (wsaw:UsingAddressing, wsam:Addressing)
+    mtom_policy: bool = False  # the binding's policy asks for MTOM (wsoma:OptimizedMimeSerialization)
 
     @property
     def qualified_name(self) -> str:
