@@ -38,6 +38,7 @@ from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
+    from lxml import etree
     from starlette.applications import Starlette
 
     from .auth import Credentials
@@ -311,17 +312,23 @@ class Bridge:
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         """A SOAP reply's bytes -> JSON-ready data. Raises ``SoapFault`` for a fault and
         ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
-        return self._decode_reply(self.operation(operation), body, self.settings.max_reply_bytes)
+        return self._decode_reply(self.operation(operation), body)
 
-    def _decode_reply(self, op: Operation, body: bytes, max_bytes: int) -> dict[str, Any]:
-        if OFFLOAD_BYTES <= len(body) <= max_bytes:
+    def _decode_reply(self, op: Operation, body: bytes | etree._Element) -> dict[str, Any]:
+        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded."""
+        if isinstance(body, bytes) and OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
             data = self._decode_streaming(op, body)
             if data is not None:
                 return data
         try:
-            from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
+            from .envelope import find_fault, from_root, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=max_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            what = f"the SOAP reply to {op.key}"
+            if isinstance(body, bytes):
+                env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=what)
+            else:
+                env = from_root(body, what)
+            del body
             wsse = self._wsse.get(op.service)
             if wsse is not None:  # before anything of the reply is used, faults included
                 wsse.verify(env.header, env.body, op.key)
@@ -419,28 +426,23 @@ class Bridge:
         return op, body, http
 
     def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
-        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
-        base64Binary value reaches the threshold; else as it is."""
+        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it, its
+        base64Binary values from the threshold up as binary parts; else as it is. The Accept header
+        says an MTOM reply is welcome (the JAX-WS RI answers MTOM to an MTOM request anyway)."""
         m = self.settings.mtom
         if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
             return body, http
+        from .mime import XOP_MEDIA, binary_tags, pack
+
         tags = self._binary_tags.get(id(op))
         if tags is None:
-            from .mime import binary_tags
-
             tags = self._binary_tags[id(op)] = binary_tags(op.input)
-        if not tags:
-            return body, http
-        from .mime import pack
-
         packed = pack(body, op.soap_version, action, tags, m.threshold)
-        if packed is None:
-            return body, http
-        return packed.body, {**http, "Content-Type": packed.content_type}
+        soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
+        return packed.body, {**http, "Content-Type": packed.content_type, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
 
-    def _unpack(self, op: Operation, reply: Reply) -> tuple[bytes, int]:
-        """A multipart/related reply (MTOM or SwA) as one envelope, and the size limit its parse
-        gets: the reply's limit, grown by the base64 of the inlined parts (4/3 of their size)."""
+    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
+        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined."""
         from .mime import Limits, unpack
 
         s = self.settings
@@ -452,10 +454,9 @@ class Bridge:
             max_depth=s.max_xml_depth,
         )
         try:
-            envelope = unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}")
+            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}")
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
-        return envelope, s.max_reply_bytes + (len(reply.body) * 4 + 2) // 3
 
     def _addressed(self, op: Operation, body: bytes) -> bytes:
         """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
@@ -472,10 +473,10 @@ class Bridge:
         from .mime import is_multipart
 
         if is_multipart(reply.content_type) and reply.body.strip():
-            body, max_bytes = self._unpack(op, reply)
-            reply.body = b""  # the raw message is no longer needed: only one copy held while decoding
+            root = self._unpack(op, reply)
+            reply.body = b""  # the raw message is no longer needed: not held while decoding
             try:
-                return self._decode_reply(op, body, max_bytes)
+                return self._decode_reply(op, root)
             except UpstreamError as exc:
                 if reply.status >= 400:
                     raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None

@@ -212,9 +212,11 @@ def close_parts(parts: Iterable[Part]) -> None:
         p.file.close()
 
 
-def unpack(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply") -> bytes:
-    """A multipart/related SOAP message (MTOM/XOP or SwA) as one envelope: every ``xop:Include`` and
-    every ``href="cid:..."`` reference replaced by its part's content in base64. Raises ``MimeError``."""
+def unpack(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply") -> etree._Element:
+    """A multipart/related SOAP message (MTOM/XOP or SwA) as one envelope's tree: every ``xop:Include``
+    and every ``href="cid:..."`` reference replaced by its part's content in base64. A tree, not
+    bytes: a value over 10 MB is one text node, which libxml2 parses only with huge_tree (no longer
+    protected), while setting it in a tree has no such limit. Raises ``MimeError``."""
     parts, params = read_parts(chunks, content_type, limits, what)
     try:
         by_id = {p.content_id: p for p in parts if p.content_id}
@@ -259,7 +261,7 @@ def unpack(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str
                     del el.attrib["href"]
                     el.text = part.base64()
                     used.add(id(part))
-        return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+        return root
     finally:
         close_parts(parts)
 
@@ -294,16 +296,15 @@ class Packed:
         return iter(self.pieces)
 
 
-def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed | None:
+def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
-    and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no
-    value is that large (the envelope then goes as it is)."""
-    if not binary_tags:
-        return None
+    and whose value decodes to at least ``threshold`` bytes sent as a binary part. A message without
+    such a value is still packaged as MTOM (a root part alone), as the JAX-WS RI sends it: an
+    endpoint whose policy requires MTOM (WCF's MTOM encoder) refuses a plain text/xml request."""
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     token = uuid.uuid4().hex
     binaries: list[tuple[str, bytes]] = []
-    for el in root.iter(*binary_tags):
+    for el in root.iter(*binary_tags) if binary_tags else ():
         text = el.text or ""
         if len(el) or len(text) * 3 // 4 < threshold:  # len*3/4: the decoded size, near enough
             continue
@@ -317,8 +318,6 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
         el.text = None
         etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
         binaries.append((cid, data))
-    if not binaries:
-        return None
     boundary = f"uuid:{token}"
     root_id = f"root.{token}@soapbridge"
     soap_type = "application/soap+xml" if version == "1.2" else "text/xml"

@@ -133,7 +133,7 @@ class MockService:
         if is_multipart(content_type):  # an MTOM or SwA request: one envelope again
             limits = Limits(max_part_bytes=MAX_BYTES, max_parts=100, spool_bytes=1024 * 1024, max_xml_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
             try:
-                body = unpack([body], content_type, limits, what="the SOAP request")
+                body = etree.tostring(unpack([body], content_type, limits, what="the SOAP request"))
             except XmlError as exc:
                 return self._fault(version, "client", str(exc))
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email
+import email.message
 import email.policy
 import hashlib
 import json
@@ -246,19 +247,26 @@ def test_a_binary_over_the_threshold_is_sent_as_an_mtom_attachment(version: str)
         assert msg.get_param("action") == "http://soapbridge.dev/samples/files/Upload"
 
 
-def test_a_binary_under_the_threshold_stays_inline() -> None:
+def _parts(request: httpx.Request) -> list[email.message.Message]:
+    raw = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode() + request.content
+    return list(email.message_from_bytes(raw, policy=email.policy.HTTP).iter_parts())
+
+
+def test_a_binary_under_the_threshold_stays_inline_in_an_mtom_message() -> None:
     request, _ = _sent("1.1", b"small")
-    assert request.headers["content-type"].startswith("text/xml")
-    assert base64.b64encode(b"small") in request.content
+    assert request.headers["content-type"].startswith("multipart/related")  # MTOM packaging all the same, as JAX-WS sends it
+    (root,) = _parts(request)
+    assert root.get_content_type() == "application/xop+xml"
+    assert base64.b64encode(b"small") in root.get_payload(decode=True)
+    assert "application/xop+xml" in request.headers["accept"]  # asks for an MTOM reply
 
 
-@pytest.mark.parametrize(
-    ("setting", "multipart"),
-    [({"enabled": False}, False), ({"enabled": True, "threshold": 100_000}, False), ({"enabled": True, "threshold": 0}, True)],
-)
-def test_the_mtom_setting_decides(setting: dict[str, Any], multipart: bool) -> None:
+@pytest.mark.parametrize(("setting", "parts"), [({"enabled": False}, 0), ({"enabled": True, "threshold": 100_000}, 1), ({"enabled": True, "threshold": 0}, 2)])
+def test_the_mtom_setting_decides(setting: dict[str, Any], parts: int) -> None:
     request, _ = _sent("1.1", PAYLOAD, mtom=setting)
-    assert request.headers["content-type"].startswith("multipart/related") is multipart
+    assert request.headers["content-type"].startswith("multipart/related") is bool(parts)
+    if parts:
+        assert len(_parts(request)) == parts
 
 
 def test_without_the_policy_mtom_is_off_unless_enabled(tmp_path: Path) -> None:
