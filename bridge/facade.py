@@ -429,6 +429,11 @@ class Bridge:
         """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it, its
         base64Binary values from the threshold up as binary parts; else as it is. The Accept header
         says an MTOM reply is welcome (the JAX-WS RI answers MTOM to an MTOM request anyway)."""
+        if op.input.attachments:  # the WSDL binds parts to MIME parts: SOAP with Attachments
+            from .mime import bound_parts, pack_swa
+
+            swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments)
+            return swa.body, {**http, "Content-Type": swa.content_type}
         m = self.settings.mtom
         if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
             return body, http
@@ -454,7 +459,10 @@ class Bridge:
             max_depth=s.max_xml_depth,
         )
         try:
-            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}")
+            from .mime import bound_parts
+
+            bound = bound_parts(op.output, op.style)
+            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}", bound=bound)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
 

@@ -212,11 +212,53 @@ def close_parts(parts: Iterable[Part]) -> None:
         p.file.close()
 
 
-def unpack(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply") -> etree._Element:
+@dataclass(frozen=True)
+class Bound:
+    """A message part a WSDL binds to a MIME part (SwA, mime:content): its name, the tag of the
+    element it is modelled as, how its value is written (base64, hex or text), and whether that
+    element sits in an rpc wrapper (else directly in the Body)."""
+
+    name: str
+    tag: str
+    kind: str
+    in_wrapper: bool
+
+
+def bound_parts(message: Message | None, style: str) -> list[Bound]:
+    """The SwA-bound parts of a message (``Message.attachments``), as ``Bound``."""
+    if message is None or not message.attachments:
+        return []
+    out = []
+    for part in message.parts:
+        if part.name in message.attachments:
+            t = part.element.type
+            builtin = t.builtin if isinstance(t, SimpleType) else "string"
+            kind = "base64" if builtin == "base64Binary" else "hex" if builtin == "hexBinary" else "text"
+            out.append(Bound(part.name, str(part.element.qname), kind, style == "rpc"))
+    return out
+
+
+def _value(part: Part, kind: str) -> str:
+    if kind == "base64":
+        return part.base64()
+    data = part.read()
+    if kind == "hex":
+        return data.hex().upper()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MimeError("a MIME part bound to a text value is not UTF-8") from None
+
+
+def unpack(
+    chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply", bound: list[Bound] | None = None
+) -> etree._Element:
     """A multipart/related SOAP message (MTOM/XOP or SwA) as one envelope's tree: every ``xop:Include``
     and every ``href="cid:..."`` reference replaced by its part's content in base64. A tree, not
     bytes: a value over 10 MB is one text node, which libxml2 parses only with huge_tree (no longer
-    protected), while setting it in a tree has no such limit. Raises ``MimeError``."""
+    protected), while setting it in a tree has no such limit. ``bound``: parts the WSDL puts in MIME
+    parts (SwA), found by their WS-I Attachments Profile Content-ID (``<name=...>``), else the next
+    part nothing refers to, and put back as elements. Raises ``MimeError``."""
     parts, params = read_parts(chunks, content_type, limits, what)
     try:
         by_id = {p.content_id: p for p in parts if p.content_id}
@@ -261,6 +303,23 @@ def unpack(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str
                     del el.attrib["href"]
                     el.text = part.base64()
                     used.add(id(part))
+        for b in bound or []:
+            if next(root.iter(b.tag), None) is not None:
+                continue  # sent in the Body after all
+            found = next((p for p in parts if (p.content_id or "").startswith(f"{b.name}=")), None)
+            if found is None:
+                found = next((p for p in parts if id(p) not in used), None)
+            if found is None:
+                raise MimeError(f"{what} has no MIME part for the attachment {b.name!r} its WSDL binds to one")
+            part = found
+            used.add(id(part))
+            body = next((c for c in root if isinstance(c.tag, str) and c.tag.endswith("}Body")), None)
+            if body is None:
+                raise MimeError(f"{what}'s root MIME part has no SOAP Body")
+            parent = body
+            if b.in_wrapper:
+                parent = next((c for c in body if isinstance(c.tag, str)), body)
+            etree.SubElement(parent, b.tag).text = _value(part, b.kind)
         return root
     finally:
         close_parts(parts)
@@ -436,3 +495,38 @@ def binary_tags(message: Message | None) -> frozenset[str]:
     for part in message.parts:
         element(part.element)
     return frozenset(tags)
+
+
+def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str, tuple[str, ...]]) -> Packed:
+    """The envelope as SOAP with Attachments (WSDL 1.1 §5, WS-I Attachments Profile 1.0): each
+    ``bound`` part's element taken out of the Body and sent as a MIME part whose Content-ID is
+    ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream)."""
+    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    token = uuid.uuid4().hex
+    soap_type = "application/soap+xml" if version == "1.2" else "text/xml"
+    boundary = f"MIMEBoundary_{token}"
+    root_id = f"root.{token}@soapbridge"
+    attachments: list[bytes] = []
+    for b in bound:
+        el = next(root.iter(b.tag), None)
+        if el is None:
+            continue  # an optional part left out
+        text = el.text or ""
+        if b.kind == "base64":
+            data = base64.b64decode("".join(text.split()))
+        elif b.kind == "hex":
+            data = bytes.fromhex(text.strip())
+        else:
+            data = text.encode("utf-8")
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+        ctype = next((m for m in media.get(b.name, ()) if "*" not in m), "application/octet-stream")
+        attachments.append(
+            f"\r\n--{boundary}\r\nContent-Type: {ctype}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{b.name}={token}@soapbridge>\r\n\r\n".encode()
+        )
+        attachments.append(data)
+    head = f"--{boundary}\r\nContent-Type: {soap_type}; charset=UTF-8\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n".encode()
+    pieces = [head, etree.tostring(root, xml_declaration=True, encoding="utf-8"), *attachments, f"\r\n--{boundary}--\r\n".encode()]
+    content_type = f'multipart/related; type="{soap_type}"; boundary="{boundary}"; start="<{root_id}>"'
+    return Packed(content_type, pieces, len(attachments) // 2)

@@ -128,12 +128,18 @@ class MockService:
         """Answers one SOAP request as ``(status, body, content type)``: a reply (200), nothing for a one-way
         operation (202), or a fault (500) for a bad request or when a fault is asked for."""
         version = "1.2" if "soap+xml" in content_type else "1.1"
-        from .mime import Limits, is_multipart, unpack
+        from .envelope import from_root
+        from .mime import Limits, bound_parts, is_multipart, unpack
 
         if is_multipart(content_type):  # an MTOM or SwA request: one envelope again
             limits = Limits(max_part_bytes=MAX_BYTES, max_parts=100, spool_bytes=1024 * 1024, max_xml_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
             try:
-                body = etree.tostring(unpack([body], content_type, limits, what="the SOAP request"))
+                root = unpack([body], content_type, limits, what="the SOAP request")
+                # parts the WSDL binds to MIME (SwA): known once the operation is
+                op = self.find_operation(from_root(root), action)
+                if op is not None and op.input.attachments:
+                    root = unpack([body], content_type, limits, what="the SOAP request", bound=bound_parts(op.input, op.style))
+                body = etree.tostring(root)
             except XmlError as exc:
                 return self._fault(version, "client", str(exc))
         try:
@@ -188,6 +194,11 @@ class MockService:
         headers, children = self.codec.encode_message(op, op.output, reply, response=True)
         if self.addressing:
             headers = _reply_headers(op.wsa_reply_action, wsa["MessageID"]) + headers
+        if op.output.attachments:  # the WSDL binds parts to MIME parts: SwA, whatever the flag
+            from .mime import bound_parts, pack_swa
+
+            swa = pack_swa(build(version, headers, children), version, bound_parts(op.output, op.style), op.output.attachments)
+            return 200, swa.body, swa.content_type
         if self.attachments is not None:  # base64Binary values as MIME parts (bridge.mime)
             return self._multipart(op, version, headers, children)
         return 200, build(version, headers, children), _content_type(version)

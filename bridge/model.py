@@ -214,6 +214,9 @@ class Message:
 
     name: str
     parts: list[Part] = field(default_factory=list)
+    # SOAP with Attachments: parts the binding puts in MIME parts (mime:multipartRelated/mime:content),
+    # each with its media types. Modelled as body parts (JSON, codec); bridge.mime moves them on the wire.
+    attachments: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def body_parts(self) -> list[Part]:

@@ -354,3 +354,98 @@ def test_soapbridge_call_downloads_and_uploads_through_the_mock() -> None:
                 base64.b64decode(result["content"], validate=True)
             else:
                 assert set(result) == {"size", "sha256"}
+
+
+# --- SOAP with Attachments bound by the WSDL (mime:multipartRelated) ---------------------------
+
+# rpc/literal, as the WS-I Attachments Profile 1.0's sample binds it: the photo in a MIME part
+SWA_WSDL = """<?xml version="1.0"?>
+<wsdl:definitions targetNamespace="urn:claims" xmlns:tns="urn:claims" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:message name="SendClaim"><wsdl:part name="ClaimDetail" type="xsd:string"/><wsdl:part name="ClaimPhoto" type="xsd:base64Binary"/></wsdl:message>
+  <wsdl:message name="SendClaimResponse"><wsdl:part name="status" type="xsd:string"/></wsdl:message>
+  <wsdl:message name="GetPhoto"><wsdl:part name="id" type="xsd:string"/></wsdl:message>
+  <wsdl:message name="GetPhotoResponse"><wsdl:part name="status" type="xsd:string"/><wsdl:part name="photo" type="xsd:base64Binary"/></wsdl:message>
+  <wsdl:portType name="Claims">
+    <wsdl:operation name="SendClaim"><wsdl:input message="tns:SendClaim"/><wsdl:output message="tns:SendClaimResponse"/></wsdl:operation>
+    <wsdl:operation name="GetPhoto"><wsdl:input message="tns:GetPhoto"/><wsdl:output message="tns:GetPhotoResponse"/></wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="ClaimsSoap" type="tns:Claims">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="SendClaim">
+      <soap:operation soapAction="urn:claims/SendClaim"/>
+      <wsdl:input><mime:multipartRelated>
+        <mime:part><soap:body parts="ClaimDetail" use="literal" namespace="urn:claims"/></mime:part>
+        <mime:part><mime:content part="ClaimPhoto" type="image/jpeg"/></mime:part>
+      </mime:multipartRelated></wsdl:input>
+      <wsdl:output><soap:body use="literal" namespace="urn:claims"/></wsdl:output>
+    </wsdl:operation>
+    <wsdl:operation name="GetPhoto">
+      <soap:operation soapAction="urn:claims/GetPhoto"/>
+      <wsdl:input><soap:body use="literal" namespace="urn:claims"/></wsdl:input>
+      <wsdl:output><mime:multipartRelated>
+        <mime:part><soap:body parts="status" use="literal" namespace="urn:claims"/></mime:part>
+        <mime:part><mime:content part="photo" type="image/png"/></mime:part>
+      </mime:multipartRelated></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="ClaimsService"><wsdl:port name="ClaimsSoap" binding="tns:ClaimsSoap">
+    <soap:address location="http://localhost/claims"/></wsdl:port></wsdl:service>
+</wsdl:definitions>
+"""
+
+
+@pytest.fixture
+def swa_wsdl(tmp_path: Path) -> Path:
+    path = tmp_path / "claims.wsdl"
+    path.write_text(SWA_WSDL)
+    return path
+
+
+def test_a_part_bound_to_mime_is_sent_as_a_swa_attachment(swa_wsdl: Path) -> None:
+    seen: list[httpx.Request] = []
+    reply = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:SendClaimResponse xmlns:c="urn:claims"><status>ok</status></c:SendClaimResponse></s:Body></s:Envelope>'
+    with bridge.load(swa_wsdl, endpoint="http://b.invalid/", transport=_reply_transport(reply.encode(), "text/xml", seen=seen), cache_dir=None) as b:  # type: ignore[arg-type]
+        assert b.call("SendClaim", {"ClaimDetail": "dented", "ClaimPhoto": base64.b64encode(PAYLOAD).decode()}) == {"status": "ok"}
+    request = seen[0]
+    raw = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode() + request.content
+    msg = email.message_from_bytes(raw, policy=email.policy.HTTP)
+    assert msg.get_content_type() == "multipart/related" and msg.get_param("type") == "text/xml"
+    root, photo = msg.iter_parts()
+    assert root["Content-ID"] == msg.get_param("start") and root.get_content_type() == "text/xml"
+    env = etree.fromstring(root.get_payload(decode=True))
+    wrapper = env.find(".//{urn:claims}SendClaim")
+    assert [c.tag for c in wrapper] == ["ClaimDetail"]  # the photo is not in the Body (WS-I AP R2902)
+    assert photo.get_content_type() == "image/jpeg" and photo["Content-ID"].startswith("<ClaimPhoto=")  # WS-I AP R2933
+    assert photo.get_payload(decode=True) == PAYLOAD
+    assert request.headers["soapaction"] == '"urn:claims/SendClaim"'
+
+
+def test_a_part_bound_to_mime_is_read_from_its_attachment(swa_wsdl: Path) -> None:
+    msg = MIMEMultipart("related", type="text/xml", start="<root@example.org>")
+    env = MIMEText(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:GetPhotoResponse xmlns:c="urn:claims">'
+        "<status>found</status></c:GetPhotoResponse></s:Body></s:Envelope>",
+        "xml",
+        "utf-8",
+    )
+    env.replace_header("Content-Type", "text/xml; charset=utf-8")
+    env["Content-ID"] = "<root@example.org>"
+    photo = MIMEApplication(PAYLOAD, "png")
+    photo.replace_header("Content-Type", "image/png")
+    photo["Content-ID"] = "<photo=8d2c@example.org>"
+    msg.attach(env)
+    msg.attach(photo)
+    body = msg.as_bytes(policy=email.policy.HTTP).partition(b"\r\n\r\n")[2]
+    with bridge.load(swa_wsdl, endpoint="http://b.invalid/", transport=_reply_transport(body, msg["Content-Type"]), cache_dir=None) as b:  # type: ignore[arg-type]
+        got = b.call("GetPhoto", {"id": "1"})
+    assert got["status"] == "found" and base64.b64decode(got["photo"]) == PAYLOAD
+
+
+def test_swa_both_ways_through_the_mock(swa_wsdl: Path) -> None:
+    with bridge.load(swa_wsdl, endpoint="http://mock.invalid/", transport=mock_transport(swa_wsdl), cache_dir=None) as b:  # type: ignore[arg-type]
+        assert set(asyncio.run(b.acall("SendClaim", {"ClaimDetail": "d", "ClaimPhoto": base64.b64encode(PAYLOAD).decode()}))) == {"status"}
+        got = asyncio.run(b.acall("GetPhoto", {"id": "1"}))
+    assert set(got) == {"status", "photo"}
+    base64.b64decode(got["photo"], validate=True)

@@ -25,7 +25,7 @@ from ..model import (
     ServiceModel,
     Skipped,
 )
-from ..namespaces import WSA_WSDL, WSDL, WSOMA, WSP, WSU, XSD
+from ..namespaces import WSA_WSDL, WSDL, WSDL_MIME, WSOMA, WSP, WSU, XSD
 from ..namespaces import WSDL_HTTP as HTTP
 from ..namespaces import WSDL_SOAP11 as SOAP11
 from ..namespaces import WSDL_SOAP12 as SOAP12
@@ -431,6 +431,16 @@ class WsdlReader:
         mnode = self.defs.messages.get(mq)
         if mnode is None:
             raise WsdlError(f"message {mq} is not defined")
+        attachments: dict[str, tuple[str, ...]] = {}
+        related = bnode.find(f"{{{WSDL_MIME}}}multipartRelated") if bnode is not None else None
+        if related is not None:  # SwA (WSDL 1.1 §5): soap:body and soap:header in one mime:part, the attachments in others
+            for mpart in related.findall(f"{{{WSDL_MIME}}}part"):
+                if mpart.find(f"{{{soap_ns}}}body") is not None:
+                    bnode = mpart
+                for content in mpart.findall(f"{{{WSDL_MIME}}}content"):
+                    name = content.get("part", "")
+                    if name:
+                        attachments[name] = (*attachments.get(name, ()), content.get("type") or "application/octet-stream")
         body = bnode.find(f"{{{soap_ns}}}body") if bnode is not None else None
         use = (body.get("use") if body is not None else None) or "literal"
         rpc_ns = (body.get("namespace") if body is not None else None) or ""
@@ -448,7 +458,9 @@ class WsdlReader:
                     header_refs.append(ref)  # type: ignore[arg-type]
         same_message_headers = {p for q, p in header_refs if q == mq}
         body_names = set(body_parts_attr.split()) if body_parts_attr is not None else None
-        message = Message(name=mq.name)
+        if body_names is not None:
+            body_names |= set(attachments)  # modelled as body parts: the wire moves them (bridge.mime)
+        message = Message(name=mq.name, attachments=attachments)
         for pnode in part_nodes:
             pname = pnode.get("name", "")
             if pname in same_message_headers:
