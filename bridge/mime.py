@@ -21,14 +21,14 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote
-
-from lxml import etree
 
 from .errors import MimeError, XmlError
 from .model import ComplexType, Element, Group, Message, SimpleType
-from .xmlparse import parse_untrusted
+
+if TYPE_CHECKING:  # lxml where used: the REST app reads forms (bridge.restbinary) without it
+    from lxml import etree
 
 XOP = "http://www.w3.org/2004/08/xop/include"
 XOP_INCLUDE = f"{{{XOP}}}Include"
@@ -259,6 +259,10 @@ def unpack(
     protected), while setting it in a tree has no such limit. ``bound``: parts the WSDL puts in MIME
     parts (SwA), found by their WS-I Attachments Profile Content-ID (``<name=...>``), else the next
     part nothing refers to, and put back as elements. Raises ``MimeError``."""
+    from lxml import etree
+
+    from .xmlparse import parse_untrusted
+
     parts, params = read_parts(chunks, content_type, limits, what)
     try:
         by_id = {p.content_id: p for p in parts if p.content_id}
@@ -360,6 +364,8 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
     and whose value decodes to at least ``threshold`` bytes sent as a binary part. A message without
     such a value is still packaged as MTOM (a root part alone), as the JAX-WS RI sends it: an
     endpoint whose policy requires MTOM (WCF's MTOM encoder) refuses a plain text/xml request."""
+    from lxml import etree
+
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     token = uuid.uuid4().hex
     binaries: list[tuple[str, bytes]] = []
@@ -408,6 +414,7 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
 def package(root_xml: bytes, version: str, attachments: list[tuple[str, str, bytes]], *, mtom: bool) -> tuple[str, bytes]:
     """A multipart/related message of an envelope and ready parts ``(content id, media type, bytes)``:
     MTOM (root application/xop+xml) or SwA (root text/xml or application/soap+xml). For the mock."""
+
     token = uuid.uuid4().hex
     boundary = f"MIMEBoundary_{token}"
     root_id = f"root.{token}@soapbridge"
@@ -435,6 +442,8 @@ def split_binaries(
 ) -> list[tuple[str, str, bytes]]:
     """Moves the base64Binary values of a tree (elements in ``binary_tags``) out into parts: an
     ``xop:Include`` child (MTOM) or an ``href="cid:..."`` attribute (SwA) in their place. For the mock."""
+    from lxml import etree
+
     out: list[tuple[str, str, bytes]] = []
     token = uuid.uuid4().hex
     for el in list(root.iter(*binary_tags)) if binary_tags else []:
@@ -501,6 +510,8 @@ def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str,
     """The envelope as SOAP with Attachments (WSDL 1.1 §5, WS-I Attachments Profile 1.0): each
     ``bound`` part's element taken out of the Body and sent as a MIME part whose Content-ID is
     ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream)."""
+    from lxml import etree
+
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     token = uuid.uuid4().hex
     soap_type = "application/soap+xml" if version == "1.2" else "text/xml"

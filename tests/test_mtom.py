@@ -449,3 +449,77 @@ def test_swa_both_ways_through_the_mock(swa_wsdl: Path) -> None:
         got = asyncio.run(b.acall("GetPhoto", {"id": "1"}))
     assert set(got) == {"status", "photo"}
     base64.b64decode(got["photo"], validate=True)
+
+
+# --- the REST side: multipart/form-data requests, application/octet-stream replies -------------
+
+
+def _form(json_part: dict[str, Any], files: dict[str, bytes]) -> tuple[bytes, str]:
+    """A multipart/form-data body written by the stdlib email package (not by bridge code)."""
+    msg = MIMEMultipart("form-data")
+    j = MIMEApplication(json.dumps(json_part).encode(), "json")
+    j.add_header("Content-Disposition", "form-data", name="json")
+    msg.attach(j)
+    for name, data in files.items():
+        f = MIMEApplication(data, "octet-stream")
+        f.add_header("Content-Disposition", "form-data", name=name, filename=f"{name}.bin")
+        msg.attach(f)
+    raw = msg.as_bytes(policy=email.policy.HTTP)
+    return raw.partition(b"\r\n\r\n")[2], msg["Content-Type"]
+
+
+def test_rest_form_upload_sends_the_file_as_an_mtom_part() -> None:
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    body, ct = _form({"name": "n", "content": "cid:file"}, {"file": PAYLOAD})
+    with _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen)) as b:
+        r = TestClient(b.asgi()).post("/FileService/Upload", content=body, headers={"content-type": ct})
+    assert r.status_code == 200, r.text
+    (binary,) = [p for p in _parts(seen[0]) if p.get_content_type() == "application/octet-stream"]
+    assert binary.get_payload(decode=True) == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("json_part", "files", "pointer"),
+    [({"name": "n", "content": "cid:nope"}, {"file": b"x"}, "/content"), ({"name": "n", "content": "cid:file"}, {"file": b"x", "extra": b"y"}, "")],
+    ids=["reference to no file", "file nothing refers to"],
+)
+def test_rest_form_mismatch_is_a_400_naming_where(json_part: dict[str, Any], files: dict[str, bytes], pointer: str) -> None:
+    body, ct = _form(json_part, files)
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        r = TestClient(b.asgi()).post("/FileService/Upload", content=body, headers={"content-type": ct})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert pointer in [e["pointer"] for e in r.json()["errors"]]
+
+
+def test_rest_form_without_a_json_part_or_boundary_is_a_400() -> None:
+    body, ct = _form({"name": "n"}, {})
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        client = TestClient(b.asgi())
+        assert client.post("/FileService/Upload", content=body.replace(b'name="json"', b'name="other"'), headers={"content-type": ct}).status_code == 400
+        assert client.post("/FileService/Upload", content=body, headers={"content-type": "multipart/form-data"}).status_code == 400
+
+
+def test_rest_accept_octet_stream_returns_the_binary_field_itself() -> None:
+    body, ct = _jaxws_mtom_reply(PAYLOAD)
+    with _bridge(_reply_transport(body, ct)) as b:
+        client = TestClient(b.asgi())
+        r = client.post("/FileService/Download", json={"name": "x"}, headers={"accept": "application/octet-stream"})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+        assert r.content == PAYLOAD
+        assert base64.b64decode(client.post("/FileService/Download", json={"name": "x"}).json()["content"]) == PAYLOAD  # JSON stays the default
+
+
+def test_the_spec_describes_the_form_request_and_the_octet_stream_reply() -> None:
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        spec = b.openapi()
+    upload = spec["paths"]["/FileService/Upload"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]
+    assert form["schema"]["required"] == ["json"] and form["encoding"]["json"]["contentType"] == "application/json"
+    assert "application/octet-stream" not in upload["responses"]["200"]["content"]  # no binary in its reply
+    download = spec["paths"]["/FileService/Download"]["post"]
+    assert "application/octet-stream" in download["responses"]["200"]["content"]
+    assert "multipart/form-data" not in download["requestBody"]["content"]  # no binary in its request
+    from openapi_spec_validator import validate
+
+    validate(spec)

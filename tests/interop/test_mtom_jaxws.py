@@ -154,3 +154,15 @@ def test_50_mb_both_ways_byte_identical_with_bounded_rss(jaxws_files_server: str
     digest = hashlib.sha256(random.Random(50_000_000).randbytes(50_000_000)).hexdigest()
     assert _fifty_mb(jaxws_files_server, version, "upload")["result"] == {"size": 50_000_000, "sha256": digest}
     assert _fifty_mb(jaxws_files_server, version, "download")["result"] == digest
+
+
+def test_rest_form_upload_and_octet_stream_download_of_1_mb(jaxws_files_server: str) -> None:
+    """The REST side without base64: a multipart/form-data upload, an application/octet-stream download."""
+    data = payload(1_000_000)
+    with _load(jaxws_files_server, "1.1", max_request_bytes=10 * MiB) as b:  # json_limits as default: the file is no JSON string
+        client = TestClient(b.asgi())
+        r = client.post("/FileService/Upload", data={"json": json.dumps({"name": "form", "content": "cid:file"})}, files={"file": ("a.bin", data)})
+        assert r.status_code == 200, r.text
+        _check_upload(jaxws_files_server, r.json(), data)
+        r = client.post("/FileService/Download", json={"name": "form"}, headers={"accept": "application/octet-stream"})
+        assert r.status_code == 200 and r.content == data
