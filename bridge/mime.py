@@ -40,8 +40,10 @@ def media_type(content_type: str) -> tuple[str, dict[str, str]]:
     """A Content-Type's media type (lower case) and its parameters (names lower case, quotes removed)."""
     from python_multipart.multipart import parse_options_header
 
-    ctype, params = parse_options_header(content_type or "")
-    return ctype.decode("latin-1").strip().lower(), {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in params.items()}
+    # as UTF-8 bytes: given a str, the parser encodes it as Latin-1, which a form field's name may not be
+    ctype, params = parse_options_header((content_type or "").encode("utf-8", "surrogatepass"))
+    text = lambda b: b.decode("utf-8", "replace")  # noqa: E731
+    return text(ctype).strip().lower(), {text(k).lower(): text(v) for k, v in params.items()}
 
 
 def is_multipart(content_type: str) -> bool:
@@ -136,7 +138,11 @@ class _Reader:
             raise MimeError(f"{self.what} has a MIME header longer than 8192 bytes")
 
     def header_end(self) -> None:
-        self.headers[self.field_name.decode("latin-1").strip().lower()] = self.field_value.decode("latin-1").strip()
+        try:  # RFC 7578 §5.1: form field names in UTF-8; other headers are ASCII, which it reads too
+            value = self.field_value.decode("utf-8")
+        except UnicodeDecodeError:
+            value = self.field_value.decode("latin-1")
+        self.headers[self.field_name.decode("latin-1").strip().lower()] = value.strip()
         self.field_name.clear()
         self.field_value.clear()
 

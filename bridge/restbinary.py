@@ -46,7 +46,7 @@ def read_form(body: bytes, content_type: str, max_bytes: int) -> tuple[bytes, di
             _, params = media_type(part.headers.get("content-disposition", "").replace("form-data", "x/form-data", 1))
             name = params.get("name")
             if not name:
-                raise ValidationError("a form part has no name", [Violation("", "every part needs Content-Disposition: form-data; name=...")])
+                continue  # nothing can refer to it: ignored, as a file nothing refers to is
             if name == JSON_PART:
                 json_body = part.read()
             elif name in files:
@@ -62,8 +62,7 @@ def read_form(body: bytes, content_type: str, max_bytes: int) -> tuple[bytes, di
 
 def attach(data: Any, files: dict[str, str]) -> Any:
     """``data`` with every ``"cid:NAME"`` string replaced by the base64 of file NAME; raises
-    ``ValidationError`` naming the pointer of a reference to no file, or a file nothing refers to."""
-    used: set[str] = set()
+    ``ValidationError`` naming the pointer of each reference to no file."""
     missing: list[Violation] = []
 
     def walk(node: Any, pointer: str) -> Any:
@@ -72,7 +71,6 @@ def attach(data: Any, files: dict[str, str]) -> Any:
             if name not in files:
                 missing.append(Violation(pointer, f"refers to the form field {name!r}, which was not sent"))
                 return node
-            used.add(name)
             return files[name]
         if isinstance(node, dict):
             return {k: walk(v, f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}") for k, v in node.items()}
@@ -81,7 +79,8 @@ def attach(data: Any, files: dict[str, str]) -> Any:
         return node
 
     out = walk(data, "")
-    missing += [Violation("", f"the form field {name!r} is not referred to by any \"cid:{name}\" value") for name in sorted(set(files) - used)]
+    # A file nothing refers to is ignored, as an unknown property would be: the form's schema
+    # cannot name the file fields, so a client (or schemathesis) may well send more.
     if missing:
         raise ValidationError("the form's files and the JSON's cid: references do not match", missing)
     return out

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import copy
 import functools
 import warnings
 from pathlib import Path
@@ -82,7 +83,11 @@ def _loaded(path: str) -> tuple[bridge.Bridge, zeep.Client, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         client = zeep.Client(path, transport=LoaderTransport(), settings=zeep_settings())
-    schema = schemathesis.openapi.from_dict(exact_decimals(b.openapi()))  # generate what the bridge accepts
+    spec = copy.deepcopy(exact_decimals(b.openapi()))
+    for item in spec["paths"].values():  # JSON only: this compares JSON encodings (forms: tests/test_mtom.py)
+        for operation in item.values():
+            operation.get("requestBody", {}).get("content", {}).pop("multipart/form-data", None)
+    schema = schemathesis.openapi.from_dict(spec)  # generate what the bridge accepts
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     return b, client, schema
 
