@@ -429,9 +429,9 @@ class Bridge:
         return op, body, http
 
     def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
-        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it, its
-        base64Binary values from the threshold up as binary parts; else as it is. The Accept header
-        says an MTOM reply is welcome (the JAX-WS RI answers MTOM to an MTOM request anyway)."""
+        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
+        base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
+        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so."""
         if op.input.attachments:  # the WSDL binds parts to MIME parts: SOAP with Attachments
             from .mime import bound_parts, pack_swa
 
@@ -445,9 +445,12 @@ class Bridge:
         tags = self._binary_tags.get(id(op))
         if tags is None:
             tags = self._binary_tags[id(op)] = binary_tags(op.input)
-        packed = pack(body, op.soap_version, action, tags, m.threshold)
         soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
-        return packed.body, {**http, "Content-Type": packed.content_type, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
+        http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
+        packed = pack(body, op.soap_version, action, tags, m.threshold)
+        if packed is None:
+            return body, http
+        return packed.body, {**http, "Content-Type": packed.content_type}
 
     def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
         """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined."""

@@ -365,11 +365,10 @@ class Packed:
         return iter(self.pieces)
 
 
-def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed:
+def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed | None:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
-    and whose value decodes to at least ``threshold`` bytes sent as a binary part. A message without
-    such a value is still packaged as MTOM (a root part alone), as the JAX-WS RI sends it: an
-    endpoint whose policy requires MTOM (WCF's MTOM encoder) refuses a plain text/xml request."""
+    and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no value
+    is that large: the envelope then goes as it is (the JAX-WS RI accepts either)."""
     from lxml import etree
 
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
@@ -389,6 +388,8 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
         el.text = None
         etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
         binaries.append((cid, data))
+    if not binaries:
+        return None
     boundary = f"uuid:{token}"
     root_id = f"root.{token}@soapbridge"
     soap_type = "application/soap+xml" if version == "1.2" else "text/xml"

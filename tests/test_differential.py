@@ -36,9 +36,9 @@ Exclusions, each with its reason:
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import decimal
-import copy
 import functools
 import warnings
 from pathlib import Path

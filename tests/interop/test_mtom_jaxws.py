@@ -48,7 +48,10 @@ def _load(base: str, version: str, **settings: Any) -> bridge.Bridge:
 def _check_upload(base: str, result: dict[str, Any], data: bytes) -> None:
     assert result == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     sent = httpx.get(f"{base}/last-request").text
-    assert sent.startswith("multipart/related") and 'type="application/xop+xml"' in sent, sent
+    if len(data) >= 1024:  # mtom.threshold: smaller values go inline, in a plain envelope
+        assert sent.startswith("multipart/related") and 'type="application/xop+xml"' in sent, sent
+    else:
+        assert not sent.startswith("multipart/"), sent
 
 
 @pytest.mark.parametrize("version", ["1.1", "1.2"])
@@ -76,6 +79,7 @@ def test_the_peer_answers_a_download_with_mtom(jaxws_files_server: str) -> None:
 
     with bridge.load(WSDL, endpoint=f"{jaxws_files_server}/soap11", cache_dir=None, transport=Recording()) as b:  # type: ignore[arg-type]
         b.call("Upload", {"name": "probe", "content": base64.b64encode(b"x" * 5000).decode()})
+        # a plain request (no binary in it): the RI answers MTOM because the Accept header asks for it
         assert base64.b64decode(b.call("Download", {"name": "probe"})["content"]) == b"x" * 5000
     assert seen[-1].headers["content-type"].startswith("multipart/related")
     assert 'type="application/xop+xml"' in seen[-1].headers["content-type"]
