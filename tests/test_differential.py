@@ -36,7 +36,6 @@ Exclusions, each with its reason:
 from __future__ import annotations
 
 import base64
-import copy
 import datetime
 import decimal
 import functools
@@ -61,7 +60,7 @@ from bridge.mock import MockService
 from bridge.model import HEADERS_KEY, ComplexType, Operation, unwrapped_part
 from bridge.wsdl.loader import zeep_settings
 from bridge.wsdl.transport import LoaderTransport
-from tests.conftest import SAMPLES, SHARED
+from tests.conftest import SAMPLES, SHARED, json_bodies_only
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CORPUS = SHARED / "wsdl-corpus"
@@ -83,11 +82,7 @@ def _loaded(path: str) -> tuple[bridge.Bridge, zeep.Client, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         client = zeep.Client(path, transport=LoaderTransport(), settings=zeep_settings())
-    spec = copy.deepcopy(exact_decimals(b.openapi()))
-    for item in spec["paths"].values():  # JSON only: this compares JSON encodings (forms: tests/test_mtom.py)
-        for operation in item.values():
-            operation.get("requestBody", {}).get("content", {}).pop("multipart/form-data", None)
-    schema = schemathesis.openapi.from_dict(spec)  # generate what the bridge accepts
+    schema = schemathesis.openapi.from_dict(json_bodies_only(exact_decimals(b.openapi())))  # generate what the bridge accepts
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     return b, client, schema
 
