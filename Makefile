@@ -97,4 +97,4 @@ contracts: $(STAMP)
 	for f in wsdl/*.wsdl; do $(BIN)/soapbridge record $$f -o contracts; done
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules tests/lint/node_modules
+	rm -rf $(VENV) site .pytest_cache .ruff_cache .mypy_cache .soapbridge-cache tests/interop/node/node_modules tests/lint/node_modules tests/codegen/.venv

@@ -21,7 +21,7 @@ from typing import Any
 from .report import render
 from .targets import evaluate
 
-SECTIONS = ("decode", "encode", "e2e", "start", "wsse", "auth")
+SECTIONS = ("decode", "encode", "e2e", "observability", "start", "wsse", "auth")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             from .e2e import run_e2e
 
             results["e2e"] = run_e2e(args.quick, log)
+        elif section == "observability":
+            from .observability_bench import run_observability
+
+            results["observability"] = run_observability(args.quick, log)
         elif section == "start":
             from .start import run_start
 

@@ -1,6 +1,7 @@
-"""What inbound authentication costs: ``soapbridge serve`` without it, with an API key and with a
-bearer JWT (RS256, JWKS file), each in its own process in front of the same backend, loaded by
-bench.loadgen at 1 KiB in the same run. The three are measured in turn, ``ROUNDS`` times; each
+"""What the inbound policies cost: ``soapbridge serve`` without them, with an API key, with an API
+key and rate limits (the consumer's and an operation's, memory counters) and with a bearer JWT
+(RS256, JWKS file), each in its own process in front of the same backend, loaded by
+bench.loadgen at 1 KiB in the same run. They are measured in turn, ``ROUNDS`` times; each
 row's calls/s is its median round and its ratio the median of the per-round ratios to the bare
 bridge measured just before it, so a neighbour's burst on a shared machine does not pick the winner.
 """
@@ -41,6 +42,10 @@ def _configs(d: Path) -> tuple[dict[str, Path], str]:
     configs = {
         "no auth": {"auth": {"enabled": False}},
         "API key": {"auth": {"api_keys": [{"consumer": "bench", "sha256": hash_key(KEY), "operations": ["OrderService.*"]}]}},
+        # the full policy stack of issue 15: a key, then a rate limit high enough never to refuse, so
+        # the row is the counting's cost (memory counters, one process)
+        "API key + rate limit": {"auth": {"api_keys": [{"consumer": "bench", "sha256": hash_key(KEY), "operations": ["OrderService.*"]}]},
+                                 "rate_limits": {"default": "1000000/second", "operations": {"OrderService.*": "1000000/second"}}},
         "JWT (RS256)": {"auth": {"jwt": {"jwks": "jwks.json", "issuer": "https://idp.bench", "audience": "soapbridge",
                                          "require": [{"operations": ["OrderService.List*"], "scopes": ["orders"]}]}}},
     }  # fmt: skip
@@ -72,7 +77,7 @@ def run_auth(quick: bool, log: Any, *, clients: int = 16, duration: float | None
         backend_port = free_port()
         procs.start(_python("-m", "bench.backend", "--port", str(backend_port), f"/r={d / 'reply.xml'}"), backend_port)
         configs, token = _configs(d)
-        headers = {"no auth": [], "API key": [f"--header=X-API-Key:{KEY}"], "JWT (RS256)": [f"--header=Authorization:Bearer {token}"]}
+        headers = {"no auth": [], "API key": [f"--header=X-API-Key:{KEY}"], "API key + rate limit": [f"--header=X-API-Key:{KEY}"], "JWT (RS256)": [f"--header=Authorization:Bearer {token}"]}
         ports = {}
         for name, cfg in configs.items():
             port = free_port()

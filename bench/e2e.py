@@ -59,7 +59,10 @@ class Processes:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, args: list[str], port: int) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # stderr to a file, as a log collector would take it: a pipe nobody reads fills up and blocks
+        # a bridge that logs a line per request (its default)
+        with tempfile.TemporaryFile() as log:  # closed here: the child holds its own descriptor
+            proc = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
         self.procs.append(proc)
         wait_port(port, proc)
         return proc

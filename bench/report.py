@@ -71,6 +71,12 @@ def _wsse_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     return _table(head, body, markdown)
 
 
+def _observability_table(row: Any, markdown: bool) -> str:
+    head = ["reply", "clients", "metrics + logs off", "on", "on / off"]
+    body = [[_size(row["bytes"]), str(row["clients"]), f"{row['off_calls_per_s']:.0f}/s", f"{row['on_calls_per_s']:.0f}/s", f"{row['ratio']:.2f}"]]
+    return _table(head, body, markdown)
+
+
 def _auth_table(rows: list[dict[str, Any]], markdown: bool) -> str:
     head = ["inbound auth", "reply", "clients", "calls/s", "×no auth", "p50 ms", "p99 ms"]
     body = [[r["path"], _size(r["bytes"]), str(r["clients"]), f"{r['calls_per_s']:.0f}", f"{r['x_bare']:.2f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}"] for r in rows]
@@ -95,6 +101,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         ("decode", "Decode a ListOrders reply to JSON bytes", _codec_table),
         ("encode", "Encode a CreateOrder request to envelope bytes", _codec_table),
         ("e2e", "End to end over loopback", _e2e_table),
+        ("observability", "Metrics and the request log: on against off, same run", _observability_table),
         ("start", "Start-up of the largest corpus WSDLs", _start_table),
         ("wsse", "WS-Security: one library call, in process (calls/s as a ratio of the plain call)", _wsse_table),
         ("auth", "Inbound authentication: `serve` without, with an API key, with a JWT (same run)", _auth_table),

@@ -38,6 +38,9 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         if rest and r["target_bytes"] >= 100 * 1024 and c >= 64:
             met = rest["errors"] == 0 and rest["calls"] > 0  # no completed call at all is no evidence
             out.append(_t(f"e2e {size} ×{c}: errors", "0", f"{rest['errors']} in {rest['calls']} calls", met))
+    obs = results.get("observability")
+    if obs:
+        out.append(_t("metrics + logs on vs off (1 KiB)", "≥90%", f"{obs['ratio']:.0%}", obs["ratio"] >= 0.9))
     for r in results.get("auth", []):
         if r["path"] != "no auth":
             out.append(_t(f"e2e 1 KiB ×{r['clients']}: {r['path']} vs no auth", "≥80%", f"{r['x_bare']:.0%}", r["x_bare"] >= 0.8))

@@ -13,12 +13,14 @@ from .errors import (
     XmlError,
 )
 from .facade import Bridge, load
+from .gateway import Gateway, load_gateway
 from .settings import Settings
 
 __all__ = [
     "Bridge",
     "BridgeError",
     "ConfigError",
+    "Gateway",
     "OperationNotFound",
     "RequestTooLarge",
     "Settings",
@@ -29,4 +31,5 @@ __all__ = [
     "XmlError",
     "__version__",
     "load",
+    "load_gateway",
 ]

@@ -1,4 +1,4 @@
-"""Types of bridge/_ccodec.pyx, the compiled codec's inner loops in C."""
+"""Types of bridge/_ccodec.pyx, the compiled codec's inner loops in C (bridge/_pycodec.py has the same interface)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -26,9 +26,10 @@ class Simple:
         is_decimal: bool = False,
         whole: bool = False,
     ) -> None: ...
+    def convert(self, s: str) -> Any: ...
 
 class Attr:
-    def __init__(self, key: str, ns: bytes | None, local: bytes, unqualified_too: bool, simple: Simple) -> None: ...
+    def __init__(self, key: str, namespace: str, name: str, simple: Simple) -> None: ...
 
 class Particle:
     def __init__(
@@ -69,6 +70,7 @@ W_COMPLEX: int
 W_WRITER: int
 
 class Lexical:
+    kind: int
     def __init__(self, kind: int, fn: Callable[[Any], str]) -> None: ...
 
 class Child:

@@ -3,16 +3,18 @@
 
 Decoding walks libxml2's nodes directly, through lxml's public C API, instead of creating a
 Python proxy for every element, attribute and text. Encoding writes the request body as text
-from the JSON value, as ``compiled._EncoderMixin``'s Python writers do, without the interpreter
-in between.
+from the JSON value, as ``_pycodec``'s writers do, without the interpreter in between.
 
 ``compiled.py`` builds the plans (for decoding, one ``TypePlan`` per complex type and one
-``Simple`` per simple type; for encoding, ``TypeWriter``, ``ElementWriter`` and ``Lexical``) from
-the same facts its Python code uses, and this module follows them. It gives exactly
-what the Python decoder gives: where a lexical form is not the plain kind handled here, the
-Python converter is called with the text; where the content is not what the plan expects, it
-raises ``Unhandled`` and the caller hands the whole message to the generic codec.
+``Simple`` per simple type; for encoding, ``TypeWriter``, ``ElementWriter`` and ``Lexical``) once
+per type, and this module follows them. ``_pycodec.py`` has the same interface in pure Python and
+follows the same plans when this module is not built. Each plan carries the Python converters:
+where a lexical form is not the plain kind handled here, the converter is called with the text, so
+both modules give the same answer; where the content is not what the plan expects, it raises
+``Unhandled`` and the caller hands the whole message to the generic codec.
 """
+
+cimport cython
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_Append
@@ -115,6 +117,7 @@ cdef bint _collapsed(str s):
     return prev != u" "
 
 
+@cython.final
 cdef class Simple:
     """A simple type's text -> JSON value, as the Python converter ``conv`` gives it."""
 
@@ -131,7 +134,8 @@ cdef class Simple:
         self.is_decimal = is_decimal
         self.whole = whole
 
-    cdef object convert(self, str s):
+    cpdef object convert(self, str s):
+        """The JSON value of the text ``s``."""
         if self.kind == TEXT:
             return s
         if self.kind == INTEGER:
@@ -199,21 +203,26 @@ cdef str _plain_number(str s, bint allow_point, bint* point):
 
 
 cdef class Attr:
+    """An attribute of a complex type: its JSON key, its name, its simple type's plan."""
+
     cdef str key
     cdef bytes ns  # None: no namespace
     cdef bytes local
     cdef bint unqualified_too
     cdef Simple simple
 
-    def __init__(self, str key, ns, bytes local, bint unqualified_too, Simple simple):
+    def __init__(self, str key, str namespace, str name, Simple simple):
+        """Looked up as ``{namespace}name``, then (qualification is not trusted) as ``name``."""
         self.key = key
-        self.ns = ns
-        self.local = local
-        self.unqualified_too = unqualified_too
+        self.ns = namespace.encode() if namespace else None
+        self.local = name.encode()
+        self.unqualified_too = bool(namespace)
         self.simple = simple
 
 
 cdef class Particle:
+    """A child element of a complex type, with how to decode it: ``simple``, ``plan`` or ``decoder``."""
+
     cdef str name
     cdef bytes local
     cdef bint is_array, nillable
@@ -371,7 +380,8 @@ cdef str NIL_END = ' xsi:nil="true"/>'
 # str(), a float for xs:decimal or xs:double; anything else, and any value of an unexpected
 # kind, by the Python writer.
 L_TEXT, L_INT, L_OTHER, L_ATTR, L_DECIMAL, L_DOUBLE = 0, 1, 2, 3, 4, 5
-# How a particle is written (compiled.py's _STRING, _SIMPLE, _COMPLEX, _WRITER).
+# How a child element is written: a string, another simple value, a complex value through its
+# type's writer, anything else (arrays, substitution groups) through its element's writer.
 W_STRING, W_SIMPLE, W_COMPLEX, W_WRITER = 0, 1, 2, 3
 
 
@@ -399,7 +409,7 @@ cdef inline bint _attr_special(str s):
 cdef class Lexical:
     """A simple value -> its escaped lexical form, as the Python writer ``fn`` gives it."""
 
-    cdef int kind
+    cdef readonly int kind
     cdef object fn
 
     def __init__(self, int kind, fn):
@@ -430,6 +440,8 @@ cdef class Lexical:
 
 
 cdef class Child:
+    """A child element of a complex type, as its type's writer writes it (see ``W_STRING`` and co)."""
+
     cdef str key, opened, closed, nil
     cdef int mode
     cdef bint nillable

@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, requ
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import observability
 from .auth import AuthMiddleware, Credentials, build
 from .errors import (
     BridgeError,
@@ -97,6 +98,9 @@ class BridgeLike(Protocol):
     async def aclose(self) -> None:
         """Closes the upstream connections (on the app's shutdown)."""
 
+    async def aprobe(self, url: str, timeout: float) -> int:
+        """The HTTP status a backend answers a cheap GET with (for /readyz); raises when none."""
+
     def warm_up(self) -> object:
         """Starts loading what the first call needs (on the app's start-up)."""
 
@@ -108,6 +112,10 @@ def problem(status: int, kind: str, title: str, detail: str | None = None, **ext
     if detail:
         body["detail"] = detail
     body.update(extra)
+    rec = observability.CURRENT.get()
+    if rec is not None:  # the served request's ID, and its kind for the log and metrics
+        body["request_id"] = rec.request_id
+        rec.kind = kind
     return Response(dumps(body), status_code=status, media_type=PROBLEM)
 
 
@@ -361,6 +369,7 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
     octet_field = binary_field(op)  # Accept: application/octet-stream gives its bytes (bridge.restbinary)
 
     async def endpoint(request: Request) -> Response:
+        observability.enter(op.service, op.name)
         data: Any = {}
         files: dict[str, str] | None = None
         if has_body:
@@ -474,6 +483,7 @@ def _rate_limited(limiter: RateLimiter, op: Operation, endpoint: Any) -> Any:
     authentication middleware, which names the consumer in ``request.state.consumer``."""
 
     async def limited(request: Request) -> Response:
+        observability.label(op.service, op.name)  # a 429 is counted under its operation
         consumer = (request.scope.get("state") or {}).get("consumer")
         try:
             admitted = await limiter.check(op, consumer, request.client.host if request.client else None)
@@ -668,15 +678,28 @@ def create_app(bridge: BridgeLike) -> Starlette:
             return r
         return problem(exc.status_code, "http", exc.detail or "HTTP error")
 
+    settings = bridge.settings
+    observability.setup_tracing(settings.tracing)
+    endpoints = sorted({url for op in bridge.routed if (url := settings.endpoint or op.address)})
+    from .client import host_of
+
+    health = observability.Health(settings, {url: host_of(url) for url in endpoints})
+    services = sorted({op.service for op in bridge.routed})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bridge.warm_up()  # what the first call needs loads in the background while the server starts
         if limiter is not None:
             await limiter.probe()  # a Redis that cannot be reached is said at start, not at the first call
+        health.start(bridge.aprobe)
         yield
+        await health.stop()
         await bridge.aclose()  # the upstream connections, when the server shuts down
+        observability.mark_process_dead()
 
-    middleware = [Middleware(_CatchAll)]
+    service = services[0] if len(services) == 1 else observability.OTHER
+    # Observed first: it sees every answer, auth's and rate limits' included, and serves the probes ahead of them.
+    middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health), Middleware(_CatchAll)]
     cors = bridge.settings.cors
     if cors is not None:  # outside authentication: a browser's preflight carries no credentials
         from starlette.middleware.cors import CORSMiddleware

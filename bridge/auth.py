@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from . import observability
 from .envvars import expand_env
 from .errors import AuthUnavailable, ConfigError, Forbidden, Unauthenticated
 
@@ -844,6 +845,8 @@ class AuthMiddleware:
             return
         state["consumer"] = None
         op = self.operation(scope)
+        if op is not None:  # a 401 or 403 is counted under the operation it refused
+            observability.label(op.service, op.name)
         if op is None or any(fnmatchcase(scope["path"], p) for p in self.auth.s.public):
             await self.app(scope, receive, send)
             return

@@ -7,11 +7,15 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
+import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +23,7 @@ from ._version import __version__
 from .cache import load_model_cached
 from .errors import BridgeError, SoapFault, ValidationError
 from .facade import load
+from .observability import MULTIPROC_ENV, configure_logging
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
@@ -212,7 +217,9 @@ def _url(sock: socket.socket, scheme: str = "http") -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None) -> None:
+def _serve(
+    app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None, reload_check: str | None = None
+) -> None:
     """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
     ``settings.server`` (bridge.server), and TLS when ``tls`` holds certfile, keyfile, client_ca.
     Ctrl-C ends it quietly."""
@@ -221,15 +228,27 @@ def _serve(app: Any, sock: socket.socket, settings: Settings | None = None, work
     from .server import uvicorn_options
 
     host, port = sock.getsockname()[:2]
-    options = uvicorn_options(settings or make_settings(), **(tls or {}))
+    settings = settings or make_settings()
+    options = uvicorn_options(settings, **(tls or {}))
     # Several workers need the app as an import string (each is a fresh process): a factory.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", workers=workers, factory=isinstance(app, str), **options)
+    # log_config=None: uvicorn's own lines go through the root logger, as configured (observability.configure_logging)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", log_config=None, workers=workers, factory=isinstance(app, str),
+        timeout_graceful_shutdown=math.ceil(settings.shutdown.grace_seconds), **options,
+    )  # fmt: skip
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
-            Multiprocess(config, sockets=[sock]).run()
+            if reload_check is not None:  # a gateway: SIGHUP replaces the workers only if the config loads
+                from .gateway import CheckedMultiprocess
+
+                CheckedMultiprocess(config, sockets=[sock], path=reload_check).run()
+            else:
+                Multiprocess(config, sockets=[sock]).run()
         else:
+            # uvicorn raises the signal it stopped on again once done; this makes a SIGTERM stop exit 0
+            signal.signal(signal.SIGTERM, lambda sig, frame: None)
             uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
@@ -260,6 +279,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import tls_options
 
     tls_options(**tls)  # a bad certificate or key fails now, before anything starts
+    from .gateway import is_gateway_config
+
+    gateway = args.config is not None and is_gateway_config(args.config)
+    if args.wsdl is None and not gateway:
+        raise BridgeError("serve: give a WSDL, or --config FILE listing services (a gateway, docs/gateway.md)")
+    if gateway:
+        if args.wsdl is not None or args.backend:
+            raise BridgeError(f"{args.config} lists services (a gateway): serve it with `soapbridge serve --config {args.config}`, without a WSDL or --backend")
+        return _serve_gateway(args, tls)
     sock = _bind(args.host, args.port)
     options: dict[str, Any] = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
     # Loaded here first even with workers: a bad WSDL or config fails once, with one line, and the
@@ -274,6 +302,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
             "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
         )
+    log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
+    configure_logging(log_settings)
+    options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+    metrics_dir = None
+    if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
+        # prometheus_client's multi-process mode: each worker writes its counts to files here and
+        # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
+        metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir.name
     app = b.asgi() if args.workers == 1 else None
     gc.freeze()
     gc.enable()
@@ -299,7 +336,99 @@ def cmd_serve(args: argparse.Namespace) -> int:
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
     os.environ[ENV] = options_to_env(str(Path(args.wsdl).resolve()) if "://" not in args.wsdl else args.wsdl, **options)
-    _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls)
+    try:
+        _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls)
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
+    return 0
+
+
+def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
+    """``soapbridge serve --config GATEWAY``: every service of the config in one process (or ``--workers``);
+    SIGHUP reloads the config (docs/gateway.md)."""
+    from .gateway import load_gateway
+
+    sock = _bind(args.host, args.port)
+    started = time.perf_counter()
+    gc.disable()
+    gw = load_gateway(args.config, **_cache(args))
+    for name, b in gw.services.items():
+        rl = b.settings.rate_limits
+        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+            raise BridgeError(
+                f"services.{name}.rate_limits.storage is memory://, which each of the {args.workers} workers would count separately: "
+                "set it to a redis:// URL, or serve with --workers 1"
+            )
+    app = gw.asgi() if args.workers == 1 else None
+    gc.freeze()
+    gc.enable()
+    url = _url(sock, "https" if args.certfile else "http")
+    notices = []
+    for name, b in gw.services.items():
+        notice = _auth_notice(b.settings, tls).strip().replace("soapbridge: ", f"soapbridge: {name}: ", 1)
+        if notice:
+            notices.append(notice.split("\n")[0])
+    print(
+        f"soapbridge {__version__}: gateway of {len(gw.services)} service(s), {sum(len(b.routed) for b in gw.services.values())} operations"
+        f" on {url}/ (docs: /docs)" + (f", {args.workers} workers" if args.workers > 1 else "")
+        + f"; loaded in {time.perf_counter() - started:.2f} s; SIGHUP reloads {args.config}",
+        file=sys.stderr, flush=True,
+    )  # fmt: skip
+    _services_table(gw, sys.stderr)
+    for notice in notices:
+        print(notice, file=sys.stderr, flush=True)
+    if app is not None:
+        app.handle_sighup = True
+        _serve(app, sock, gw.settings, tls=tls)
+        return 0
+    from .worker import ENV
+
+    settings = gw.settings
+    gw.close()
+    del gw
+    gc.collect()
+    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), **_cache(args)})
+    _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls, reload_check=args.config)
+    return 0
+
+
+def _services_table(gw: Any, stream: Any) -> None:
+    """The services of a gateway, one row each: a rich table on a terminal, plain lines otherwise."""
+    rows = [(name, b.settings.base_path, str(len(b.routed)), b.settings.endpoint or "(the WSDL's address)", b.model.location) for name, b in gw.services.items()]
+    if stream.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("service", "base path", "operations", "backend", "WSDL", box=None)
+        for row in rows:
+            table.add_row(*row)
+        Console(file=stream).print(table)
+        return
+    for row in rows:
+        stream.write("  " + "  ".join(row) + "\n")
+    stream.flush()
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """``soapbridge check-config``: loads a config (a gateway's with its WSDLs) and prints one line per
+    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are."""
+    from .gateway import check_config, is_gateway_config
+
+    if is_gateway_config(args.file):
+        problems = list(check_config(args.file, progress=None, **_cache(args)))  # a progress bar on a terminal
+    else:
+        try:
+            make_settings(args.file)
+            problems = []
+        except BridgeError as exc:
+            problems = [str(exc)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"soapbridge: {len(problems)} problem(s) in {args.file}", file=sys.stderr)
+        return EXIT_CHECKS
+    print(f"{args.file}: ok", file=sys.stderr)
     return 0
 
 
@@ -401,7 +530,7 @@ def _demo_banner(b: Any, wsdl: Path, base: str, backend: str) -> str:
   REST bridge       : {base}/
   API docs          : {base}/docs
   OpenAPI 3.1       : {base}/openapi.json
-  health            : {base}/healthz
+  probes, metrics   : {base}/livez  {base}/readyz  {base}/metrics  (docs/operations.md)
   authentication    : off (a demo on this machine; `serve` takes an auth section, docs/auth.md)
   mock SOAP service : {backend}  (WSDL: {backend}?wsdl)
 The mock stands in for a real SOAP service: it answers made-up, schema-valid data
@@ -447,6 +576,7 @@ def cmd_contract(args: argparse.Namespace) -> int:
         seed_value=args.seed,
         allow_network=args.allow_network,
         progress=progress,
+        headers=_headers(args.header or []),
     )
     sys.stdout.write(summary_table(report))
     for kind, path in args.report or []:
@@ -455,6 +585,19 @@ def cmd_contract(args: argparse.Namespace) -> int:
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     return 0 if report.ok else EXIT_CHECKS
+
+
+def _headers(items: list[str]) -> dict[str, str]:
+    """``--header NAME:VALUE`` flags as a dict, ``${VAR}`` in a value read from the environment."""
+    from .envvars import expand_env
+
+    headers = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise BridgeError("--header: expected NAME:VALUE (a header without a colon; the text is not shown, it may be a key)")
+        headers[name.strip()] = str(expand_env(value.strip(), f"--header {name.strip()}"))
+    return headers
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -565,16 +708,34 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_openapi)
 
-    sp = command("serve", help="serve the REST API")
-    wsdl_arg(sp)
+    sp = command("serve", help="serve the REST API (of one WSDL, or of every service of a gateway --config)")
+    sp.add_argument(
+        "wsdl", metavar="WSDL", nargs="?", type=_wsdl_source,
+        help="path to the WSDL (or a URL with --allow-network), or a bundled sample: " + samples + "; none with a gateway --config",
+    )  # fmt: skip
+    common(sp)
     listen(sp, 8080)
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
-    sp.add_argument("--config", help="config file (YAML or JSON)")
+    sp.add_argument("--config", help="config file (YAML or JSON); one that lists services serves them all (docs/gateway.md)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
     sp.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
     sp.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (default: in the certificate file)")
     sp.add_argument("--client-ca", metavar="PEM", help="ask for client certificates and verify them against these CAs (auth.mtls)")
+    sp.add_argument("--log-format", choices=["json", "text"], help="the request log's format (default: log.format in the config, else json)")
+    sp.add_argument(
+        "--log-level", type=str.lower, choices=["debug", "info", "warning", "error"],
+        help="log level (default: log.level in the config, else info: one line per request; warning drops those)",
+    )  # fmt: skip
     sp.set_defaults(func=cmd_serve)
+
+    sp = command(
+        "check-config",
+        help="check a config file (a gateway's: its WSDLs too) and print one line per problem",
+        epilog=f"exit status: 0 no problem, {EXIT_CHECKS} problems (one line each on stderr), {EXIT_USAGE} usage",
+    )
+    sp.add_argument("file", metavar="FILE", help="the config file (YAML or JSON)")
+    common(sp)
+    sp.set_defaults(func=cmd_check_config)
 
     sp = command("mock", help="serve a mock SOAP service generated from the WSDL")
     wsdl_arg(sp)
@@ -617,6 +778,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sample", type=_positive, metavar="K", help="check a seeded sample of K operations instead of all")
     sp.add_argument("--seed", type=int, default=0, metavar="S", help="seed for the sample, the generated data and the mock (default 0)")
     sp.add_argument("--report", action="append", type=_report, metavar="KIND:FILE", help="also write junit:FILE (JUnit XML) or json:FILE; repeatable")
+    sp.add_argument("--header", action="append", metavar="NAME:VALUE",
+                    help="send this header with every request, e.g. the API key of an authenticated bridge; ${VAR} in VALUE is read from the environment; repeatable")  # fmt: skip
     sp.set_defaults(func=cmd_contract)
 
     sp = command("record", help="record one REST/SOAP exchange per operation (and per declared fault) for replay tests")

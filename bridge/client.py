@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import certifi
 
+from . import observability
 from .errors import UpstreamError, UpstreamKind
 from .proxies import Proxies
 from .settings import BackendAuth, ClientCert, Settings
@@ -443,7 +444,32 @@ envelopes; one pool each, opened lazily."""
 
     async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
         """The async ``post``: aiohttp, or httpx for an in-process transport; same deadline, limits, retry and
-        errors."""
+        errors. In a served request it sends the request ID and trace context along, and notes the
+        upstream status and time for the metrics and the log (bridge.observability)."""
+        rec = observability.CURRENT.get()
+        if rec is None:
+            return await self._apost(url, body, headers, what, idempotent)
+        rec.upstream_called = True
+        started = time.perf_counter()
+        try:
+            with observability.span("soapbridge.upstream", **{"server.address": host_of(url), "soapbridge.operation": what}):
+                reply = await self._apost(url, body, observability.upstream_headers(headers), what, idempotent)
+            rec.upstream_status = reply.status
+            return reply
+        finally:
+            rec.upstream_seconds += time.perf_counter() - started
+
+    async def aprobe(self, url: str, timeout: float) -> int:
+        """The HTTP status of a GET of ``url`` (its body unread), for /readyz: any answer, even an
+        error status, says the backend is up; raises when none came within ``timeout``."""
+        async with asyncio.timeout(timeout):
+            if self._async_transport is not None:
+                return (await self._async_client().get(url, headers=self._headers({}))).status_code
+            session = await self._session()
+            async with session.get(url, headers=self._headers({}), allow_redirects=False, proxy=self._proxies.for_url(url)) as r:
+                return r.status
+
+    async def _apost(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool) -> Reply:
         try:
             async with asyncio.timeout(self.deadline):
                 if self._async_transport is not None:  # an in-process transport (tests, replay)

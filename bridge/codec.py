@@ -95,10 +95,14 @@ def _ptr(base: str, key: str | int) -> str:
 
 
 class Codec:
+    """The generic codec: XML <-> JSON over the model, node by node; the reference the compiled codec falls back to."""
+
     def __init__(self, model: ServiceModel) -> None:
+        """A codec for the types and operations of ``model``."""
         self.model = model
         self._keys: dict[int, tuple[set[str], list[tuple[str, Attribute]]]] = {}
         self._declared_cache: dict[int, set[str]] = {}
+        self._shapes: dict[int, MessageShape] = {}
 
     # layout of a complex type: element keys and (key, attribute) pairs
     def _declared(self, t: ComplexType) -> set[str]:
@@ -120,6 +124,7 @@ class Codec:
     # ---- encode -------------------------------------------------------------------
 
     def encode_element(self, parent: etree._Element | None, el: Element, value: Any, ptr: str, *, encoded: bool = False) -> list[etree._Element]:
+        """The element(s) for the JSON ``value`` (every item, for an array), appended to ``parent`` when given."""
         values = value if el.is_array else [value]
         if el.is_array and not isinstance(value, list):
             raise _invalid(ptr, "expected an array")
@@ -189,6 +194,7 @@ class Codec:
         raise _invalid(_ptr(ptr, "$type"), f"{name!r} is not {t.qname.name if t.qname else 'the type'} or a type derived from it")
 
     def encode_value(self, node: etree._Element, t: XsdType, v: Any, ptr: str) -> None:
+        """Write the JSON value ``v`` of type ``t`` into ``node``: text, attributes and children."""
         if isinstance(t, SimpleType):
             self._set_text(node, to_lexical(t, v, ptr), ptr)
             return
@@ -279,6 +285,7 @@ class Codec:
     # ---- decode -------------------------------------------------------------------
 
     def decode_element(self, nodes: list[etree._Element], el: Element, ptr: str) -> Any:
+        """The JSON value of an element's occurrences (a list for an array); ``ptr`` names it in errors."""
         if el.is_array:
             return [self.decode_node(n, el, _ptr(ptr, i)) for i, n in enumerate(nodes)]
         if len(nodes) > 1 and not _relax(ptr, f"{el.qname.name} occurs {len(nodes)} times but allows one: kept the first"):
@@ -286,6 +293,7 @@ class Codec:
         return self.decode_node(nodes[0], el, ptr)
 
     def decode_node(self, node: etree._Element, el: Element, ptr: str) -> Any:
+        """The JSON value of one occurrence of ``el``: substitution group members, nil, defaults, then its type."""
         if el.substitutes:
             member = _member_of(node, el)
             if member is not None:  # a substitution group member: named by "$element"
@@ -306,6 +314,7 @@ class Codec:
         return self.decode_value(node, el.type, ptr)
 
     def decode_value(self, node: etree._Element, t: XsdType, ptr: str) -> Any:
+        """The JSON value of ``node`` as type ``t`` (or the derived type its xsi:type names)."""
         type_name: str | None = None
         xt = node.get(XSI_TYPE)
         if xt and isinstance(t, ComplexType):
@@ -488,6 +497,7 @@ class Codec:
         return headers, children
 
     def decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
+        """The JSON object of a message from its SOAP Body and Header children; raises ``DecodeError``."""
         if op.use != "encoded":
             return self._decode_message(op, msg, body, header)
         token = _SOAP_ENCODED.set(True)
@@ -497,39 +507,14 @@ class Codec:
             _SOAP_ENCODED.reset(token)
 
     def _decode_message(self, op: Operation, msg: Message, body: list[etree._Element], header: list[etree._Element]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        wrapped = unwrapped_part(op, msg)
-        if wrapped is not None:
-            matching = [c for c in body if _matches(c, wrapped.element.qname)]
-            if not matching:
-                got = body[0].tag if body else "an empty Body"
-                raise DecodeError("", f"expected {wrapped.element.qname} in the SOAP Body, got {got}")
-            value = self.decode_node(matching[0], wrapped.element, "")
-            out = value if isinstance(value, dict) else {"value": value}
-        else:
-            container = body
-            if op.style == "rpc":
-                if not body:
-                    raise DecodeError("", "empty SOAP Body, expected the rpc wrapper element")
-                container = _children(body[0])
-            pool = _Pool(container)
-            for part in msg.body_parts:
-                nodes = pool.take(part.element)
-                if not nodes:
-                    if (op.style == "rpc" or part.element.min_occurs > 0) and not _relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
-                        raise DecodeError(_ptr("", part.name), "missing from the SOAP Body")
-                    continue
-                out[part.name] = self.decode_element(nodes, part.element, _ptr("", part.name))
-        if msg.header_parts:
-            hpool = _Pool(header)
-            hdata: dict[str, Any] = {}
-            for part in msg.header_parts:
-                nodes = hpool.take(part.element)
-                if nodes:
-                    hdata[part.name] = self.decode_element(nodes, part.element, _ptr(_ptr("", HEADERS_KEY), part.name))
-            if hdata:
-                out[HEADERS_KEY] = hdata
-        return out
+        return read_message(self.shape(op, msg), body, header, self.decode_element)
+
+    def shape(self, op: Operation, msg: Message) -> MessageShape:
+        """The message's shape, worked out on first use (the WSDL reader makes each message for one operation)."""
+        shape = self._shapes.get(id(msg))
+        if shape is None:
+            shape = self._shapes[id(msg)] = MessageShape(op, msg)
+        return shape
 
     def decode_fault_detail(self, op: Operation, detail: list[etree._Element], *, undeclared: bool = False) -> tuple[str | None, Any]:
         """Match a fault's detail against the operation's declared faults: the first detail entry
@@ -547,6 +532,79 @@ class Codec:
         if detail and undeclared:
             return None, {k: v for c in detail for k, v in _to_generic(c).items()}
         return None, None
+
+
+ElementReader = Callable[[list[etree._Element], Element, str], Any]
+
+
+class MessageShape:
+    """What reading a message needs to know of it, worked out once per operation and message."""
+
+    __slots__ = ("body_parts", "header_parts", "rpc", "tag", "wrapped")
+
+    def __init__(self, op: Operation, msg: Message) -> None:
+        """The shape of ``msg`` as ``op`` sends or receives it."""
+        self.wrapped = unwrapped_part(op, msg)
+        self.tag = _tag(self.wrapped.element.qname) if self.wrapped is not None else ""  # as the schema qualifies it
+        self.body_parts = msg.body_parts
+        self.header_parts = msg.header_parts
+        self.rpc = op.style == "rpc"
+
+
+def read_message(
+    shape: MessageShape,
+    body: list[etree._Element],
+    header: list[etree._Element],
+    element: ElementReader,
+    *,
+    error: Callable[[str, str], Exception] = DecodeError,
+    relax: Callable[[str, str], bool] = _relax,
+) -> dict[str, Any]:
+    """The message loop both codecs run (``compiled.py`` too): the body and header parts of a
+    message as one JSON object. ``element(nodes, el, ptr)`` decodes the nodes of one part; where
+    the message does not fit, ``relax(ptr, reason)`` may keep past it, else ``error(ptr, message)``
+    is raised (the compiled codec gives the message up instead)."""
+    out: dict[str, Any]
+    wrapped = shape.wrapped
+    if wrapped is not None:
+        node = body[0] if body and body[0].tag == shape.tag else None
+        if node is None:  # qualification is not trusted: the first child with the local name
+            name = wrapped.element.qname.name
+            node = next((c for c in body if isinstance(c.tag, str) and _localname(c.tag) == name), None)
+            if node is None:
+                got = body[0].tag if body else "an empty Body"
+                raise error("", f"expected {wrapped.element.qname} in the SOAP Body, got {got}")
+        value = element([node], wrapped.element, "")
+        out = value if isinstance(value, dict) else {"value": value}
+    else:
+        out = {}
+        container = body
+        if shape.rpc:
+            if not body:
+                raise error("", "empty SOAP Body, expected the rpc wrapper element")
+            container = _children(body[0])
+        pool = _Pool(container)
+        for part in shape.body_parts:
+            nodes = pool.take(part.element)
+            if not nodes:
+                if (shape.rpc or part.element.min_occurs > 0) and not relax(_ptr("", part.name), "missing from the SOAP Body: left out"):
+                    raise error(_ptr("", part.name), "missing from the SOAP Body")
+                continue
+            out[part.name] = element(nodes, part.element, _ptr("", part.name))
+    if shape.header_parts:
+        hpool = _Pool(header)
+        hdata: dict[str, Any] = {}
+        for part in shape.header_parts:
+            nodes = hpool.take(part.element)
+            if nodes:
+                hdata[part.name] = element(nodes, part.element, _ptr(_ptr("", HEADERS_KEY), part.name))
+        if hdata:
+            out[HEADERS_KEY] = hdata
+    return out
+
+
+def _localname(tag: str) -> str:
+    return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
 
 
 def to_json_ready(value: Any) -> Any:
@@ -732,11 +790,6 @@ def _typed_fault(op: Operation, node: etree._Element) -> Fault | None:
             return f
     same_name = [f for f, q in by_type if q is not None and q.name == local]
     return same_name[0] if len(same_name) == 1 else None
-
-
-def _matches(node: etree._Element, q: QName) -> bool:
-    qn = etree.QName(node)
-    return qn.localname == q.name
 
 
 def _has_any(t: ComplexType) -> bool:

@@ -17,7 +17,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,12 +230,31 @@ def _check(case: schemathesis.Case, call: Caller, result: ModeResult) -> None:
         response, kwargs = call(case)
     except (httpx.HTTPError, OSError) as exc:  # requests' errors are OSErrors too
         raise _Stop(f"cannot reach the bridge: {type(exc).__name__}: {exc}") from None
+    if response.status_code in (401, 403) and result.mode == schemathesis.GenerationMode.POSITIVE.value:
+        # schemathesis' positive_data_acceptance lets 401/403 pass, so a run without credentials
+        # against an authenticated bridge would check nothing and say ok (negative cases may carry
+        # a broken credential on purpose: there a 401 is right)
+        result.failed += 1
+        if result.failure is None:
+            result.failure = (f"the bridge refused the credentials (HTTP {response.status_code}): nothing behind it was checked; "
+                              f"give them with --header NAME:VALUE\nrequest: {_describe(case)}")  # fmt: skip
+        return
     try:
         case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
     except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis' Failure and FailureGroup
         result.failed += 1
         if result.failure is None:
             result.failure = _failure_text(exc, case, response)
+
+
+def _redact(result: ModeResult, secrets: Iterable[str]) -> None:
+    """The values of ``--header`` (keys, tokens) out of a result's texts, before anyone prints them."""
+    for value in secrets:
+        if len(value) >= 4:  # shorter ones would blank out ordinary text and protect nothing
+            if result.failure:
+                result.failure = result.failure.replace(value, "[redacted]")
+            if result.error:
+                result.error = result.error.replace(value, "[redacted]")
 
 
 def _run_mode(
@@ -375,8 +394,12 @@ def run_contract(
     seed_value: int = 0,
     allow_network: bool = False,
     progress: Callable[[OperationResult, ModeResult, int, int], None] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ContractReport:
-    """Run the checks on every operation (or a seeded sample of ``sample``) and return the results."""
+    """Run the checks on every operation (or a seeded sample of ``sample``) and return the results.
+    ``headers`` go with every request (the credentials of an authenticated bridge); their values
+    never appear in the report."""
+    sent = dict(headers or {})
     if url and backend:
         raise BridgeError("--url and --backend exclude each other")
     if url and config:
@@ -398,7 +421,7 @@ def run_contract(
         target = f"url {url}"
 
         def call(case: schemathesis.Case) -> tuple[Any, dict[str, Any]]:
-            return case.call(base_url=base_url, timeout=60), {"base_url": base_url, "timeout": 60}
+            return case.call(base_url=base_url, timeout=60, headers=sent), {"base_url": base_url, "timeout": 60, "headers": sent}
 
     else:
         if backend:
@@ -414,7 +437,7 @@ def run_contract(
         model_ops = {op.operation_id: op for op in b.routed}
 
         def call(case: schemathesis.Case) -> tuple[Any, dict[str, Any]]:
-            return case.call(app=app), {"app": app}
+            return case.call(app=app, headers=sent), {"app": app, "headers": sent}
 
     # An explicit config: a schemathesis.toml in the working directory must not change the run.
     # Generate what the bridge accepts: fractionDigits (an annotation in the spec) as multipleOf.
@@ -446,6 +469,7 @@ def run_contract(
         report.operations.append(result)
         for mode in MODES:
             mode_result = _run_mode(operation, mode, call, max_examples, seed_value, model_ops.get(op_id))
+            _redact(mode_result, sent.values())
             result.modes.append(mode_result)
             done += 1
             if progress is not None:

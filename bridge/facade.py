@@ -15,7 +15,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from . import gcpause
+from . import gcpause, observability
 from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
 from .client import Reply, SoapClient
@@ -302,8 +302,10 @@ class Bridge:
     def encode_request(self, operation: str | Operation, data: Any) -> bytes:
         """JSON input -> the SOAP request envelope's bytes, after ``validate_input``."""
         op = self.operation(operation)
-        self.validate_input(op, data)
-        envelope = self.compiled.encode_request(op, data)
+        with observability.span("soapbridge.validate"):
+            self.validate_input(op, data)
+        with observability.span("soapbridge.encode"):
+            envelope = self.compiled.encode_request(op, data)
         limit = self.settings.max_request_bytes
         if len(envelope) > limit:  # escaping can make the envelope a few times the JSON's size
             raise RequestTooLarge(
@@ -518,11 +520,17 @@ class Bridge:
 
     def _outcome(self, op: Operation, started: float, exc: BaseException | None, reply: Reply | None) -> None:
         """One log line per call with its outcome, as the REST app answers it (not the service's
-        HTTP status): never values, never credentials."""
+        HTTP status): never values, never credentials. In a served request the app's request log line
+        says it (bridge.observability), with the upstream failure's cause added here."""
+        rec = observability.CURRENT.get()
+        if rec is not None:
+            if isinstance(exc, UpstreamError) and exc.cause:
+                rec.cause = exc.cause
+            return
         if not log.isEnabledFor(logging.INFO):
             return
         ms = (time.perf_counter() - started) * 1000
-        http = f", HTTP {reply.status} from the service" if reply is not None else ""
+        http = f" (the service answered HTTP {reply.status})" if reply is not None else ""
         st = self.settings.status
         if exc is None:
             log.info("%s -> %d in %.1f ms%s", op.key, 204 if op.output is None else 200, ms, http)
@@ -568,7 +576,8 @@ class Bridge:
         try:
             op, body, http = self._prepare(op, data, headers, credentials)
             reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
-            result = await self._afinish(op, reply)
+            with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": len(reply.body)}):
+                result = await self._afinish(op, reply)
         except BaseException as exc:
             self._outcome(op, started, exc, reply)
             raise
@@ -614,6 +623,10 @@ class Bridge:
     async def aclose(self) -> None:
         """Closes the upstream connections ``acall`` opened in the running event loop."""
         await self.client.aclose()
+
+    async def aprobe(self, url: str, timeout: float) -> int:
+        """The HTTP status a backend answers a GET of ``url`` with (for /readyz); raises when none came."""
+        return await self.client.aprobe(url, timeout)
 
     def warm_up(self) -> threading.Thread | None:
         """Starts importing, in a background thread, what the first call needs and a warm start

@@ -63,6 +63,20 @@ _URI = (
 )
 NAMESPACE_URI = rf"^({_URI})?$"
 ATTRIBUTE_KEY = rf"^@(?!xmlns$)(?!\{{http://www\.w3\.org/2000/xmlns/)(\{{{_URI}\}})?[A-Za-z_][A-Za-z0-9._-]*$"
+# Code generators (openapi-python-client) read every schema as an object: "must be absent" is
+# {"not": {}}, which is what the boolean schema false means.
+ABSENT: JsonSchema = {"not": {}}
+
+
+def type_tag(name: str) -> JsonSchema:
+    """The "$type" a derived type's value carries: a one-value enum, the same as const, so that
+    generators merging it with the base's enum of names through allOf can (a const they cannot).
+    The title names the enum class generators make (openapi-python-client: the type's name and
+    the title): without it, type T's would be "TType", which is also the class of an XSD type
+    named TType (EWS has CalendarItemType and CalendarItemTypeType)."""
+    return {"title": "xsi:type", "type": "string", "enum": [name]}
+
+
 _GENERIC_CONTENT = object()  # keys for the free-content components
 _GENERIC_ELEMENT = object()
 
@@ -156,6 +170,22 @@ class SchemaBuilder:
             return self._named(t, name, lambda: self.complex_schema(t))
         return self.type_schema(t)
 
+    def _one_item_enum(self, s: JsonSchema) -> JsonSchema:
+        """An enumeration of one-item lists as a one-item array of an enumeration of items: the
+        same values, but generators (openapi-python-client) cannot type an enum of arrays and
+        drop every operation that uses one (whl's AvailabilityStatusType)."""
+        values = s["enum"]
+        if not all(isinstance(v, list) and len(v) == 1 for v in values) or s.get("minItems", 1) > 1:
+            return s
+        items = s["items"]
+        if "$ref" in items:
+            items = self.components.get(items["$ref"].rsplit("/", 1)[-1], {})
+        if "enum" in items or not set(items) <= {"type", "pattern", "title", "description"}:
+            return s
+        one: JsonSchema = {**s, "items": {**items, "enum": [v[0] for v in values]}, "minItems": 1, "maxItems": min(s.get("maxItems", 1), 1)}
+        del one["enum"]
+        return one
+
     def simple_schema(self, t: SimpleType) -> JsonSchema:
         """The inline schema of a simple type: an array for a list, an ``anyOf`` of its members for a union, the
         facets as keywords."""
@@ -172,6 +202,7 @@ class SchemaBuilder:
                 s["minItems"] = 1  # NMTOKENS, IDREFS, ENTITIES: minLength 1
             if f.enumeration is not None:
                 s["enum"] = [lexical_value(t, e) for e in f.enumeration]
+                s = self._one_item_enum(s)
             return self._doc(s, t.doc)
         if t.variety == "union" and t.member_types:
             branches = [self.simple_schema(m) for m in t.member_types]
@@ -297,7 +328,13 @@ class SchemaBuilder:
             shut: JsonSchema = {**s, "unevaluatedProperties": False}
             if t.base is not None and t.derivation is not None:
                 # The base's "$type" property reaches this type through allOf: only its own name.
-                own_type: JsonSchema | bool = {"const": t.qname.name} if t.qname is not None else False
+                own_type: JsonSchema = type_tag(t.qname.name) if t.qname is not None else dict(ABSENT)
+                if set(s) == {"$ref"}:
+                    # through the <Type>_own component: written inline at each use, generators name
+                    # the model parent+property, which can be another type's name (whl: AddressType's
+                    # StreetNmbr and the type AddressType_StreetNmbr)
+                    own = self._tagged_component({"allOf": [s], "properties": {"$type": own_type}})
+                    return {**own, "unevaluatedProperties": False}
                 shut["properties"] = {**s.get("properties", {}), "$type": own_type}
             return shut
         if (t.abstract and len(derived) == 1) or not self.hoist_polymorphism:
@@ -312,19 +349,36 @@ class SchemaBuilder:
             self.components[name] = {}  # placeholder: a derived type that uses its base ends here
             # Each branch closed on its own: "$type" lets only one branch match, so this is the same as
             # closing the anyOf, and generators (schemathesis) can still model it with many branches.
-            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in self._poly_branches(t, s, derived)]}
+            branches = [self._tagged_component(b) for b in self._poly_branches(t, s, derived)]
+            self.components[name] = {"anyOf": [{**b, "unevaluatedProperties": False} for b in branches]}
         return self.ref(name)
+
+    def _tagged_component(self, branch: JsonSchema) -> JsonSchema:
+        """A branch of a hoisted union as a $ref to a component of its own (``<Type>_typed``, or
+        ``<Type>_own`` for the base itself, whose "$type" may be left out): the same schema, but
+        generators (openapi-python-client) cannot build a union component whose branches are
+        inline allOf of a $ref, and drop every endpoint that reaches it."""
+        refs = branch.get("allOf", [])
+        if not (len(refs) == 1 and "$ref" in refs[0]):
+            return branch
+        target = refs[0]["$ref"].rsplit("/", 1)[-1]
+        suffix = "_typed" if "required" in branch else "_own"
+        key = (target + suffix, 0)
+        if key not in self._poly:
+            self._poly[key] = self._taken.unique(f"{target}{suffix}", sep="")
+            self.components[self._poly[key]] = branch
+        return self.ref(self._poly[key])
 
     def _poly_branches(self, t: ComplexType, s: JsonSchema, derived: list[ComplexType]) -> list[JsonSchema]:
         """The base itself (when concrete) and each concrete derived type, told apart by ``$type``."""
         branches: list[JsonSchema] = []
         if not t.abstract:
             own = t.qname.name if t.qname is not None else None
-            branches.append({"allOf": [s], "properties": {"$type": {"const": own}}} if own else s)
+            branches.append({"allOf": [s], "properties": {"$type": type_tag(own)}} if own else s)
         for d in derived:
             assert d.qname is not None
             branches.append(
-                {"allOf": [self.type_schema(d)], "properties": {"$type": {"const": d.qname.name}}, "required": ["$type"]}
+                {"allOf": [self.type_schema(d)], "properties": {"$type": type_tag(d.qname.name)}, "required": ["$type"]}
             )
         return branches
 
@@ -352,10 +406,12 @@ class SchemaBuilder:
     def element_schema(self, el: Element) -> JsonSchema:
         """Schema of an element's JSON value, including nillable, occurrence and the members
         of its substitution group."""
-        s = self._occurrence_schema(el)
         members = [m for m in el.substitutes if not m.abstract]
+        # An abstract head stands only for its members: its own type's schema (and the components it
+        # would build, such as its polymorphic "_or_derived") would be used by nothing.
+        s = self._occurrence_schema(el) if not (el.abstract and members) else {}
         if members:
-            branches = ([] if el.abstract else [s]) + [self._member_schema(m) for m in members]
+            branches = ([] if el.abstract else [s]) + [self._member_ref(m) for m in members]
             s = branches[0] if len(branches) == 1 else {"oneOf": branches}
         if el.is_array:
             arr: JsonSchema = {"type": "array", "items": s}
@@ -374,10 +430,33 @@ class SchemaBuilder:
         if el.nillable:
             s = _nullable(s)
         if el.fixed is not None and isinstance(el.type, SimpleType):
-            s = {**s, "const": lexical_value(el.type, el.fixed)} if "$ref" not in s else {"allOf": [s], "const": lexical_value(el.type, el.fixed)}
+            s = self._fixed(s, lexical_value(el.type, el.fixed))
         elif el.default is not None and isinstance(el.type, SimpleType):
             s = {**s, "default": lexical_value(el.type, el.default)}
         return s
+
+    def _fixed(self, s: JsonSchema, value: Any) -> JsonSchema:
+        """A fixed value of a simple type. Over a $ref to an enumeration that has the value, the
+        const alone says the same; generators cannot take allOf of an enumeration (EWS's fixed
+        Version attribute of RequestServerVersion)."""
+        if "$ref" not in s:
+            return {**s, "const": value}
+        target = self.components.get(s["$ref"].rsplit("/", 1)[-1], {})
+        if set(s) == {"$ref"} and set(target) <= {"type", "enum", "title", "description"} and value in target.get("enum", ()):
+            return {"const": value}
+        return {"allOf": [s], "const": value}
+
+    def _member_ref(self, m: Element) -> JsonSchema:
+        """A $ref to the member's schema, one component (``<member>_member``) per member element:
+        generators (openapi-python-client) cannot build a union whose inline branch takes allOf of
+        the model that holds it (a recursive substitution group: EWS's NotType), and the same
+        member was written out again for every use of its head."""
+        key = ("member:" + m.qname.name, id(m))
+        if key not in self._poly:
+            self._poly[key] = name = self._taken.unique(f"{ascii_name(m.qname.name)}_member", sep="")
+            self.components[name] = {}  # placeholder: recursion ends here
+            self.components[name] = self._member_schema(m)
+        return self.ref(self._poly[key])
 
     def _member_schema(self, m: Element) -> JsonSchema:
         """A substitution group member sent in place of its head: an object that names the
@@ -438,9 +517,11 @@ class SchemaBuilder:
             concrete = [d for d in _all_derived(t) if not d.abstract and d.qname is not None]
             if concrete:
                 names = ([t.qname.name] if t.qname is not None and not t.abstract else []) + [d.qname.name for d in concrete if d.qname]
-                s.setdefault("properties", {})["$type"] = {"type": "string", "enum": names}
+                s.setdefault("properties", {})["$type"] = {**type_tag(names[0]), "enum": names}
         elif t.abstract:
             pass
+        if t.derived or (t.base is not None and t.derivation is not None):
+            _declare_required(s)
         if t.mixed and vt is None and not props:
             s["properties"] = {"$text": {"type": "string"}}
         return self._doc(s, t.doc)
@@ -593,7 +674,7 @@ class SchemaBuilder:
         s = self.type_schema(a.type)
         if a.fixed is not None:
             value = lexical_value(a.type, a.fixed)
-            s = {**s, "const": value} if "$ref" not in s else {"allOf": [s], "const": value}
+            s = self._fixed(s, value)
         elif a.default is not None:
             s = {**s, "default": lexical_value(a.type, a.default)}
         s = {**s, "xml": {"attribute": True, "name": a.qname.name}} if "$ref" not in s else {
@@ -631,7 +712,10 @@ def merge_extras(s: JsonSchema, extras: list[JsonSchema]) -> None:
             s.setdefault("patternProperties", {}).update(e.pop("patternProperties"))
         if not e:
             continue
-        if any(k in s for k in e):
+        # On an object, a choice (oneOf/anyOf) goes to allOf as well: the same constraint, but
+        # generators (openapi-python-client) read an object with a oneOf beside its properties as a
+        # union of the branches alone, and drop the properties.
+        if any(k in s for k in e) or (s.get("type") == "object" and ("oneOf" in e or "anyOf" in e)):
             s.setdefault("allOf", []).append(e)
         else:
             s.update(e)
@@ -656,6 +740,27 @@ def _element_keys(g: Group) -> list[str]:
 def element_keys(t: ComplexType) -> set[str]:
     """The JSON keys of ``t``'s elements, its bases' included (what attribute keys must not collide with)."""
     return {k for g in t.content_chain() for k in _element_keys(g)}
+
+
+def _declare_required(s: JsonSchema) -> None:
+    """Each anyOf/oneOf branch (of an xs:choice or optional group) declares the keys it requires
+    (as {}: the object's own properties say what they hold). The same meaning; Redocly's
+    no-required-schema-properties-undefined looks for a branch's required keys in the branch or in
+    its outermost composing schema only, which for a type that is one branch of a polymorphic anyOf
+    is that anyOf, where every branch would have to declare them."""
+    for key in ("anyOf", "oneOf"):
+        branches = s.get(key, ())
+        for b in branches:
+            if isinstance(b, dict):
+                # a one-branch list is written into its parent (bridge.openapi._tidy): declare there
+                target = s if len(branches) == 1 else b
+                missing = [k for k in b.get("required", ()) if k not in target.get("properties", {})]
+                if missing:
+                    target["properties"] = {**target.get("properties", {}), **{k: {} for k in missing}}
+                _declare_required(b)
+    for b in s.get("allOf", ()):
+        if isinstance(b, dict) and "$ref" not in b:
+            _declare_required(b)
 
 
 def _all_derived(t: ComplexType) -> list[ComplexType]:

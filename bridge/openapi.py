@@ -9,7 +9,7 @@ from ._version import __version__
 from .auth import operation_security, security_schemes
 from .codec import to_json_ready
 from .examples import message_example
-from .jsonschema import XML_CHARS, JsonSchema, SchemaBuilder
+from .jsonschema import ABSENT, XML_CHARS, JsonSchema, SchemaBuilder
 from .model import HEADERS_KEY, ComplexType, Element, Message, Operation, ServiceModel, unwrapped_part
 from .names import xml_decode
 from .portable_regex import portable_patterns
@@ -38,6 +38,7 @@ def problem_schemas() -> dict[str, JsonSchema]:
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
+            "request_id": {"type": "string", "description": "The request's ID, as in its X-Request-ID response header and log line."},
         },
         "required": ["type", "title", "status"],
     }
@@ -308,6 +309,8 @@ def build_openapi(
     if settings.rate_limits is not None:
         doc["components"]["headers"] = RATE_LIMIT_HEADERS
     used = [_tidy(schema) for schema in schemas.values()]
+    for name in _composed(doc) & set(schemas):
+        _wrap_dynamic(schemas[name])
     for item in paths.values():
         for operation in item.values():
             used += [_tidy(p["schema"]) for p in operation.get("parameters", ())]
@@ -356,11 +359,13 @@ def _tidy(s: Any) -> bool:
         for sub in (s.get(key) or {}).values():
             used |= _tidy(sub)
     # "None of these keys" as properties that must be absent: linters look for every required key
-    # among a schema's properties, also under not; the meaning is the same.
+    # among a schema's properties, also under not; the meaning is the same. {"not": {}}, not false:
+    # openapi-python-client rejects the whole document over a boolean schema. (Not dependentSchemas:
+    # hypothesis-jsonschema, under schemathesis, ignores it and generates both keys.)
     absent = _absent_keys(s.get("not"))
     if absent and not set(absent) & set(s.get("properties", {})):
         del s["not"]
-        s["properties"] = {**s.get("properties", {}), **dict.fromkeys(absent, False)}
+        s["properties"] = {**s.get("properties", {}), **{k: dict(ABSENT) for k in absent}}
     # Only a plain string: the component is a string (a nullable one keeps its pattern), and tools
     # that resolve a $ref by replacing its object would lose a maxLength beside it.
     if s.get("pattern") == XML_CHARS and s.get("type") == "string" and set(s) <= {"type", "pattern", *_KEPT_BESIDE}:
@@ -372,6 +377,8 @@ def _tidy(s: Any) -> bool:
         if not (isinstance(branches, list) and len(branches) == 1 and isinstance(branches[0], dict)):
             continue
         only, clash = branches[0], (set(s) - {key}) & set(branches[0])
+        if key == "allOf" and "properties" in s and {"oneOf", "anyOf"} & set(only):
+            continue  # a choice kept apart from the properties, for generators (bridge.jsonschema.merge_extras)
         if clash <= {"required"}:  # required lists add up
             del s[key]
             required = [*s.get("required", []), *only.get("required", [])]
@@ -386,6 +393,61 @@ def _tidy(s: Any) -> bool:
         if moved:
             s["allOf"] = [{"$ref": s.pop("$ref")}, moved]
     return used
+
+
+# Keywords whose evaluated keys depend on the instance (as AJV tracks them).
+_DYNAMIC = ("patternProperties", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas")
+
+
+def _evaluates_dynamically(s: Any, *, here: bool = True) -> bool:
+    """Whether which keys a schema evaluates depends on the instance: through patternProperties, or
+    a conditional branch (anyOf, oneOf, if, dependentSchemas) that evaluates keys."""
+    if not isinstance(s, dict):
+        return False
+    if "additionalProperties" in s or "unevaluatedProperties" in s:
+        return not here  # every key is evaluated, whatever the instance (here), or only when a branch holds
+    if s.get("patternProperties") or (not here and ("properties" in s or "$ref" in s)):
+        return True
+    branches = [*s.get("anyOf", ()), *s.get("oneOf", ()), *(s[k] for k in ("if", "then", "else") if k in s),
+                *(s.get("dependentSchemas") or {}).values()]  # fmt: skip
+    return any(_evaluates_dynamically(b, here=False) for b in branches) or any(
+        _evaluates_dynamically(b, here=here) for b in s.get("allOf", ())
+    )
+
+
+def _composed(s: Any, out: set[str] | None = None) -> set[str]:
+    """The components referenced as one allOf branch beside others (or beside properties): a
+    derived type's base, a message's body beside "$headers", a member's type beside "$element"."""
+    out = set() if out is None else out
+    if isinstance(s, dict):
+        branches = s.get("allOf")
+        if isinstance(branches, list) and (len(branches) > 1 or "properties" in s or "patternProperties" in s):
+            for b in branches:
+                ref = b.get("$ref") if isinstance(b, dict) else None
+                if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                    out.add(ref.rsplit("/", 1)[-1])
+        for v in s.values():
+            _composed(v, out)
+    elif isinstance(s, list):
+        for v in s:
+            _composed(v, out)
+    return out
+
+
+def _wrap_dynamic(s: dict[str, Any]) -> None:
+    """A component with properties whose evaluated keys are dynamic is written as an allOf of its
+    fixed part and its dynamic part. Redocly's example check (its AJV fork, with the rule's default
+    allowAdditionalProperties false) closes such a schema, reached by $ref, to its own keys even as
+    one allOf branch among others, so it rejects what the other branches declare (a derived type's
+    keys beside a base with xs:anyAttribute, "$headers" beside a body whose choice says
+    properties {k: false}); it never closes an allOf branch written in place. The
+    meaning is the same under JSON Schema 2020-12: allOf applies each part in place, and no keyword
+    of one part reads another (additionalProperties, which does, makes the keys fixed)."""
+    if not ("properties" in s or "patternProperties" in s) or not _evaluates_dynamically(s):
+        return
+    fixed = {k: s.pop(k) for k in list(s) if k not in _KEPT_BESIDE and k not in _DYNAMIC and k != "allOf"}
+    dynamic = {k: s.pop(k) for k in _DYNAMIC if k in s}
+    s["allOf"] = [fixed, *s.get("allOf", ()), *([dynamic] if dynamic else [])]
 
 
 def _parameters(builder: SchemaBuilder, op: Operation) -> tuple[list[dict[str, Any]], bool]:
@@ -414,3 +476,74 @@ def _top_fields(builder: SchemaBuilder, op: Operation) -> dict[str, JsonSchema]:
         for prt in op.input.body_parts:
             out[prt.name] = builder.type_schema(prt.element.type)
     return out
+
+
+# --- a gateway's combined document --------------------------------------------------------------
+
+# Components every spec carries with the same content: kept under their own names when the services agree.
+_SHARED = (*problem_schemas(), XML_STRING)
+
+
+def combine(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One OpenAPI document of several services' (``name -> spec``, each with its paths under its base
+    path): component names and operationIds prefixed with ``name_`` (the shared problem schemas kept
+    when identical), one tag per service, each operation's security its service's."""
+    first = next(iter(specs.values()))
+    shared = {n for n in _SHARED if all(s["components"]["schemas"].get(n) == first["components"]["schemas"].get(n) for s in specs.values())}
+    paths: dict[str, Any] = {}
+    components: dict[str, dict[str, Any]] = {}
+    tags = []
+    for name, spec in specs.items():
+        renames: dict[str, str] = {}
+        for section, items in spec.get("components", {}).items():
+            for key in items:
+                if not (section == "schemas" and key in shared):
+                    renames[f"#/components/{section}/{key}"] = f"#/components/{section}/{name}_{key}"
+        spec = _rename_refs(spec, renames)
+        for section, items in spec.get("components", {}).items():
+            target = components.setdefault(section, {})
+            for key, value in items.items():
+                new = key if section == "schemas" and key in shared else f"{name}_{key}"
+                target[new] = value
+        security = [{f"{name}_{k}": v for k, v in req.items()} for req in spec.get("security", [])]
+        wsdl_services = ", ".join(t["name"] for t in spec.get("tags", []))
+        tags.append({"name": name, "description": f"The operations of the service {name} (WSDL service {wsdl_services})."})
+        for path, item in spec["paths"].items():
+            for operation in item.values():
+                operation["operationId"] = f"{name}_{operation['operationId']}"
+                operation["tags"] = [name]
+                if "security" in operation:
+                    operation["security"] = [{f"{name}_{k}": v for k, v in req.items()} for req in operation["security"]]
+                else:
+                    operation["security"] = security
+            paths[path] = item
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            **{k: v for k, v in first["info"].items() if k in ("license", "contact")},
+            "title": "soapbridge gateway",
+            "version": "1.0.0",
+            "description": f"REST APIs generated by soapbridge {__version__} from the WSDLs of the services {', '.join(specs)}; "
+            "each service's own document is at its base path's /openapi.json.",
+        },
+        "servers": [{"url": "/", "description": "This gateway."}],
+        "tags": tags,
+        "paths": dict(sorted(paths.items())),
+        "components": {section: dict(sorted(items.items())) for section, items in components.items()},
+    }
+    return doc
+
+
+def _rename_refs(value: Any, renames: dict[str, str]) -> Any:
+    """A copy of ``value`` with each ``$ref`` in ``renames`` replaced (data under examples too: a "$ref"
+    key there is rare and renaming it is harmless)."""
+    if isinstance(value, dict):
+        out = {k: _rename_refs(v, renames) for k, v in value.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref in renames:
+            out["$ref"] = renames[ref]
+        return out
+    if isinstance(value, list):
+        return [_rename_refs(v, renames) for v in value]
+    return value

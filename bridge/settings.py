@@ -70,6 +70,45 @@ class ServerLimits:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """The server's log (docs/operations.md): one line per request, JSON or text."""
+
+    format: str = "json"  # json | text
+    level: str = "info"  # debug | info | warning | error; "warning" drops the per-request lines
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing (the ``tracing`` extra); off by default, and then nothing of it is imported."""
+
+    enabled: bool = False
+    # otlp (OTLP over HTTP to endpoint; needs opentelemetry-exporter-otlp-proto-http), console, or
+    # none: the tracer provider already installed in the process (opentelemetry-instrument, an embedding app)
+    exporter: str = "none"
+    endpoint: str | None = None
+    service_name: str = "soapbridge"
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    """What ``/readyz`` checks besides the loaded model: optionally, a recent answer from each backend."""
+
+    probe_backends: bool = False
+    interval: float = 10.0  # seconds between probes (a background task, never per /readyz request)
+    timeout: float = 2.0  # seconds a probe may take
+    max_age: float | None = None  # a backend's last answer counts this long; None: 3 x interval
+
+
+@dataclass(frozen=True)
+class ShutdownSettings:
+    """SIGTERM: /readyz says 503 at once; new connections are taken for ``drain_seconds`` more (so
+    that a load balancer sees the 503 first), then refused; in-flight calls get ``grace_seconds``."""
+
+    drain_seconds: float = 0.0
+    grace_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Route:
     """Maps one operation to another method and path; ``{name}`` path segments and
     ``query`` names are taken from simple top-level fields of the input."""
@@ -215,6 +254,12 @@ class Settings:
     cors: Cors | None = None  # off unless configured
     # Rate limits of REST consumers; None: none
     rate_limits: RateLimits | None = None
+    # --- operations (docs/operations.md) ---
+    metrics: bool = True  # /metrics and the request counters
+    log: LogSettings = field(default_factory=LogSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
+    shutdown: ShutdownSettings = field(default_factory=ShutdownSettings)
     # MTOM/XOP and SOAP with Attachments (bridge.mime): when requests send binaries as attachments,
     # and the bounds of multipart replies
     mtom: Mtom = field(default_factory=Mtom)
@@ -295,6 +340,7 @@ def _coerce(s: Settings) -> Settings:
         raise ConfigError(f"no_proxy: expected a comma-separated list of hosts, got {s.no_proxy!r}")
     if not isinstance(s.addressing, bool) and s.addressing != "auto":
         raise ConfigError(f"addressing: expected true, false or auto, got {s.addressing!r}")
+    ops = _operations(s)
     wsse = s.wsse
     if wsse is not None:
         from .wsse import parse_settings  # only when configured: a warm start does not import it
@@ -310,7 +356,7 @@ def _coerce(s: Settings) -> Settings:
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),
-        rate_limits=_rate_limits(s.rate_limits), mtom=_mtom(s.mtom),
+        rate_limits=_rate_limits(s.rate_limits), mtom=_mtom(s.mtom), **ops,
     )  # fmt: skip
 
 
@@ -349,6 +395,32 @@ def _cors(value: Any) -> Cors | None:
     if not isinstance(cors.max_age, int) or isinstance(cors.max_age, bool) or cors.max_age < 0 or not isinstance(cors.allow_credentials, bool):
         raise ConfigError("cors: max_age is a number of seconds, allow_credentials true or false")
     return cors
+
+def _operations(s: Settings) -> dict[str, Any]:
+    """The metrics, log, tracing, readiness and shutdown settings, typed and checked."""
+    if not isinstance(s.metrics, bool):
+        raise ConfigError(f"metrics: expected true or false, got {s.metrics!r}")
+    log = _build(LogSettings, s.log, "log") if isinstance(s.log, dict) else s.log
+    if log.format not in ("json", "text"):
+        raise ConfigError(f"log.format: expected json or text, got {log.format!r}")
+    if not isinstance(log.level, str) or log.level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log.level: expected debug, info, warning or error, got {log.level!r}")
+    tracing = _build(TracingSettings, s.tracing, "tracing") if isinstance(s.tracing, dict) else s.tracing
+    if not isinstance(tracing.enabled, bool):
+        raise ConfigError(f"tracing.enabled: expected true or false, got {tracing.enabled!r}")
+    if tracing.exporter not in ("otlp", "console", "none"):
+        raise ConfigError(f"tracing.exporter: expected otlp, console or none, got {tracing.exporter!r}")
+    readiness = _build(ReadinessSettings, s.readiness, "readiness") if isinstance(s.readiness, dict) else s.readiness
+    for name in ("interval", "timeout", "max_age"):
+        v = getattr(readiness, name)
+        if (v is not None or name != "max_age") and (not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0):
+            raise ConfigError(f"readiness.{name}: expected a positive number of seconds, got {v!r}")
+    shutdown = _build(ShutdownSettings, s.shutdown, "shutdown") if isinstance(s.shutdown, dict) else s.shutdown
+    for name in ("drain_seconds", "grace_seconds"):
+        v = getattr(shutdown, name)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"shutdown.{name}: expected a number of seconds (0 or more), got {v!r}")
+    return {"log": replace(log, level=log.level.lower()), "tracing": tracing, "readiness": readiness, "shutdown": shutdown}
 
 
 def _positive(limits: Any, where: str, kind: type) -> None:
@@ -567,6 +639,13 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: the top level must be a mapping")
+    return resolve_paths(data, p.parent)
+
+
+def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The config's file paths (client_cert, backend_auth, auth, wsse) made relative to ``folder``, the
+    config file's, wherever the bridge runs; ``auth`` and ``wsse`` parsed. ``data`` is updated and returned."""
+    p = folder / "config"  # so that p.parent is the folder, as below
     cc = data.get("client_cert")
     if isinstance(cc, dict):  # its files are relative to the config file's folder, wherever the bridge runs
         data["client_cert"] = {k: str(p.parent / v) if k in ("cert", "key", "password_file") and isinstance(v, str) and not v.startswith("${") else v for k, v in cc.items()}
@@ -589,8 +668,24 @@ def make_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
     """Settings from a config file (YAML or JSON) with keyword overrides on top; an override of None leaves
     the file's value, except ``cache_dir=None``, which turns the cache off. Raises ``ConfigError``."""
     values: dict[str, Any] = {}
-    if config is not None:
-        values.update(load_config(config))
-    # None means "not given", except for cache_dir, where it turns the cache off.
-    values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
-    return Settings().merged(**values)
+    try:
+        if config is not None:
+            values.update(load_config(config))
+        # None means "not given", except for cache_dir, where it turns the cache off.
+        values.update({k: v for k, v in overrides.items() if v is not None or k == "cache_dir"})
+        return Settings().merged(**values)
+    except ConfigError as exc:
+        message = str(exc)
+        if config is None or message.startswith(("cannot read config file", "config file ")):
+            raise
+        from .configmarks import locate, marks
+
+        try:  # file:line of the key the message names, when it is in the file
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError:
+            raise exc from None
+        found = marks(str(config), text)
+        located = locate(found, (), message)
+        if located.startswith(f"{config}:"):
+            raise ConfigError(located) from None
+        raise

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from .facade import load
+from .observability import configure_logging
 
 ENV = "SOAPBRIDGE_WORKER"
 
@@ -29,6 +30,16 @@ def create_app() -> Any:
     if not raw:
         raise RuntimeError(f"{ENV} is not set: start workers with `soapbridge serve --workers N`")
     options = json.loads(raw)
-    app = load(options.pop("wsdl"), **options).asgi()
+    if "gateway" in options:  # `serve --config GATEWAY --workers N`: the supervisor handles SIGHUP
+        from .gateway import load_gateway
+
+        gateway = load_gateway(options.pop("gateway"), progress=False, **options)
+        configure_logging(gateway.settings.log)  # a fresh process: the CLI's logging set-up is not inherited
+        app: Any = gateway.asgi()
+        gc.freeze()
+        return app
+    b = load(options.pop("wsdl"), **options)
+    configure_logging(b.settings.log)  # a fresh process: the CLI's logging set-up is not inherited
+    app = b.asgi()
     gc.freeze()  # the model lives as long as the worker: the collector need not walk it again
     return app

@@ -91,14 +91,17 @@ def calculator_mock_server() -> Iterator[ServerThread]:
 
 @pytest.fixture(params=["C", "Python"])
 def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The compiled codec with its inner loops in C (bridge/_ccodec.pyx), then in pure Python.
-    Codecs compile their loops on first use: a test must build its bridge after this fixture."""
-    from bridge import compiled
+    """The compiled codec with its inner loops in C (bridge/_ccodec.pyx), then in pure Python
+    (bridge/_pycodec.py): the module choice ``compiled.LOOPS`` is set for the test. Codecs take it
+    when they are made: a test must build its bridge (or first use ``Bridge.compiled``) after this fixture."""
+    from bridge import _pycodec, compiled
 
     if request.param == "Python":
-        monkeypatch.setattr(compiled, "_ccodec", None)
+        monkeypatch.setattr(compiled, "LOOPS", _pycodec)
     elif compiled._ccodec is None:
         pytest.skip("bridge._ccodec is not built (tests/test_compiled.py::test_c_loop_is_built fails that in CI)")
+    else:
+        monkeypatch.setattr(compiled, "LOOPS", compiled._ccodec)
     return str(request.param)
 
 

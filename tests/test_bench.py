@@ -41,3 +41,14 @@ def test_quick_wsse_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert [r["call"] for r in rows] == ["plain", "UsernameToken (digest) + Timestamp", "signed (RSA-SHA256)", "signed + reply verified"]
     assert rows[0]["x_plain"] == 1.0 and all(r["calls_per_s"] > 0 for r in rows)
     assert "WS-Security" in capsys.readouterr().out
+
+
+def test_quick_observability_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results.json"
+    assert main(["--quick", "--only", "observability", "--output", str(out)]) == 0
+    results = json.loads(out.read_text())
+    row = results["observability"]
+    assert row["off_calls_per_s"] > 0 and row["on_calls_per_s"] > 0
+    assert row["ratio"] == pytest.approx(row["on_calls_per_s"] / row["off_calls_per_s"], abs=0.001)
+    assert [t["name"] for t in results["targets"]] == ["metrics + logs on vs off (1 KiB)"]
+    assert "on against off" in capsys.readouterr().out

@@ -253,6 +253,11 @@ def test_demo_banner_says_the_mock_makes_data_up_and_how_to_get_a_fault() -> Non
         mock = demo.url("mock SOAP service")
         r = httpx.post(mock + "/", content=envelope, headers={"content-type": "text/xml", "X-Mock-Fault": "OrderNotFound"}, timeout=30)
         assert r.status_code == 500 and b"OrderNotFound" in r.content
+        # the probe and metrics URLs the banner prints answer as docs/operations.md says
+        line = next(x for x in demo.lines if x.strip().startswith("probes, metrics"))
+        livez, readyz, metrics = line.split(":", 1)[1].split()[:3]
+        assert httpx.get(livez, timeout=10).status_code == 200 and httpx.get(readyz, timeout=10).status_code == 200
+        assert "soapbridge_requests_total" in httpx.get(metrics, timeout=10).text
     finally:
         assert demo.stop() == 0
 
@@ -326,7 +331,7 @@ def test_every_command_takes_the_flags_the_readme_promises() -> None:
     flags = re.findall(r"`(-[-\w]+)", promised.group(1))
     assert {"--allow-network", "--cache-dir", "--no-cache", "-v"} <= set(flags)
     commands = _commands()
-    assert set(re.findall(r"^\| `soapbridge (\w+)", readme, re.M)) == set(commands)  # the table lists them all
+    assert set(re.findall(r"^\| `soapbridge ([\w-]+)", readme, re.M)) == set(commands)  # the table lists them all
     for name, sp in commands.items():
         for flag in flags:
             argv = [*_minimal_argv(name, sp), flag] + (["DIR"] if flag == "--cache-dir" else [])

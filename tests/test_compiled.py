@@ -45,12 +45,45 @@ def test_c_loop_is_built() -> None:
         if os.environ.get("CI"):
             pytest.fail("bridge/_ccodec.pyx was not compiled: see the install log (hatch hook hatch_build.py)")
         pytest.skip("bridge._ccodec is not built")
+    assert compiled.LOOPS is compiled._ccodec and compiled.c_loops() == "yes"
     b = bridge.load(sample("orders.wsdl"))
     op = b.operation("ListOrders")
     assert op.output is not None
     dec = b.compiled.element_decoder(op.output.parts[0].element)
-    assert isinstance(b.compiled._plans[id(op.output.parts[0].element.type)], compiled._ccodec.TypePlan)
-    assert callable(dec)
+    assert isinstance(b.compiled.type_plan(op.output.parts[0].element.type), compiled._ccodec.TypePlan)
+    assert isinstance(dec, compiled._ccodec.ElementPlan)
+
+
+def test_both_loop_modules_have_one_interface() -> None:
+    """bridge/_pycodec.py has what bridge/_ccodec.pyi declares, so compiled.py builds one set of plans for either."""
+    import ast
+
+    from bridge import _pycodec
+
+    stub = ast.parse((Path(compiled.__file__).parent / "_ccodec.pyi").read_text())
+    names = {n.name for n in stub.body if isinstance(n, ast.ClassDef)}
+    names |= {t.id for n in stub.body if isinstance(n, ast.AnnAssign) for t in [n.target] if isinstance(t, ast.Name)}
+    assert names and not [n for n in sorted(names) if not hasattr(_pycodec, n)]
+    for cls in (n for n in stub.body if isinstance(n, ast.ClassDef)):
+        for fn in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
+            assert hasattr(getattr(_pycodec, cls.name), fn.name), (cls.name, fn.name)
+    constants = {n: getattr(_pycodec, n) for n in names if isinstance(getattr(_pycodec, n), int)}
+    if compiled._ccodec is not None:
+        assert constants == {n: getattr(compiled._ccodec, n) for n in constants}
+
+
+@pytest.mark.usefixtures("inner_loop")
+def test_the_fixture_drives_each_loop(inner_loop: str) -> None:
+    """Each parametrized codec test runs the loop it names: the plans come from that module."""
+    from bridge import _pycodec
+
+    module = _pycodec if inner_loop == "Python" else compiled._ccodec
+    b = bridge.load(sample("orders.wsdl"))
+    op = b.operation("CreateOrder")
+    assert op.input is not None and b.compiled.loops is module
+    assert isinstance(b.compiled.type_plan(op.input.parts[0].element.type), module.TypePlan)  # type: ignore[union-attr]
+    assert isinstance(b.compiled.type_writer(op.input.parts[0].element.type), module.TypeWriter)  # type: ignore[union-attr]
+    assert (compiled.c_loops() == "yes") == (inner_loop == "C")
 
 
 @pytest.mark.parametrize("wsdl", _loadable(), ids=lambda p: p.name)

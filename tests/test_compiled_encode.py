@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bridge
+from bridge import _pycodec
 from bridge import compiled as compiled_module
 from bridge.codec import to_json_ready
 from bridge.compiled import GIVE_UP
@@ -39,7 +40,7 @@ def _load_for(path: Path, pure_python: bool) -> bridge.Bridge:
 
 def _load(path: Path) -> bridge.Bridge:
     """One bridge per WSDL and inner loop: writers are compiled on first use, with the loop then in force."""
-    return _load_for(path, compiled_module._ccodec is None)
+    return _load_for(path, compiled_module.LOOPS is _pycodec)
 
 
 def _loadable() -> list[Path]:

@@ -240,3 +240,27 @@ def test_fallback_examples_go_through_the_checks(capsys: pytest.CaptureFixture[s
     assert code == EXIT_CHECKS, out + err
     assert _rows(out)["PolyService_Find"][1] == "FAIL 3/3"
     assert "PolyService_Find [positive]" in out and "Server error" in out
+
+
+def test_contract_sends_the_header_an_authenticated_bridge_needs(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the bridge's API keys on, positive data is refused (401) unless `--header` carries the
+    key; the key comes from the environment and appears in no output or report."""
+    import hashlib
+
+    key = "contract-key-7d1f0c2b"
+    config = tmp_path / "auth.json"
+    config.write_text(json.dumps({"auth": {"api_keys": [{"consumer": "ci", "sha256": hashlib.sha256(key.encode()).hexdigest()}]}}))
+    js = tmp_path / "contract.json"
+    code, out, _ = run(capsys, "contract", CALCULATOR, "--config", str(config), "--max-examples", "3")
+    assert code == EXIT_CHECKS  # every operation's positive data got a 401
+    monkeypatch.setenv("CONTRACT_KEY", key)
+    code, out, err = run(capsys, "contract", CALCULATOR, "--config", str(config), "--max-examples", "3",
+                         "--header", "X-API-Key:${CONTRACT_KEY}", "--report", f"json:{js}")  # fmt: skip
+    assert code == 0, out + err
+    assert key not in out + err + js.read_text()
+
+
+def test_contract_header_without_a_colon_is_refused_without_echoing_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "contract", CALCULATOR, "--header", "contract-key-7d1f0c2b")
+    assert code == 1 and "--header: expected NAME:VALUE" in err
+    assert "contract-key-7d1f0c2b" not in out + err

@@ -2,7 +2,8 @@
 
 For every operation of every sample WSDL (and a small fixed sample of corpus operations when
 ../shared/wsdl-corpus is there), hypothesis generates requests from the operation's JSON Schema
-(schemathesis, positive mode), and:
+(schemathesis, positive mode), and, with the compiled codec's inner loops in C and then in pure
+Python (the ``inner_loop`` fixture):
 
 - encode: our envelope and zeep's ``create_message`` for the same data carry equivalent XML
   (namespace prefixes aside; numbers compared as numbers, QName values resolved);
@@ -85,6 +86,12 @@ def _loaded(path: str) -> tuple[bridge.Bridge, zeep.Client, Any]:
     schema = schemathesis.openapi.from_dict(json_bodies_only(exact_decimals(b.openapi())))  # generate what the bridge accepts
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     return b, client, schema
+
+
+@functools.lru_cache(maxsize=32)
+def _bridge(path: str, loop: str) -> bridge.Bridge:
+    """The bridge that encodes and decodes, one per inner loop of the compiled codec (see the ``inner_loop`` fixture)."""
+    return bridge.load(path)
 
 
 @functools.lru_cache(maxsize=64)
@@ -273,8 +280,9 @@ def _compare_reply(op: Operation, ours: dict[str, Any], theirs: Any) -> list[str
 @pytest.mark.parametrize(("wsdl", "key"), _cases())
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_same_as_zeep(wsdl: str, key: str, data: st.DataObject) -> None:
-    b, client, _ = _loaded(wsdl)
+def test_same_as_zeep(wsdl: str, key: str, inner_loop: str, data: st.DataObject) -> None:
+    _, client, _ = _loaded(wsdl)
+    b = _bridge(wsdl, inner_loop)  # the compiled codec with the inner loop the fixture chose
     op = b.operation(key)
     if op.use == "encoded":
         pytest.skip("rpc/encoded: zeep omits the xsi:type SOAP encoding asks for (see the module docstring)")

@@ -6,6 +6,7 @@ Fenced blocks are classified by their info string (docs/testing.md, "The docs", 
 - ```sh no-exec (or ```bash no-exec: commands for your own service, `make`): every `soapbridge ...` line must parse
   with the real command-line parser, so no flag in the docs is made up or stale;
 - ```yaml config: must load as a config file;
+- ```yaml gateway: must load as a gateway config (docs/gateway.md), its WSDLs included;
 - any other ```yaml must be YAML (a config excerpt that needs keys or variables, a file format);
 - anything else (```json, ```text) is sample output, not a snippet.
 
@@ -35,7 +36,7 @@ from tests.test_cli import Running
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
-KNOWN_TAGS = {"no-exec", "config"}
+KNOWN_TAGS = {"no-exec", "config", "gateway"}
 SHELLS = {"sh", "bash"}
 README_MAX_BYTES = 10 * 1024  # issue 13: "Keep the README under about 10 KB"
 
@@ -110,7 +111,18 @@ def test_config_examples_load(block: Block, tmp_path: Path) -> None:
     make_settings(config=config)  # raises on an unknown key or a bad value
 
 
-@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "yaml" and "config" not in b.tags], ids=str)
+@pytest.mark.parametrize("block", [b for b in BLOCKS if "gateway" in b.tags], ids=str)
+def test_gateway_examples_load(block: Block, checkout: Path) -> None:
+    """```yaml gateway: a gateway config (docs/gateway.md) that loads, its WSDLs included, next to the samples."""
+    from bridge.gateway import load_gateway
+
+    assert block.lang == "yaml"
+    config = checkout / "gateway.yaml"
+    config.write_text(block.text)
+    load_gateway(config, cache_dir=None, progress=False).close()  # raises GatewayConfigError listing the problems
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.lang == "yaml" and not b.tags & {"config", "gateway"}], ids=str)
 def test_other_yaml_is_yaml(block: Block) -> None:
     """Excerpts that cannot load alone (they name key files or unset variables) must still parse:
     `password: ${VAR}` inside a {flow mapping} does not, and a reader would copy it."""

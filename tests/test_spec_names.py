@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -166,18 +164,3 @@ def test_corpus_names_are_generator_safe(case: str) -> None:
     if case == "wsdltophp-DeliveryService":
         assert "КонтактнаяИнформация" in titled.values()
     assert all(decode_name(name) == title for name, title in titled.items())
-
-
-GENERATOR = shutil.which("openapi-python-client")
-
-
-@pytest.mark.corpus
-@pytest.mark.skipif(GENERATOR is None, reason="openapi-python-client is not on PATH (pip install openapi-python-client)")
-def test_openapi_python_client_generates_every_salesforce_endpoint(tmp_path: Path) -> None:
-    """The independent oracle of the issue: it dropped 3 of 63 endpoints over case clashes."""
-    assert GENERATOR is not None
-    spec = bridge.load(corpus_entry("salesforce-partner")).openapi()
-    (tmp_path / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    subprocess.run([GENERATOR, "generate", "--path", "spec.json", "--output-path", "out"], cwd=tmp_path, capture_output=True, check=True, timeout=300)
-    generated = [p for p in (tmp_path / "out").rglob("*.py") if "def sync_detailed" in p.read_text(encoding="utf-8")]
-    assert len(generated) == sum(len(item) for item in spec["paths"].values()) == 63

@@ -446,11 +446,14 @@ def test_the_upstream_call_is_cancelled_when_the_rest_client_leaves(caplog: pyte
             assert got.wait(5)
             client.close()  # the REST client goes away while the service is still working
             assert closed.wait(5)
+            def gone() -> list[dict[str, object]]:  # the request's log line (bridge.observability), 499: nobody to answer
+                return [r.request for r in caplog.records if r.name == "soapbridge.access" and r.request["status"] == 499]  # type: ignore[attr-defined]
+
             for _ in range(100):  # logged as the cancelled call unwinds, in the server's thread
-                if "Add -> cancelled" in caplog.text:
+                if gone():
                     break
                 time.sleep(0.02)
-            assert "Add -> cancelled" in caplog.text
+            assert [line["operation"] for line in gone()] == ["Add"]
 
 
 def _html(server: RawServer, conn: socket.socket) -> None:
@@ -469,7 +472,15 @@ def test_verbose_log_gives_the_outcome_status(
     with server:
         b = bridge.load(sample("calculator.wsdl"), endpoint=server.url, read_timeout=0.5)
         r = TestClient(b.asgi()).post("/CalculatorService/Add", json={"a": 2, "b": 3})
+        served = [rec.request for rec in caplog.records if rec.name == "soapbridge.access"]  # type: ignore[attr-defined]
+        caplog.clear()
+        with pytest.raises(bridge.errors.BridgeError):  # the library, outside a served request
+            b.call("Add", {"a": 2, "b": 3})
     assert r.status_code == status
+    # the served request's one line (bridge.observability) gives the status sent, the service's apart
+    assert len(served) == 1, served
+    assert (served[0]["operation"], served[0]["status"], served[0]["upstream_status"]) == ("Add", status, 200 if handler is _html else None)
+    # the library's own line says the same
     lines = [rec.getMessage() for rec in caplog.records if rec.name == "soapbridge" and " -> " in rec.getMessage()]
     assert len(lines) == 1, lines
     assert f"Add -> {status} " in lines[0]

@@ -65,6 +65,30 @@ def components(name: str) -> dict[str, Any]:
     return spec(name)["components"]["schemas"]
 
 
+def one_of(schema: dict[str, Any]) -> list[Any]:
+    """A schema's oneOf, written directly or (for an object with properties, so that generators keep
+    them) as its allOf's one branch: the same constraint either way."""
+    if "oneOf" in schema:
+        return list(schema["oneOf"])
+    [branch] = [b for b in schema.get("allOf", ()) if "oneOf" in b]
+    return list(branch["oneOf"])
+
+
+def deref(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A component's schema for a $ref to it, else the schema itself."""
+    ref = schema.get("$ref", "")
+    return components(name)[ref.rsplit("/", 1)[1]] if ref.startswith("#/components/schemas/") else schema
+
+
+def own(schema: dict[str, Any], key: str) -> Any:
+    """``schema[key]``, or where the spec writes a member's own keys: in the allOf branch beside the
+    $ref to its type (so that generators and Redocly read them)."""
+    if key in schema:
+        return schema[key]
+    [value] = [branch[key] for branch in schema.get("allOf", ()) if key in branch and "$ref" not in branch]
+    return value
+
+
 def validator(name: str, component: str) -> Any:
     # as the bridge reads the spec: fractionDigits, an annotation there, checked exactly
     schema = exact_decimals({"$ref": f"#/components/schemas/{component}", "components": spec(name)["components"]})
@@ -226,7 +250,7 @@ CHOICE = "xsd_choice.wsdl"
 
 def test_choice_schema_accepts_exactly_one_branch() -> None:
     c = components(CHOICE)
-    assert [set(alt["required"]) for alt in c["Plain"]["oneOf"]] == [{"byId"}, {"byName"}]
+    assert [set(alt["required"]) for alt in one_of(c["Plain"])] == [{"byId"}, {"byName"}]
     v = request_validator(CHOICE)
     assert_valid(v, {"plain": {"byId": 1}}, {"plain": {"byName": "x"}})
     assert_invalid(v, {"plain": {}}, {"plain": {"byId": 1, "byName": "x"}}, {"plain": {"byId": "1"}})
@@ -259,7 +283,7 @@ def test_choice_repeated_is_an_array_of_single_branch_objects() -> None:
     assert repeated["required"] == ["$choice"]
     items = repeated["properties"]["$choice"]
     assert items["type"] == "array" and items["minItems"] == 1
-    assert items["items"]["additionalProperties"] is False and len(items["items"]["oneOf"]) == 2
+    assert items["items"]["additionalProperties"] is False and len(one_of(items["items"])) == 2
     v = request_validator(CHOICE)
     assert_valid(v, {"repeated": {"$choice": [{"add": 1}, {"remove": "x"}, {"add": 2}]}})
     assert_invalid(
@@ -408,8 +432,8 @@ XSITYPE = "xsd_xsi_type.wsdl"
 
 def test_xsi_type_schema() -> None:
     c = components(XSITYPE)
-    assert c["Shape"]["properties"]["$type"] == {"type": "string", "enum": ["Circle", "Rect", "Square"]}
-    assert c["Animal"]["properties"]["$type"] == {"type": "string", "enum": ["Animal", "Dog"]}
+    assert c["Shape"]["properties"]["$type"] == {"title": "xsi:type", "type": "string", "enum": ["Circle", "Rect", "Square"]}
+    assert c["Animal"]["properties"]["$type"] == {"title": "xsi:type", "type": "string", "enum": ["Animal", "Dog"]}
     v = request_validator(XSITYPE)
     circle = {"$type": "Circle", "label": "c", "radius": 1}
     square = {"$type": "Square", "label": "s", "width": 2, "height": 2, "rotated": True}
@@ -456,13 +480,14 @@ SUBST = "xsd_substitution.wsdl"
 
 def test_substitution_group_schema() -> None:
     holder = components(SUBST)["SubstitutionHolder"]["properties"]
-    vehicle = holder["vehicle"]["items"]["oneOf"]  # abstract head: only its members
-    assert [b["properties"]["$element"] for b in vehicle] == [{"const": "car"}, {"const": "truck"}]
-    assert all(b["required"] == ["$element"] and b["unevaluatedProperties"] is False for b in vehicle)
+    vehicle = [deref(SUBST, b) for b in holder["vehicle"]["items"]["oneOf"]]  # abstract head: only its members
+    assert [own(b, "properties")["$element"] for b in vehicle] == [{"const": "car"}, {"const": "truck"}]
+    assert all(own(b, "required") == ["$element"] and b["unevaluatedProperties"] is False for b in vehicle)
     comment = holder["comment"]["oneOf"]  # concrete simple head: itself, or a member as {$element, $value}
+    comment = comment[:1] + [deref(SUBST, b) for b in comment[1:]]
     assert comment[0] == {"$ref": "#/components/schemas/XmlString"}
-    assert [b["properties"]["$element"]["const"] for b in comment[1:]] == ["remark", "shout", "memo"]
-    assert comment[3]["properties"]["$value"]["type"] == ["string", "null"]  # a nillable member
+    assert [own(b, "properties")["$element"]["const"] for b in comment[1:]] == ["remark", "shout", "memo"]
+    assert own(comment[3], "properties")["$value"]["type"] == ["string", "null"]  # a nillable member
     assert holder["priority"]["xml"] == {"attribute": True, "name": "priority"}
     v = request_validator(SUBST)
     car = {"$element": "car", "wheels": 4}

@@ -1,0 +1,476 @@
+"""Many services in one gateway (docs/gateway.md): one config file lists several WSDLs, each with its
+backend, base path and settings; one ASGI app serves them all, with a combined OpenAPI document.
+
+The config's top-level keys are the ``Settings`` every service inherits; a service's own keys
+replace them (whole values: a service's ``auth`` replaces the top-level one, it is not merged).
+Errors name the file, the line and the key path. ``GatewayApp.reload`` (SIGHUP under ``serve``)
+swaps in a freshly loaded gateway for new requests while in-flight ones finish on the old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .configmarks import Marks as _Marks
+from .configmarks import locate as _locate
+from .configmarks import marks as _marks
+from .errors import BridgeError, ConfigError
+from .settings import Settings, resolve_paths
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import Receive, Scope, Send
+
+    from .facade import Bridge
+
+log = logging.getLogger("soapbridge.gateway")
+
+#: A service name: a config key, a path segment and a prefix of the combined spec's component names.
+SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,62}$")
+#: Keys only a service has (``backend`` is ``Settings.endpoint``).
+SERVICE_ONLY = ("wsdl", "backend")
+#: Settings of the whole process, set once at the top level.
+PROCESS_ONLY = ("server",)
+#: Top-level keys that carry one backend's credentials: with several services they would go to every backend.
+UPSTREAM_SECRETS = ("backend_auth", "wsse", "client_cert")
+#: The scope state key the service's name is under, for middleware (metrics, logs) around the gateway.
+STATE_KEY = "service"
+
+
+class GatewayConfigError(ConfigError):
+    """A gateway config with problems: ``problems`` holds one ``file:line: key: problem`` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems) if len(problems) > 1 else problems[0])
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One service of a gateway config: its name, WSDL and the settings it is loaded with."""
+
+    name: str
+    wsdl: str
+    settings: Settings
+
+
+def read_gateway(path: str | os.PathLike[str]) -> tuple[dict[str, Any], _Marks]:
+    """The gateway config file's data and its line marks; a ``GatewayConfigError`` when unreadable."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GatewayConfigError([f"{p}: cannot read the config file: {exc.strerror}"]) from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise GatewayConfigError([f"{p}{line}: not valid YAML: {problem}"]) from None
+    marks = _marks(str(p), text)
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict) or not data["services"]:
+        raise GatewayConfigError([f"{marks.at(('services',))}: services: expected a mapping of service names to their wsdl, backend and settings"])
+    return data, marks
+
+
+def parse_gateway(path: str | os.PathLike[str]) -> list[ServiceConfig]:
+    """Every service of the gateway config at ``path`` with its settings, checked (the WSDLs are not
+    loaded here). Raises ``GatewayConfigError`` listing every problem found, one line each."""
+    data, marks = read_gateway(path)
+    folder = Path(path).parent
+    problems: list[str] = []
+    services = data.pop("services")
+    defaults: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SERVICE_ONLY or key == "base_path":
+            problems.append(f"{marks.at((key,))}: {key}: set it per service, under services.NAME.{key}")
+        elif key in UPSTREAM_SECRETS and len(services) > 1:
+            problems.append(f"{marks.at((key,))}: {key}: credentials for a backend go under the service they are for, not the top level (every service would send them)")
+        else:
+            defaults[key] = value
+    try:
+        defaults = resolve_paths(defaults, folder)
+        base = Settings().merged(**defaults)
+    except ConfigError as exc:
+        problems.append(_locate(marks, (), str(exc)))
+        base = None
+    if base is not None and base.auth is not None and len(services) > 1:
+        shared = sorted(n for n, c in base.auth.consumers.items() if c.upstream is not None)
+        own_auth = [n for n, s in services.items() if isinstance(s, dict) and "auth" in s]
+        if shared and len(services) - len(own_auth) > 1:
+            line = marks.at(("auth", "consumers", shared[0], "upstream"))
+            problems.append(f"{line}: auth.consumers.{shared[0]}.upstream: upstream credentials in the top-level auth would go to every service's backend; give the services that need them their own auth section")
+    out: list[ServiceConfig] = []
+    paths: dict[str, str] = {}
+    for name, raw in services.items():
+        where = ("services", str(name))
+        if not isinstance(name, str) or not SERVICE_NAME.match(name):
+            problems.append(f"{marks.at(where)}: services.{name}: a service name is a letter then letters, digits, '.', '_' or '-'")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{marks.at(where)}: services.{name}: expected a mapping with wsdl, backend, base_path and settings")
+            continue
+        own = dict(raw)
+        for key in PROCESS_ONLY:
+            if key in own:
+                problems.append(f"{marks.at((*where, key))}: services.{name}.{key}: set once for the whole gateway, at the top level")
+                own.pop(key)
+        wsdl = own.pop("wsdl", None)
+        if not isinstance(wsdl, str) or not wsdl:
+            problems.append(f"{marks.at(where)}: services.{name}.wsdl: required: the path (or URL) of the service's WSDL")
+            continue
+        if "backend" in own:
+            own["endpoint"] = own.pop("backend")
+        own.setdefault("base_path", f"/{name}")
+        if base is None:
+            continue
+        try:
+            own = resolve_paths(own, folder)
+            s = base.merged(**own)
+        except ConfigError as exc:
+            msg = str(exc).replace("endpoint", "backend", 1) if str(exc).startswith("endpoint") else str(exc)
+            problems.append(_locate(marks, where, msg))
+            continue
+        bp = s.base_path.rstrip("/")
+        if not bp.startswith("/") or bp == "" or "{" in bp:
+            problems.append(f"{marks.at((*where, 'base_path'))}: services.{name}.base_path: expected a path such as /{name} (not the root: the gateway's own pages are there)")
+            continue
+        clash = next((other for other, op in paths.items() if op == bp or op.startswith(bp + "/") or bp.startswith(op + "/")), None)
+        if clash is not None:
+            problems.append(f"{marks.at((*where, 'base_path'))}: services.{name}.base_path: {bp} overlaps the base path {paths[clash]} of the service {clash}")
+            continue
+        paths[name] = bp
+        source = wsdl if "://" in wsdl or Path(wsdl).is_absolute() else str(folder / wsdl)
+        out.append(ServiceConfig(name, source, s.merged(base_path=bp)))
+    if problems:
+        raise GatewayConfigError(problems)
+    return out
+
+
+def _progress(total: int, enabled: bool | None) -> Any:
+    """A progress bar on stderr when it is a terminal (``rich``); None otherwise."""
+    import sys
+
+    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("loading WSDLs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=Console(stderr=True), transient=True,
+    )  # fmt: skip
+
+
+class Gateway:
+    """Several loaded services (``Bridge`` each), keyed by their configured name; ``asgi()`` serves them all.
+
+    Made by ``load_gateway``. Close it (or use it as a context manager) to release the upstream connections."""
+
+    def __init__(self, services: dict[str, Bridge], path: str | None = None, settings: Settings | None = None) -> None:
+        self.services = services
+        self.path = path
+        #: the process-wide settings (``server``): the config's top-level keys
+        self.settings = settings or Settings()
+        self._spec: bytes | None = None
+        self.overrides: dict[str, Any] = {}  # what load_gateway applied to every service: a reload applies them again
+        self._lock = threading.Lock()  # the combined spec is built once, in a thread
+
+    def openapi(self) -> dict[str, Any]:
+        """The combined OpenAPI document of every service (a new dict each call)."""
+        from .openapi import combine
+
+        return combine({name: b.openapi() for name, b in self.services.items()})
+
+    def openapi_bytes(self) -> bytes:
+        """The combined spec as compact JSON (what GET /openapi.json serves)."""
+        from .app import dumps
+
+        with self._lock:
+            if self._spec is None:
+                self._spec = dumps(self.openapi())
+        return self._spec
+
+    def asgi(self, *, reload: Callable[[], Gateway] | None = None) -> GatewayApp:
+        """The ASGI app of every service: each under its base path, the combined ``/openapi.json`` and
+        ``/docs`` at the root. ``reload``: what ``GatewayApp.reload`` loads (default: this config again)."""
+        return GatewayApp(self, reload=reload)
+
+    def close(self) -> None:
+        """Closes every service's upstream connections."""
+        for b in self.services.values():
+            b.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, **overrides: Any) -> Gateway:
+    """Loads every service of the gateway config at ``path`` (YAML or JSON). ``overrides`` apply to every
+    service (e.g. ``cache_dir=None``); ``progress``: a progress bar on stderr (default: when it is a terminal).
+    Raises ``GatewayConfigError`` with every problem, each naming the file, line and key."""
+    from .cache import load_model_cached
+    from .facade import Bridge
+
+    configs = parse_gateway(path)
+    top, _ = read_gateway(path)
+    top.pop("services")
+    server = Settings().merged(server=top["server"]) if "server" in top else Settings()
+    built: dict[str, Bridge] = {}
+    problems: list[str] = []
+    bar = _progress(len(configs), progress)
+    with bar if bar is not None else contextlib.nullcontext():
+        task = bar.add_task("", total=len(configs)) if bar is not None else None
+        for c in configs:
+            if bar is not None:
+                bar.update(task, description=c.name)
+            s = c.settings.merged(**{k: v for k, v in overrides.items() if v is not None or k == "cache_dir"}) if overrides else c.settings
+            try:
+                model, entry = load_model_cached(c.wsdl, s)
+                built[c.name] = Bridge(model, s, cache=entry)
+            except BridgeError as exc:
+                problems.append(f"{path}: services.{c.name}: {exc}")
+            if bar is not None:
+                bar.advance(task)
+    if problems:
+        for b in built.values():
+            b.close()
+        raise GatewayConfigError(problems)
+    gateway = Gateway(built, str(path), server)
+    gateway.overrides = dict(overrides)
+    return gateway
+
+
+def is_gateway_config(path: str | os.PathLike[str]) -> bool:
+    """Does the config file at ``path`` list ``services`` (a gateway) rather than one service's settings?"""
+    try:
+        data, _ = read_gateway(path)
+    except GatewayConfigError:
+        return False
+    return bool(data.get("services"))
+
+
+# --- the ASGI app -------------------------------------------------------------------------------
+
+
+class _Generation:
+    """One loaded gateway's apps, with a count of the requests in flight on them."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.apps: list[tuple[str, str, Starlette]] = sorted(
+            ((name, b.settings.base_path.rstrip("/"), b.asgi()) for name, b in gateway.services.items()), key=lambda t: -len(t[1])
+        )
+        self.root = _root_app(gateway)
+        self.inflight = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.stack = contextlib.AsyncExitStack()
+
+    async def start(self) -> None:
+        """Runs each service app's start-up (warm-up, rate-limit storage probe)."""
+        for _, _, app in self.apps:
+            await self.stack.enter_async_context(app.router.lifespan_context(app))
+
+    async def stop(self) -> None:
+        """Waits for the requests in flight, then closes the services' upstream connections."""
+        await self.idle.wait()
+        await self.stack.aclose()
+        self.gateway.close()
+
+    def route(self, path: str) -> tuple[str | None, Any]:
+        for name, base, app in self.apps:
+            if path == base or path.startswith(base + "/"):
+                return name, app
+        return None, self.root
+
+
+class GatewayApp:
+    """The ASGI app of a ``Gateway``. Each request is served by the services loaded when it arrived:
+    ``reload()`` loads the config again and swaps it in for later requests; the old services close
+    once their last request is done. The service's name is put in ``scope["state"]["service"]``."""
+
+    def __init__(self, gateway: Gateway, reload: Callable[[], Gateway] | None = None) -> None:
+        self.current = _Generation(gateway)
+        self._reload = reload or (lambda: load_gateway(gateway.path or "", progress=False, **gateway.overrides))
+        self._lock: asyncio.Lock | None = None
+        self.reloads = 0  # successful reloads, for tests and logs
+        self.started = False
+        self.handle_sighup = False  # `serve` sets it: SIGHUP then reloads (install_sighup at start-up)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serves a request with the services current when it arrived; runs the services' start-up and shut-down."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        gen = self.current
+        name, app = gen.route(scope.get("path", ""))
+        if name is not None:
+            scope.setdefault("state", {})[STATE_KEY] = name
+        gen.inflight += 1
+        gen.idle.clear()
+        try:
+            await app(scope, receive, send)
+        finally:
+            gen.inflight -= 1
+            if gen.inflight == 0:
+                gen.idle.set()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.current.start()
+                    self.started = True
+                    if self.handle_sighup:
+                        self.install_sighup()
+                except Exception as exc:  # the server says it and exits
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.current.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def reload(self) -> bool:
+        """Loads the config again (off the event loop) and, if it is good, serves later requests with it.
+        On an error the old services go on serving and the error is logged. Returns whether it swapped."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                gateway = await asyncio.get_running_loop().run_in_executor(None, self._reload)
+            except ConfigError as exc:
+                lines = getattr(exc, "problems", [str(exc)])
+                log.error("reload failed, still serving the previous config: %s", "; ".join(lines))
+                return False
+            except Exception as exc:
+                log.error("reload failed, still serving the previous config: %s: %s", type(exc).__name__, exc)
+                return False
+            new = _Generation(gateway)
+            try:
+                if self.started:
+                    await new.start()
+            except Exception as exc:
+                log.error("reload failed at start-up, still serving the previous config: %s", exc)
+                await new.stack.aclose()
+                gateway.close()
+                return False
+            old, self.current = self.current, new
+            self.reloads += 1
+            log.warning("reloaded %s: %d service(s): %s", gateway.path, len(gateway.services), ", ".join(gateway.services))
+        if self.started:
+            asyncio.get_running_loop().create_task(old.stop())
+        return True
+
+    def install_sighup(self) -> None:
+        """Reloads on SIGHUP (call it in the running event loop)."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
+
+
+def _root_app(gateway: Gateway) -> Starlette:
+    """The gateway's own pages: the combined spec, its docs, health, and problem+json 404s."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+    from starlette.routing import Mount, Route
+
+    from .app import _DOCS, _INIT, _SwaggerAssets, problem
+
+    async def openapi_json(request: Request) -> Response:
+        # Built on first request, off the event loop: combining 40 services' specs takes seconds and
+        # hundreds of MB that a gateway's start need not pay (docs/gateway.md has the figures).
+        return Response(await run_in_threadpool(gateway.openapi_bytes), media_type="application/json")
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(_DOCS.format(title="soapbridge gateway", base=""))
+
+    async def docs_init(request: Request) -> Response:
+        return Response(_INIT % "", media_type="application/javascript")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "services": {n: len(b.routed) for n, b in gateway.services.items()}})
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/docs")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            bases = ", ".join(b.settings.base_path for b in gateway.services.values())
+            return problem(404, "not-found", "Not found", f"no route for {request.url.path}; the services are under {bases}; see /openapi.json")
+        if exc.status_code == 405:
+            return problem(405, "method-not-allowed", "Method not allowed", f"{request.method} is not allowed on {request.url.path}")
+        return problem(exc.status_code, "http", exc.detail or "HTTP error")
+
+    return Starlette(
+        routes=[
+            Route("/openapi.json", openapi_json, methods=["GET"]),
+            Route("/docs", docs, methods=["GET"]),
+            Route("/docs/init.js", docs_init, methods=["GET"]),
+            Mount("/docs/static", _SwaggerAssets()),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/", home, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+def check_config(path: str | os.PathLike[str], *, progress: bool | None = False, **overrides: Any) -> Iterator[str]:
+    """Every problem of the gateway config at ``path``, one line each, the WSDLs loaded too."""
+    try:
+        load_gateway(path, progress=progress, **overrides).close()
+    except GatewayConfigError as exc:
+        yield from exc.problems
+    except BridgeError as exc:
+        yield f"{path}: {exc}"
+
+
+def _checked_multiprocess() -> type:
+    from uvicorn.supervisors import Multiprocess
+
+    class Checked(Multiprocess):  # type: ignore[misc]
+        """uvicorn's supervisor, which replaces its workers one by one on SIGHUP: here only once the
+        config loads, so that a bad one leaves the running workers serving the old config."""
+
+        def __init__(self, *args: Any, path: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.path = path
+
+        def handle_hup(self) -> None:
+            problems = list(check_config(self.path))
+            if problems:
+                log.error("reload failed, still serving the previous config: %s", "; ".join(problems))
+                return
+            super().handle_hup()
+            log.warning("reloaded %s: the workers were replaced one by one", self.path)
+
+    return Checked
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CheckedMultiprocess":  # built on first use: uvicorn's supervisors are not imported otherwise
+        return _checked_multiprocess()
+    raise AttributeError(name)

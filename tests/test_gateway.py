@@ -1,0 +1,309 @@
+"""Many services in one gateway (issue 16): routing by base path, each service's own backend and
+settings, the combined spec, config errors with file and line, check-config, reload on SIGHUP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+from starlette.testclient import TestClient
+
+from bridge import load_gateway
+from bridge.cli import EXIT_CHECKS, main
+from bridge.gateway import GatewayConfigError
+from bridge.mock import MockService
+from bridge.wsdl.loader import load_model
+from tests.conftest import ROOT, ServerThread, sample
+from tests.test_cli import CLI, Running
+
+LINT = ROOT / "tests" / "lint"
+
+
+class Backend:
+    """The mock SOAP service on a real socket, counting its requests; ``hold()`` makes it wait for
+    ``release()`` before answering (a slow backend, without timing)."""
+
+    def __init__(self, wsdl: Path) -> None:
+        self.mock = MockService(load_model(wsdl)).asgi()
+        self.count = 0
+        self.arrived = threading.Event()
+        self.gate: threading.Event | None = None
+
+    def hold(self) -> None:
+        self.gate = threading.Event()
+
+    def release(self) -> None:
+        assert self.gate is not None
+        self.gate.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.count += 1
+            self.arrived.set()
+            if self.gate is not None:
+                await asyncio.to_thread(self.gate.wait)
+        await self.mock(scope, receive, send)
+
+
+def _config(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _two(tmp_path: Path, erp: str, carrier: str, extra: str = "") -> Path:
+    return _config(
+        tmp_path / "gateway.yaml",
+        f"""\
+auth: {{enabled: false}}
+read_timeout: 20
+{extra}services:
+  erp:
+    wsdl: {sample("orders.wsdl")}
+    backend: {erp}/soap
+  carrier:
+    wsdl: {sample("calculator.wsdl")}
+    backend: {carrier}/soap
+    base_path: /carrier
+    read_timeout: 7
+""",
+    )
+
+
+@pytest.fixture(scope="module")
+def backends() -> Any:
+    orders, calc = Backend(sample("orders.wsdl")), Backend(sample("calculator.wsdl"))
+    with ServerThread(orders) as a, ServerThread(calc) as b:
+        yield (orders, a.url), (calc, b.url)
+
+
+def test_each_service_is_served_under_its_base_path_by_its_own_backend(tmp_path: Path, backends: Any) -> None:
+    (orders, erp_url), (calc, carrier_url) = backends
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    assert gw.services["erp"].settings.read_timeout == 20  # inherited from the top level
+    assert gw.services["carrier"].settings.read_timeout == 7  # the service's own
+    before = orders.count, calc.count
+    with TestClient(gw.asgi()) as client:
+        r = client.post("/carrier/CalculatorService/Add", json={"a": 2, "b": 3})
+        assert r.status_code == 200, r.text
+        assert (orders.count, calc.count) == (before[0], before[1] + 1)  # only the calculator's backend
+        for _ in range(2):
+            r = client.post("/erp/OrderService/GetOrder", json={"orderId": "A-1"})
+            assert r.status_code == 200, r.text
+        assert (orders.count, calc.count) == (before[0] + 2, before[1] + 1)
+        # a service's path under another's base path is not found; the gateway's 404 names the base paths
+        r = client.post("/erp/CalculatorService/Add", json={"a": 1, "b": 2})
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+        r = client.get("/elsewhere")
+        assert r.status_code == 404 and "/erp" in r.json()["detail"] and "/carrier" in r.json()["detail"]
+        assert client.get("/carrier/healthz").json()["operations"] == 3
+
+
+def test_the_service_name_is_in_the_scope_state_for_middleware(tmp_path: Path, backends: Any) -> None:
+    (_, erp_url), (_, carrier_url) = backends
+    seen: list[str | None] = []
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    app = gw.asgi()
+
+    async def outer(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+        if scope["type"] == "http":
+            seen.append(scope.get("state", {}).get("service"))
+
+    with TestClient(outer) as client:
+        client.post("/carrier/CalculatorService/Add", json={"a": 1, "b": 1})
+        client.get("/erp/openapi.json")
+        client.get("/openapi.json")
+    assert seen == ["carrier", "erp", None]
+
+
+def test_combined_and_per_service_specs_are_valid(tmp_path: Path, backends: Any) -> None:
+    (_, erp_url), (_, carrier_url) = backends
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    with TestClient(gw.asgi()) as client:
+        combined = client.get("/openapi.json").json()
+        erp = client.get("/erp/openapi.json").json()
+        carrier = client.get("/carrier/openapi.json").json()
+        assert client.get("/docs").status_code == 200
+    for spec in (combined, erp, carrier):
+        validate(spec)  # openapi-spec-validator: resolves every $ref too
+    assert set(combined["paths"]) == set(erp["paths"]) | set(carrier["paths"])
+    assert all(p.startswith("/erp/") for p in erp["paths"]) and all(p.startswith("/carrier/") for p in carrier["paths"])
+    ops = [op for item in combined["paths"].values() for op in item.values()]
+    ids = [op["operationId"] for op in ops]
+    assert len(ids) == len(set(ids))
+    assert {t["name"] for t in combined["tags"]} == {"erp", "carrier"} == {op["tags"][0] for op in ops}
+    # each service's components, prefixed: both WSDLs' types survive, none shadowing the other
+    names = set(combined["components"]["schemas"])
+    assert {f"erp_{n}" for n in erp["components"]["schemas"] if n not in names} <= names
+    assert {f"carrier_{n}" for n in carrier["components"]["schemas"] if n not in names} <= names
+
+
+def test_the_combined_spec_lints_clean_with_redocly(tmp_path: Path, backends: Any) -> None:
+    redocly = LINT / "node_modules" / ".bin" / "redocly"
+    if not redocly.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{redocly} is missing: .ci/install-peers installs it")
+        pytest.skip("redocly is not installed in tests/lint (run .ci/install-peers)")
+    (_, erp_url), (_, carrier_url) = backends
+    # with authentication on in one service, so security schemes are combined too
+    cfg = _two(tmp_path, erp_url, carrier_url).read_text().replace(
+        "    read_timeout: 7\n", "    read_timeout: 7\n    auth:\n      api_keys:\n        - {consumer: partner, sha256: '" + "0" * 64 + "'}\n"
+    )
+    # the samples' license and contact (wsdl/samples.yaml), as the committed specs the lint tests read have
+    cfg = (ROOT / "wsdl" / "samples.yaml").read_text() + cfg
+    gw = load_gateway(_config(tmp_path / "gateway.yaml", cfg), cache_dir=None)
+    spec = tmp_path / "combined.json"
+    spec.write_text(json.dumps(gw.openapi()))
+    r = subprocess.run(
+        [str(redocly), "lint", "--config", str(LINT / "redocly.yaml"), "--format", "json", str(spec)],
+        capture_output=True, text=True, timeout=300, cwd=LINT, env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+    )  # fmt: skip
+    report, _ = json.JSONDecoder().raw_decode(r.stdout)
+    assert [(p["ruleId"], p["message"]) for p in report["problems"]] == []
+
+
+@pytest.mark.parametrize(
+    ("service_lines", "line", "expected"),
+    [
+        ("    read_timeout: -1\n", 7, "services.carrier.read_timeout: expected a positive number of seconds"),
+        ("    retries: 3\n", 7, "services.carrier: unknown setting(s): retries"),
+        ("    routes:\n      Add: {verb: GET}\n", 8, "services.carrier.routes.Add: unknown key(s): verb"),
+        ("    base_path: /erp/more\n", 7, "services.carrier.base_path: /erp/more overlaps the base path /erp of the service erp"),
+        ("    server: {max_connections: 5}\n", 7, "services.carrier.server: set once for the whole gateway"),
+    ],
+)
+def test_config_errors_name_the_file_the_line_and_the_key(tmp_path: Path, service_lines: str, line: int, expected: str) -> None:
+    cfg = _config(
+        tmp_path / "gw.yaml",
+        f"services:\n  erp:\n    wsdl: {sample('orders.wsdl')}\n  carrier:\n    wsdl: {sample('calculator.wsdl')}\n    base_path: /carrier\n{service_lines}",
+    )
+    with pytest.raises(GatewayConfigError) as info:
+        load_gateway(cfg, cache_dir=None)
+    assert info.value.problems == [f"{cfg}:{line}: {expected}"] or info.value.problems[0].startswith(f"{cfg}:{line}: {expected}"), info.value.problems
+
+
+def test_every_problem_is_reported_once_each(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path / "gw.yaml",
+        "backend_auth: {username: u, password: p}\nservices:\n  a:\n    backend: http://x/\n  b:\n    wsdl: missing.wsdl\n  'c d':\n    wsdl: x\n",
+    )
+    with pytest.raises(GatewayConfigError) as info:
+        load_gateway(cfg, cache_dir=None)
+    problems = info.value.problems
+    assert problems[0].startswith(f"{cfg}:1: backend_auth: credentials for a backend go under the service")
+    assert any(p.startswith(f"{cfg}:3: services.a.wsdl: required") for p in problems)
+    assert any(p.startswith(f"{cfg}:7: services.c d:") for p in problems)
+
+
+def test_a_consumers_upstream_credentials_never_go_to_every_backend(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path / "gw.yaml",
+        f"""\
+auth:
+  api_keys:
+    - {{consumer: partner, sha256: "{'0' * 64}"}}
+  consumers:
+    partner:
+      operations: ["*"]
+      upstream:
+        basic: {{username: erp-user, password: secret}}
+services:
+  erp: {{wsdl: {sample("orders.wsdl")}}}
+  carrier: {{wsdl: {sample("calculator.wsdl")}}}
+""",
+    )
+    with pytest.raises(GatewayConfigError) as info:
+        load_gateway(cfg, cache_dir=None)
+    assert info.value.problems[0].startswith(f"{cfg}:7: auth.consumers.partner.upstream: upstream credentials in the top-level auth")
+    assert "secret" not in str(info.value)
+
+
+def test_check_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _two(tmp_path, "http://127.0.0.1:1", "http://127.0.0.1:2")
+    assert main(["check-config", str(good), "--no-cache"]) == 0
+    bad = _config(tmp_path / "bad.yaml", good.read_text().replace("read_timeout: 7", "read_timeout: soon").replace("orders.wsdl", "nowhere.wsdl"))
+    capsys.readouterr()
+    assert main(["check-config", str(bad), "--no-cache"]) == EXIT_CHECKS
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{bad}:11: services.carrier.read_timeout: expected a positive number")
+    assert err[-1] == f"soapbridge: 1 problem(s) in {bad}"  # the WSDLs load only once the settings are good
+    bad.write_text(good.read_text().replace("orders.wsdl", "nowhere.wsdl"))
+    assert main(["check-config", str(bad), "--no-cache"]) == EXIT_CHECKS
+    assert "services.erp:" in capsys.readouterr().err and "nowhere.wsdl" in capsys.readouterr().err + str(bad.read_text())
+
+
+def _sighup_and_wait(server: Running, word: str) -> str:
+    """Sends SIGHUP and reads the server's log until a line with ``word``; no timing involved."""
+    os.kill(server.proc.pid, signal.SIGHUP)
+    assert server.proc.stderr is not None
+    for line in server.proc.stderr:
+        if word in line:
+            return line
+    raise AssertionError(f"the server exited before logging {word!r}")
+
+
+def test_sighup_reload_finishes_in_flight_calls_and_keeps_the_old_config_when_the_new_is_bad(tmp_path: Path) -> None:
+    slow, fast = Backend(sample("calculator.wsdl")), Backend(sample("calculator.wsdl"))
+    slow.hold()
+    with ServerThread(slow) as a, ServerThread(fast) as b:
+        cfg = _config(tmp_path / "gw.yaml", f"auth: {{enabled: false}}\nservices:\n  calc:\n    wsdl: {sample('calculator.wsdl')}\n    backend: {a.url}/soap\n")
+        server = Running("serve", "--config", str(cfg), "--port", "0", "--no-cache", until="SIGHUP reloads")
+        try:
+            url = server.url("soapbridge") if "http://" in server.text else None
+            assert url is not None
+            results: list[int] = []
+            first = threading.Thread(target=lambda: results.append(httpx.post(f"{url}/calc/CalculatorService/Add", json={"a": 1, "b": 2}, timeout=60).status_code))
+            first.start()
+            assert slow.arrived.wait(30)  # the first call is in flight, held by the slow backend
+            cfg.write_text(cfg.read_text().replace(a.url, b.url))
+            assert "reloaded" in _sighup_and_wait(server, "reload")
+            r = httpx.post(f"{url}/calc/CalculatorService/Add", json={"a": 2, "b": 2}, timeout=60)
+            assert r.status_code == 200 and (slow.count, fast.count) == (1, 1)  # the new config's backend
+            slow.release()
+            first.join(60)
+            assert results == [200]  # the in-flight call finished on the old config
+            cfg.write_text("services:\n  calc:\n    read_timeout: never\n")
+            line = _sighup_and_wait(server, "reload")
+            assert "reload failed" in line and f"{cfg}:2: services.calc.wsdl: required" in line, line
+            r = httpx.post(f"{url}/calc/CalculatorService/Add", json={"a": 3, "b": 2}, timeout=60)
+            assert r.status_code == 200 and fast.count == 2  # still the last good config
+        finally:
+            assert server.stop() == 0
+
+
+def test_serve_without_wsdl_or_gateway_config_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0"]) == 1
+    assert "give a WSDL, or --config FILE listing services" in capsys.readouterr().err
+
+
+def test_library_exports_load_gateway() -> None:
+    import bridge
+
+    assert bridge.load_gateway is load_gateway and "load_gateway" in bridge.__all__ and "Gateway" in bridge.__all__
+
+
+def test_services_table_is_plain_when_not_a_terminal(tmp_path: Path, backends: Any) -> None:
+    (_, erp_url), (_, carrier_url) = backends
+    cfg = _two(tmp_path, erp_url, carrier_url)
+    r = subprocess.run([CLI, "check-config", str(cfg), "--no-cache"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "\x1b[" not in r.stderr  # no progress bar, no colour, on a pipe
+    assert Counter(r.stderr.splitlines()) == Counter([f"{cfg}: ok"])
+
+
+def test_a_single_service_config_error_names_the_file_and_line_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "bridge.yaml", "# the bridge\nread_timeout: 10\nroutes:\n  Add: {verb: GET}\n")
+    assert main(["check-config", str(cfg)]) == EXIT_CHECKS
+    assert capsys.readouterr().err.splitlines()[0] == f"{cfg}:4: routes.Add: unknown key(s): verb"
+    cfg.write_text("connect_timeout: 3\nretries: 1\n")
+    assert main(["call", "calculator", "Add", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().err.strip() == f"soapbridge: {cfg}:2: unknown setting(s): retries"
