@@ -318,7 +318,34 @@ def build_openapi(
                 used += [_tidy(media["schema"]) for media in body.get("content", {}).values()]
     if any(used):
         schemas[XML_STRING] = dict(XML_STRING_SCHEMA)  # after _tidy, which would point it at itself
+    _drop_unreachable(doc, {*messages, *problem_schemas()})
     return doc
+
+
+_REF = "#/components/schemas/"
+
+
+def _drop_unreachable(doc: dict[str, Any], roots: set[str]) -> None:
+    """Type components that neither an operation nor a message or problem component (``roots``:
+    the app validates with those by name) reaches, left out: a type the WSDL declares but only uses
+    where the spec writes a value alone (a fixed enumeration value as ``const``) would be a
+    component nobody references, which linters flag (Redocly's no-unused-components)."""
+    schemas = doc["components"]["schemas"]
+    seen: set[str] = {r for r in roots if r in schemas}
+    todo: list[Any] = [doc["paths"], {k: v for k, v in doc["components"].items() if k != "schemas"}, *(schemas[r] for r in seen)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_REF) and ref[len(_REF):] not in seen:
+                name = ref[len(_REF):]
+                seen.add(name)
+                todo.append(schemas.get(name))
+            todo.extend(v for k, v in node.items() if k != "$ref")
+        elif isinstance(node, list):
+            todo.extend(node)
+    for name in [n for n in schemas if n not in seen]:
+        del schemas[name]
 
 
 # Keywords whose values are schemas, lists of schemas, or maps of names to schemas; anything else
