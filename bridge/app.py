@@ -42,6 +42,7 @@ from .errors import (
     Violation,
 )
 from .model import Operation
+from .restbinary import attach, binary_field, is_form, octets, read_form, wants_octets
 from .routing import BODY_METHODS, api_title
 from .settings import JsonLimits, Settings
 
@@ -365,10 +366,12 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
     limit = bridge.settings.max_request_bytes
     json_limits = bridge.settings.json_limits
     header_parts = {p.name for p in op.input.header_parts}
+    octet_field = binary_field(op)  # Accept: application/octet-stream gives its bytes (bridge.restbinary)
 
     async def endpoint(request: Request) -> Response:
         observability.enter(op.service, op.name)
         data: Any = {}
+        files: dict[str, str] | None = None
         if has_body:
             ct = request.headers.get("content-type", "")
             size = request.scope.get(BODY_LIMIT, limit)  # the consumer's, under rate limits
@@ -387,6 +390,12 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
                     "this operation takes a JSON object; send {} when no field is needed",
                     errors=[{"pointer": "", "detail": "the request body is required"}],
                 )
+            if is_form(ct):  # a JSON part and file parts (bridge.restbinary)
+                try:
+                    body, files = await run_in_threadpool(read_form, body, ct, size)
+                except ValidationError as exc:
+                    return validation_response(exc)
+                ct = "application/json"
             if not _is_json(ct):
                 return problem(
                     415,
@@ -411,6 +420,11 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond what Decimal can hold (found by bench/fuzz_codec)
                 why = "a number's exponent is out of range"
                 return problem(400, "malformed-json", "Malformed JSON", f"the body cannot be read: {why}", errors=[{"pointer": "", "detail": why}])
+            if files is not None:
+                try:
+                    data = attach(data, files)
+                except ValidationError as exc:
+                    return validation_response(exc)
         if params:
             if not isinstance(data, dict):
                 return validation_response(ValidationError("the body must be an object", [Violation("", "expected an object")]))
@@ -444,6 +458,11 @@ def _handler(bridge: BridgeLike, op: Operation, params: list[dict[str, Any]], ha
             return problem(502, "bridge-error", "The bridge could not complete the call", str(exc))
         if op.output is None:
             return Response(status_code=204)
+        if octet_field is not None and wants_octets(request.headers.get("accept", "")):
+            raw = octets(result, octet_field)
+            if raw is None:
+                return problem(406, "not-acceptable", "Not acceptable", f"the reply has no {octet_field!r} value to send as application/octet-stream")
+            return Response(raw, media_type="application/octet-stream")
         if isinstance(result, LargeResult):
             box = [result]
             del result  # the thread holds the only reference, so the result is freed there, in pieces

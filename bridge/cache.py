@@ -46,7 +46,7 @@ from .settings import Settings
 
 log = logging.getLogger("soapbridge.cache")
 
-FORMAT = 3  # 2: Operation.wsa_action, wsa_policy; 3: wsa_reply_action
+FORMAT = 4  # 2: Operation.wsa_action, wsa_policy; 3: wsa_reply_action; 4: mtom_policy
 MAGIC = b"soapbridge-cache\n"
 AUTO = "auto"
 ENV_DIR = "SOAPBRIDGE_CACHE_DIR"

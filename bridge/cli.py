@@ -454,7 +454,9 @@ def cmd_mock(args: argparse.Namespace) -> int:
         from .wsse import parse_mock_requirements
 
         wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
-    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing)
+    mock = MockService(
+        model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing, attachments=args.attachments
+    )
     print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
     _serve(mock.asgi(), sock)
     return 0
@@ -747,6 +749,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--require-addressing", action="store_true",
         help="require WS-Addressing (wsa:Action of the operation, wsa:To, wsa:MessageID) and answer with wsa:Action and wsa:RelatesTo",
+    )  # fmt: skip
+    sp.add_argument(
+        "--attachments", choices=["mtom", "swa"],
+        help="answer multipart/related: every base64Binary value as a MIME part (MTOM/XOP or SOAP with Attachments)",
     )  # fmt: skip
     sp.set_defaults(func=cmd_mock)
 

@@ -64,7 +64,11 @@ _FAULTS = (f"{{{SOAP11}}}Fault", f"{{{SOAP12}}}Fault")
 def parse(data: bytes, *, max_bytes: int, max_depth: int, what: str = "SOAP message") -> Envelope:
     """Parses untrusted bytes as a SOAP 1.1 or 1.2 envelope; raises ``XmlError`` for unsafe or malformed XML,
     another root element, or no Body."""
-    root = parse_untrusted(data, max_bytes=max_bytes, max_depth=max_depth, what=what)
+    return from_root(parse_untrusted(data, max_bytes=max_bytes, max_depth=max_depth, what=what), what)
+
+
+def from_root(root: etree._Element, what: str = "SOAP message") -> Envelope:
+    """An envelope from a parsed root element (``parse`` without the parse; bridge.mime's MTOM replies)."""
     known = _ROOTS.get(root.tag)  # type: ignore[call-overload]
     if known is None:
         raise XmlError(f"{what} is not a SOAP envelope (root element {root.tag})")

@@ -20,6 +20,7 @@ the upstream ones)::
      ├── RateLimited ........... 429 rate-limited (a consumer over a rate limit; Retry-After)
      ├── RateLimitUnavailable .. 503 rate-limit-unavailable (counters unreachable, on_storage_error: deny)
      ├── XmlError .............. (the XML parser; reaches REST as a 502 bad_reply)
+     │    └── MimeError ........ (a malformed MTOM/SwA multipart reply; 502 bad_reply too)
      └── SpecError ............. (``soapbridge diff``; exits 1)
     DecodeError ................ 502 bad_reply (internal: XML that breaks its schema; the facade
                                  wraps it in UpstreamError)
@@ -197,6 +198,11 @@ class XmlError(BridgeError):
     """XML that is malformed, or that breaks a safety limit (DTD, entity, size, depth)."""
 
 
+class MimeError(XmlError):
+    """A multipart/related (MTOM or SwA) message that is malformed or over a limit: a missing part or
+    boundary, a part too large, nested multipart, an xop:Include to a cid no part has."""
+
+
 class SpecError(BridgeError):
     """An OpenAPI document given to ``soapbridge diff`` cannot be read, or is not OpenAPI 3.x."""
 
@@ -209,6 +215,7 @@ __all__ = [
     "DecodeError",
     "FaultCategory",
     "Forbidden",
+    "MimeError",
     "NetworkDisabled",
     "OperationNotFound",
     "RateLimitUnavailable",

@@ -38,6 +38,7 @@ from .xsd.lexical import readable
 
 if TYPE_CHECKING:
     import httpx
+    from lxml import etree
     from starlette.applications import Starlette
 
     from .auth import Credentials
@@ -136,6 +137,7 @@ class Bridge:
         self._documents: dict[str, dict[str, Any]] = {}  # each validator's schema, for validation in pieces
         self._pieces: dict[tuple[str, tuple[tuple[str, ...], ...]], Pieces] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
+        self._binary_tags: dict[int, frozenset[str]] = {}  # per operation: its base64Binary elements (MTOM)
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -202,6 +204,9 @@ class Bridge:
             from .openapi import build_openapi  # the generator (and elementpath): only when not cached
 
             self._spec = build_openapi(self.model, self.routed, self.settings)
+            from .restbinary import describe
+
+            describe(self._spec, self.routed)  # multipart/form-data requests, octet-stream replies
             self._spec_json = dumps(self._spec)
             if self._cache is not None:
                 self._cache.store_spec(self.settings, "spec", self._spec_json)
@@ -312,15 +317,23 @@ class Bridge:
     def decode_response(self, operation: str | Operation, body: bytes) -> dict[str, Any]:
         """A SOAP reply's bytes -> JSON-ready data. Raises ``SoapFault`` for a fault and
         ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
-        op = self.operation(operation)
-        if OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
+        return self._decode_reply(self.operation(operation), body)
+
+    def _decode_reply(self, op: Operation, body: bytes | etree._Element) -> dict[str, Any]:
+        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded."""
+        if isinstance(body, bytes) and OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
             data = self._decode_streaming(op, body)
             if data is not None:
                 return data
         try:
-            from .envelope import find_fault, parse  # imported on first use: a warm start does not need lxml
+            from .envelope import find_fault, from_root, parse  # imported on first use: a warm start does not need lxml
 
-            env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=f"the SOAP reply to {op.key}")
+            what = f"the SOAP reply to {op.key}"
+            if isinstance(body, bytes):
+                env = parse(body, max_bytes=self.settings.max_reply_bytes, max_depth=self.settings.max_xml_depth, what=what)
+            else:
+                env = from_root(body, what)
+            del body
             wsse = self._wsse.get(op.service)
             if wsse is not None:  # before anything of the reply is used, faults included
                 wsse.verify(env.header, env.body, op.key)
@@ -412,9 +425,54 @@ class Bridge:
         if wsse is not None:
             body = wsse.apply(body)
         http = http_headers(op.soap_version, action)
+        body, http = self._mtom(op, body, http, action)
         if credentials is not None and credentials.authorization is not None:
             http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
         return op, body, http
+
+    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
+        """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
+        base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
+        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so."""
+        if op.input.attachments:  # the WSDL binds parts to MIME parts: SOAP with Attachments
+            from .mime import bound_parts, pack_swa
+
+            swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments)
+            return swa.body, {**http, "Content-Type": swa.content_type}
+        m = self.settings.mtom
+        if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
+            return body, http
+        from .mime import XOP_MEDIA, binary_tags, pack
+
+        tags = self._binary_tags.get(id(op))
+        if tags is None:
+            tags = self._binary_tags[id(op)] = binary_tags(op.input)
+        soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
+        http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
+        packed = pack(body, op.soap_version, action, tags, m.threshold)
+        if packed is None:
+            return body, http
+        return packed.body, {**http, "Content-Type": packed.content_type}
+
+    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
+        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined."""
+        from .mime import Limits, unpack
+
+        s = self.settings
+        limits = Limits(
+            max_part_bytes=s.mtom.max_part_bytes or s.max_reply_bytes,
+            max_parts=s.mtom.max_parts,
+            spool_bytes=s.mtom.spool_bytes,
+            max_xml_bytes=s.max_reply_bytes,
+            max_depth=s.max_xml_depth,
+        )
+        try:
+            from .mime import bound_parts
+
+            bound = bound_parts(op.output, op.style)
+            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}", bound=bound)
+        except XmlError as exc:
+            raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
 
     def _addressed(self, op: Operation, body: bytes) -> bytes:
         """The envelope with WS-Addressing headers; wsa:To is the endpoint without its credentials."""
@@ -428,6 +486,17 @@ class Bridge:
         return add_addressing(body, op.soap_version, op.wsa_action, to, f"urn:uuid:{uuid.uuid4()}")
 
     def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
+        from .mime import is_multipart
+
+        if is_multipart(reply.content_type) and reply.body.strip():
+            root = self._unpack(op, reply)
+            reply.body = b""  # the raw message is no longer needed: not held while decoding
+            try:
+                return self._decode_reply(op, root)
+            except UpstreamError as exc:
+                if reply.status >= 400:
+                    raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
+                raise
         if not reply.body.strip():
             if op.output is None and reply.status < 300:
                 return {}

@@ -10,6 +10,8 @@ and answer a Client fault naming what is missing or wrong, so a ``wsse`` configu
 bridge computes for the operation) and refuse other requests with the faults of WS-Addressing's SOAP
 binding (§6.4), as the JAX-WS RI does with ``@Addressing(required = true)``; replies then carry
 wsa:Action (the output's action) and wsa:RelatesTo (the request's MessageID).
+``attachments`` ("mtom" or "swa") makes replies multipart/related, every base64Binary value in its own
+MIME part (bridge.mime). Requests may be MTOM too: they are unpacked before they are read.
 """
 
 from __future__ import annotations
@@ -54,7 +56,11 @@ class MockService:
         faults: dict[str, str] | None = None,
         wsse: MockRequirements | None = None,
         addressing: bool = False,
+        attachments: str | None = None,
     ) -> None:
+        if attachments not in (None, "mtom", "swa"):
+            raise BridgeError(f"attachments: expected mtom, swa or none, got {attachments!r}")
+        self.attachments = attachments
         self.model = model
         self.addressing = addressing
         self.wsse = RequestChecker(wsse) if wsse is not None else None
@@ -122,6 +128,20 @@ class MockService:
         """Answers one SOAP request as ``(status, body, content type)``: a reply (200), nothing for a one-way
         operation (202), or a fault (500) for a bad request or when a fault is asked for."""
         version = "1.2" if "soap+xml" in content_type else "1.1"
+        from .envelope import from_root
+        from .mime import Limits, bound_parts, is_multipart, unpack
+
+        if is_multipart(content_type):  # an MTOM or SwA request: one envelope again
+            limits = Limits(max_part_bytes=MAX_BYTES, max_parts=100, spool_bytes=1024 * 1024, max_xml_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+            try:
+                root = unpack([body], content_type, limits, what="the SOAP request")
+                # parts the WSDL binds to MIME (SwA): known once the operation is
+                op = self.find_operation(from_root(root), action)
+                if op is not None and op.input.attachments:
+                    root = unpack([body], content_type, limits, what="the SOAP request", bound=bound_parts(op.input, op.style))
+                body = etree.tostring(root)
+            except XmlError as exc:
+                return self._fault(version, "client", str(exc))
         try:
             env = parse(body, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH, what="the SOAP request")
         except XmlError as exc:
@@ -174,7 +194,24 @@ class MockService:
         headers, children = self.codec.encode_message(op, op.output, reply, response=True)
         if self.addressing:
             headers = _reply_headers(op.wsa_reply_action, wsa["MessageID"]) + headers
+        if op.output.attachments:  # the WSDL binds parts to MIME parts: SwA, whatever the flag
+            from .mime import bound_parts, pack_swa
+
+            swa = pack_swa(build(version, headers, children), version, bound_parts(op.output, op.style), op.output.attachments)
+            return 200, swa.body, swa.content_type
+        if self.attachments is not None:  # base64Binary values as MIME parts (bridge.mime)
+            return self._multipart(op, version, headers, children)
         return 200, build(version, headers, children), _content_type(version)
+
+    def _multipart(self, op: Operation, version: str, headers: list[etree._Element], children: list[etree._Element]) -> tuple[int, bytes, str]:
+        """The reply as MTOM/XOP (``attachments="mtom"``) or SOAP with Attachments (``"swa"``): every
+        base64Binary value in a binary part, referred to by xop:Include or href="cid:"."""
+        from .mime import binary_tags, package, split_binaries
+
+        root = etree.fromstring(build(version, headers, children))
+        parts = split_binaries(root, binary_tags(op.output), mtom=self.attachments == "mtom")
+        content_type, body = package(etree.tostring(root, xml_declaration=True, encoding="utf-8"), version, parts, mtom=self.attachments == "mtom")
+        return 200, body, content_type
 
     @staticmethod
     def _wsa_fault(version: str, subcodes: list[str], reason: str, problem: str, value: str, relates_to: str | None) -> tuple[int, bytes, str]:

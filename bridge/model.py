@@ -214,6 +214,9 @@ class Message:
 
     name: str
     parts: list[Part] = field(default_factory=list)
+    # SOAP with Attachments: parts the binding puts in MIME parts (mime:multipartRelated/mime:content),
+    # each with its media types. Modelled as body parts (JSON, codec); bridge.mime moves them on the wire.
+    attachments: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def body_parts(self) -> list[Part]:
@@ -263,6 +266,7 @@ class Operation:
     wsa_action: str = ""
     wsa_reply_action: str = ""  # of the reply: wsam/wsaw:Action on the output, else the default pattern
     wsa_policy: bool = False  # the binding's policy asks for WS-Addressing (wsaw:UsingAddressing, wsam:Addressing)
+    mtom_policy: bool = False  # the binding's policy asks for MTOM (wsoma:OptimizedMimeSerialization)
 
     @property
     def qualified_name(self) -> str:

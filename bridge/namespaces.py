@@ -21,5 +21,7 @@ WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WSDL_HTTP = "http://schemas.xmlsoap.org/wsdl/http/"
 WSA = "http://www.w3.org/2005/08/addressing"  # WS-Addressing 1.0
 WSP = ("http://www.w3.org/ns/ws-policy", "http://schemas.xmlsoap.org/ws/2004/09/policy")  # WS-Policy 1.5 and 1.2
+WSOMA = "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization"  # WS-MTOMPolicy
+WSDL_MIME = "http://schemas.xmlsoap.org/wsdl/mime/"  # WSDL 1.1 §5, the MIME binding
 # where WSDLs declare an input's WS-Addressing Action: wsam (1.0 Metadata), wsaw (WSDL Binding CR, 2006/05 and 2006/02)
 WSA_WSDL = ("http://www.w3.org/2007/05/addressing/metadata", "http://www.w3.org/2006/05/addressing/wsdl", "http://www.w3.org/2006/02/addressing/wsdl")

@@ -183,6 +183,21 @@ class Cors:
 
 
 @dataclass(frozen=True)
+class Mtom:
+    """Binary content (bridge.mime, docs/binary.md). Sending: ``enabled`` true sends every
+    base64Binary value of at least ``threshold`` bytes as an MTOM attachment, "auto" only where
+    the WSDL's policy asks for MTOM (wsoma:OptimizedMimeSerialization), false never. Receiving
+    (MTOM and SwA replies are always understood): at most ``max_parts`` parts of ``max_part_bytes``
+    each (None: ``max_reply_bytes``), each part kept in memory up to ``spool_bytes``, on disk above."""
+
+    enabled: bool | str = "auto"
+    threshold: int = 1024
+    max_parts: int = 100
+    max_part_bytes: int | None = None
+    spool_bytes: int = 1 * MiB
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a ``Bridge`` can be configured with (docs/configuration.md).
 
@@ -245,6 +260,9 @@ class Settings:
     tracing: TracingSettings = field(default_factory=TracingSettings)
     readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
     shutdown: ShutdownSettings = field(default_factory=ShutdownSettings)
+    # MTOM/XOP and SOAP with Attachments (bridge.mime): when requests send binaries as attachments,
+    # and the bounds of multipart replies
+    mtom: Mtom = field(default_factory=Mtom)
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""
@@ -338,8 +356,23 @@ def _coerce(s: Settings) -> Settings:
     return replace(
         s, status=status, routes=routes, cache_dir=cache_dir, idempotent=tuple(idempotent), json_limits=json_limits, server=server, wsse=wsse,
         client_cert=client_cert, backend_auth=backend_auth, proxy=proxy, auth=auth, cors=_cors(s.cors),
-        rate_limits=_rate_limits(s.rate_limits), **ops,
+        rate_limits=_rate_limits(s.rate_limits), mtom=_mtom(s.mtom), **ops,
     )  # fmt: skip
+
+
+def _mtom(value: Any) -> Mtom:
+    m = _build(Mtom, value, "mtom") if isinstance(value, dict) else value
+    if not isinstance(m, Mtom):
+        raise ConfigError(f"mtom: expected a mapping of enabled, threshold, max_parts, max_part_bytes, spool_bytes, got {value!r}")
+    if not isinstance(m.enabled, bool) and m.enabled != "auto":
+        raise ConfigError(f"mtom.enabled: expected true, false or auto, got {m.enabled!r}")
+    for name in ("threshold", "max_parts", "spool_bytes", "max_part_bytes"):
+        v = getattr(m, name)
+        if name == "max_part_bytes" and v is None:
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name in ("threshold", "spool_bytes") else 1):
+            raise ConfigError(f"mtom.{name}: expected a {'non-negative' if name in ('threshold', 'spool_bytes') else 'positive'} integer, got {v!r}")
+    return m
 
 
 def _cors(value: Any) -> Cors | None:

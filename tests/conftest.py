@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -102,3 +103,17 @@ def inner_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     else:
         monkeypatch.setattr(compiled, "LOOPS", compiled._ccodec)
     return str(request.param)
+
+
+def json_bodies_only(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a spec whose request bodies are JSON only, for tests that feed schemathesis' generated
+    bodies to ``encode_request`` as JSON: the multipart/form-data alternative (bridge.restbinary) is
+    the REST app's to read, and tests/test_mtom.py covers it."""
+    import copy
+
+    spec = copy.deepcopy(spec)
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                operation.get("requestBody", {}).get("content", {}).pop("multipart/form-data", None)
+    return spec

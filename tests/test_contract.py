@@ -35,6 +35,7 @@ calculator = _schema("calculator.wsdl")
 orders = _schema("orders.wsdl")
 rpc_literal = _schema("rpc-literal.wsdl")
 interop = _schema("interop.wsdl")
+files = _schema("files.wsdl")
 
 
 @pytest.mark.slow
@@ -61,5 +62,12 @@ def test_interop_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
 
 
+@pytest.mark.slow
+@files.parametrize()
+def test_files_contract(case: schemathesis.Case) -> None:
+    """Binary content: base64 in JSON and multipart/form-data requests, JSON and octet-stream replies."""
+    case.call_and_validate(checks=CHECKS)
+
+
 def test_every_sample_is_covered() -> None:
-    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "interop.wsdl", "orders.wsdl", "rpc-literal.wsdl"}
+    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "interop.wsdl", "orders.wsdl", "rpc-literal.wsdl", "files.wsdl"}

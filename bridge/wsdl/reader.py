@@ -25,7 +25,7 @@ from ..model import (
     ServiceModel,
     Skipped,
 )
-from ..namespaces import WSA_WSDL, WSDL, WSP, WSU, XSD
+from ..namespaces import WSA_WSDL, WSDL, WSDL_MIME, WSOMA, WSP, WSU, XSD
 from ..namespaces import WSDL_HTTP as HTTP
 from ..namespaces import WSDL_SOAP11 as SOAP11
 from ..namespaces import WSDL_SOAP12 as SOAP12
@@ -255,6 +255,7 @@ class WsdlReader:
         soap_ns = SOAP11 if kind == "soap11" else SOAP12
         default_style = soap_binding.get("style", "document")
         wsa_policy = self._requires_addressing(binding)
+        mtom_policy = self._requires_mtom(binding)
         by_name = {op.name: op for op in abstract_ops}
         bound: set[str] = set()
         for bop in binding.findall(f"{{{WSDL}}}operation"):
@@ -275,6 +276,7 @@ class WsdlReader:
                 self.skipped.append(Skipped("operation", full, str(reason)))
                 continue
             bound_op.wsa_policy = wsa_policy
+            bound_op.mtom_policy = mtom_policy
             port.operations.append(bound_op)
         for aop in abstract_ops:
             if aop.name not in bound:
@@ -330,6 +332,21 @@ class WsdlReader:
                     return True
                 assertion = q.localname == "Addressing" and q.namespace == WSA_WSDL[0]
                 if assertion and not any(el.get(f"{{{ns}}}Optional", "false").strip().lower() in ("true", "1") for ns in WSP):
+                    return True
+        return False
+
+    def _requires_mtom(self, binding: etree._Element) -> bool:
+        """Whether the binding's policy (inline or referenced) has a wsoma:OptimizedMimeSerialization
+        assertion that is not wsp:Optional (WS-MTOMPolicy §3, as Metro and WCF write it)."""
+        policies: list[etree._Element] = [binding]
+        for ns in WSP:
+            for ref in binding.iter(f"{{{ns}}}PolicyReference"):
+                found = self.defs.policies.get((ref.get("URI") or "").lstrip("#"))
+                if found is not None:
+                    policies.append(found)
+        for node in policies:
+            for el in node.iter(f"{{{WSOMA}}}OptimizedMimeSerialization"):
+                if not any(el.get(f"{{{ns}}}Optional", "false").strip().lower() in ("true", "1") for ns in WSP):
                     return True
         return False
 
@@ -414,6 +431,16 @@ class WsdlReader:
         mnode = self.defs.messages.get(mq)
         if mnode is None:
             raise WsdlError(f"message {mq} is not defined")
+        attachments: dict[str, tuple[str, ...]] = {}
+        related = bnode.find(f"{{{WSDL_MIME}}}multipartRelated") if bnode is not None else None
+        if related is not None:  # SwA (WSDL 1.1 §5): soap:body and soap:header in one mime:part, the attachments in others
+            for mpart in related.findall(f"{{{WSDL_MIME}}}part"):
+                if mpart.find(f"{{{soap_ns}}}body") is not None:
+                    bnode = mpart
+                for content in mpart.findall(f"{{{WSDL_MIME}}}content"):
+                    name = content.get("part", "")
+                    if name:
+                        attachments[name] = (*attachments.get(name, ()), content.get("type") or "application/octet-stream")
         body = bnode.find(f"{{{soap_ns}}}body") if bnode is not None else None
         use = (body.get("use") if body is not None else None) or "literal"
         rpc_ns = (body.get("namespace") if body is not None else None) or ""
@@ -431,7 +458,9 @@ class WsdlReader:
                     header_refs.append(ref)  # type: ignore[arg-type]
         same_message_headers = {p for q, p in header_refs if q == mq}
         body_names = set(body_parts_attr.split()) if body_parts_attr is not None else None
-        message = Message(name=mq.name)
+        if body_names is not None:
+            body_names |= set(attachments)  # modelled as body parts: the wire moves them (bridge.mime)
+        message = Message(name=mq.name, attachments=attachments)
         for pnode in part_nodes:
             pname = pnode.get("name", "")
             if pname in same_message_headers:

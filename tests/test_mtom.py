@@ -1,0 +1,537 @@
+"""MTOM/XOP and SOAP with Attachments (bridge.mime): replies received, requests sent, the mock.
+
+Oracles: the replies are written as the XOP 1.0 spec's example and the JAX-WS RI's wire format
+(JAX-WS's boundary, Content-IDs and root type) by hand, or built with the stdlib ``email`` package;
+the requests the bridge sends are read back with the stdlib ``email`` parser, not with bridge.mime.
+Interop with the JAX-WS RI's @MTOM endpoint is in tests/interop/test_mtom_jaxws.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email
+import email.message
+import email.policy
+import hashlib
+import json
+import subprocess
+import sys
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+from starlette.testclient import TestClient
+
+import bridge
+from bridge.errors import UpstreamError
+from tests.conftest import mock_transport, sample
+
+FILES = sample("files.wsdl")
+NS = "http://soapbridge.dev/samples/files"
+XOP = "http://www.w3.org/2004/08/xop/include"
+PAYLOAD = bytes(range(256)) * 40 + b"\r\n--not-a-boundary\r\n"  # 10 KiB, with a CRLF-dash run inside
+
+
+def _reply_transport(
+    body: bytes, content_type: str, status: int = 200, seen: list[httpx.Request] | None = None
+) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    return httpx.MockTransport(handler)
+
+
+def _bridge(transport: httpx.BaseTransport, **settings: Any) -> bridge.Bridge:
+    return bridge.load(FILES, endpoint="http://backend.invalid/files", transport=transport, cache_dir=None, **settings)  # type: ignore[arg-type]
+
+
+def _jaxws_mtom_reply(
+    data: bytes, *, version: str = "1.1", boundary: str = "uuid:0b5f5a3c-8f0e-4a49-9d0b-6a6f1a4c3b21"
+) -> tuple[bytes, str]:
+    """A Download reply as the JAX-WS RI writes one with @MTOM (its boundary, Content-IDs and types)."""
+    env_ns = "http://schemas.xmlsoap.org/soap/envelope/" if version == "1.1" else "http://www.w3.org/2003/05/soap-envelope"
+    soap_type = "text/xml" if version == "1.1" else "application/soap+xml"
+    root = (
+        f'<?xml version="1.0" ?><S:Envelope xmlns:S="{env_ns}"><S:Body><ns2:DownloadResponse xmlns:ns2="{NS}">'
+        f'<ns2:content><xop:Include xmlns:xop="{XOP}" href="cid:5aeaa450-17f0-4484-b845-a8480c363444@example.jaxws.sun.com"/>'
+        "</ns2:content></ns2:DownloadResponse></S:Body></S:Envelope>"
+    ).encode()
+    body = (
+        (
+            f"--{boundary}\r\n"
+            f'Content-Id: <rootpart*0b5f5a3c@example.jaxws.sun.com>\r\nContent-Type: application/xop+xml;charset=utf-8;type="{soap_type}"\r\n'
+            "Content-Transfer-Encoding: binary\r\n\r\n"
+        ).encode()
+        + root
+        + (
+            f"\r\n--{boundary}\r\n"
+            "Content-Id: <5aeaa450-17f0-4484-b845-a8480c363444@example.jaxws.sun.com>\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Transfer-Encoding: binary\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--".encode()
+    )
+    ct = f'multipart/related;start="<rootpart*0b5f5a3c@example.jaxws.sun.com>";type="application/xop+xml";boundary="{boundary}";start-info="{soap_type}"'
+    return body, ct
+
+
+def _swa_reply(data: bytes) -> tuple[bytes, str]:
+    """A SwA Download reply built by the stdlib email package: the element refers to the part by href="cid:"
+    (%-escaped, RFC 2392), both parts in base64 transfer encoding."""
+    msg = MIMEMultipart("related", type="text/xml", start="<env@example.org>")
+    root = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<f:DownloadResponse xmlns:f="{NS}"><f:content href="cid:blob%40example.org"/></f:DownloadResponse>'
+        "</soap:Body></soap:Envelope>"
+    )
+    env = MIMEText(root, "xml", "utf-8")
+    env.replace_header("Content-Type", "text/xml; charset=utf-8")
+    env["Content-ID"] = "<env@example.org>"
+    att = MIMEApplication(data, "octet-stream")  # in base64 transfer encoding, as the email package writes it
+    att["Content-ID"] = "<blob@example.org>"
+    msg.attach(env)
+    msg.attach(att)
+    raw = msg.as_bytes(policy=email.policy.HTTP)
+    _, _, body = raw.partition(b"\r\n\r\n")
+    return body, msg["Content-Type"]
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_jaxws_style_mtom_reply_gives_the_binary_as_base64(version: str) -> None:
+    body, ct = _jaxws_mtom_reply(PAYLOAD, version=version)
+    with _bridge(_reply_transport(body, ct)) as b:
+        op = "Download" if version == "1.1" else "FileService.FileSoap12.Download"
+        got = b.call(op, {"name": "x"})
+        assert base64.b64decode(got["content"]) == PAYLOAD
+        assert asyncio.run(b.acall(op, {"name": "x"}))["content"] == got["content"]
+
+
+def test_a_swa_reply_with_an_href_cid_reference_gives_the_binary_as_base64() -> None:
+    body, ct = _swa_reply(PAYLOAD)
+    with _bridge(_reply_transport(body, ct)) as b:
+        assert base64.b64decode(b.call("Download", {"name": "x"})["content"]) == PAYLOAD
+
+
+def test_a_large_part_is_spooled_to_disk_and_still_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from bridge import mime
+
+    rolled: list[bool] = []
+    real = tempfile.SpooledTemporaryFile
+
+    class Watched(real):  # type: ignore[misc, valid-type]
+        def close(self) -> None:
+            rolled.append(self._rolled)
+            super().close()
+
+    monkeypatch.setattr(mime.tempfile, "SpooledTemporaryFile", Watched)
+    data = bytes(range(256)) * 4096  # 1 MiB
+    body, ct = _jaxws_mtom_reply(data)
+    with _bridge(_reply_transport(body, ct), mtom={"spool_bytes": 64 * 1024}) as b:
+        assert (
+            hashlib.sha256(base64.b64decode(b.call("Download", {"name": "x"})["content"])).digest()
+            == hashlib.sha256(data).digest()
+        )
+    assert rolled == [False, True]  # the root part in memory, the 1 MiB part on disk; both closed
+
+
+def _malformed() -> dict[str, tuple[bytes, str]]:
+    good, ct = _jaxws_mtom_reply(PAYLOAD)
+    nested_body = good.replace(b"Content-Type: application/octet-stream", b'Content-Type: multipart/mixed; boundary="inner"')
+    return {
+        "wrong boundary": (good, ct.replace("uuid:0b5f5a3c", "uuid:ffffffff")),
+        "no boundary": (good, 'multipart/related;type="application/xop+xml"'),
+        "cut short": (good[: len(good) // 2], ct),
+        "start names a missing part": (good, ct.replace("rootpart*0b5f5a3c", "rootpart*gone")),
+        "xop:Include to a missing cid": (good.replace(b'href="cid:5aeaa450', b'href="cid:00000000'), ct),
+        "nested multipart": (nested_body, ct),
+        "root not XML": (good.replace(b'application/xop+xml;charset=utf-8;type="text/xml"', b"image/png"), ct),
+        "root has a DTD": (
+            good.replace(b'<?xml version="1.0" ?>', b'<?xml version="1.0" ?><!DOCTYPE x [<!ENTITY a "aaaa">]>'),
+            ct,
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_malformed()))
+def test_malformed_multipart_is_a_bad_reply_naming_what(case: str) -> None:
+    body, ct = _malformed()[case]
+    with _bridge(_reply_transport(body, ct)) as b, pytest.raises(UpstreamError) as err:
+        b.call("Download", {"name": "x"})
+    assert err.value.kind == "bad_reply"
+    assert "multipart" in str(err.value) or "MIME" in str(err.value) or "cid:" in str(err.value) or "DTD" in str(err.value)
+
+
+def test_a_part_over_the_limit_is_refused_before_it_is_all_read() -> None:
+    body, ct = _jaxws_mtom_reply(PAYLOAD)
+    with (
+        _bridge(_reply_transport(body, ct), mtom={"max_part_bytes": 4096}) as b,
+        pytest.raises(UpstreamError, match="larger than the limit of 4096 bytes"),
+    ):
+        b.call("Download", {"name": "x"})
+
+
+def test_too_many_parts_are_refused() -> None:
+    body, ct = _jaxws_mtom_reply(PAYLOAD)
+    with (
+        _bridge(_reply_transport(body, ct), mtom={"max_parts": 1}) as b,
+        pytest.raises(UpstreamError, match="more than the limit of 1 MIME parts"),
+    ):
+        b.call("Download", {"name": "x"})
+
+
+@pytest.mark.parametrize("case", ["wrong boundary", "xop:Include to a missing cid", "nested multipart"])
+def test_rest_answers_malformed_multipart_with_a_502_problem(case: str) -> None:
+    body, ct = _malformed()[case]
+    with _bridge(_reply_transport(body, ct)) as b:
+        r = TestClient(b.asgi()).post("/FileService/Download", json={"name": "x"})
+    assert r.status_code == 502, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    assert problem["status"] == 502 and "Download" in problem["detail"]
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def _sent(version: str, data: bytes, **settings: Any) -> tuple[httpx.Request, dict[str, Any]]:
+    seen: list[httpx.Request] = []
+    reply = (
+        '<soap:Envelope xmlns:soap="{}"><soap:Body><f:UploadResponse xmlns:f="{}"><f:size>1</f:size><f:sha256>x</f:sha256>'
+        "</f:UploadResponse></soap:Body></soap:Envelope>"
+    ).format("http://schemas.xmlsoap.org/soap/envelope/" if version == "1.1" else "http://www.w3.org/2003/05/soap-envelope", NS)
+    soap_ct = "text/xml" if version == "1.1" else "application/soap+xml"
+    with _bridge(_reply_transport(reply.encode(), soap_ct, seen=seen), **settings) as b:
+        out = b.call(
+            "Upload" if version == "1.1" else "FileService.FileSoap12.Upload",
+            {"name": "n", "content": base64.b64encode(data).decode()},
+        )
+    return seen[0], out
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_binary_over_the_threshold_is_sent_as_an_mtom_attachment(version: str) -> None:
+    request, _ = _sent(version, PAYLOAD)  # the WSDL's policy asks for MTOM: mtom.enabled auto sends it
+    ct = request.headers["content-type"]
+    raw = f"Content-Type: {ct}\r\nMIME-Version: 1.0\r\n\r\n".encode() + request.content
+    msg = email.message_from_bytes(raw, policy=email.policy.HTTP)
+    assert msg.get_content_type() == "multipart/related"
+    assert msg.get_param("type") == "application/xop+xml"
+    soap_type = "text/xml" if version == "1.1" else "application/soap+xml"
+    assert msg.get_param("start-info").split(";")[0] == soap_type
+    parts = list(msg.iter_parts())
+    assert len(parts) == 2
+    root = next(p for p in parts if p["Content-ID"] == msg.get_param("start"))
+    assert root.get_content_type() == "application/xop+xml" and root.get_param("type").split(";")[0] == soap_type
+    env = etree.fromstring(root.get_payload(decode=True))
+    include = env.find(f".//{{{NS}}}content/{{{XOP}}}Include")
+    assert include is not None and include.get("href", "").startswith("cid:")
+    binary = next(p for p in parts if p is not root)
+    assert binary["Content-ID"] == f"<{include.get('href')[4:]}>"
+    assert binary.get_payload(decode=True) == PAYLOAD
+    if version == "1.1":
+        assert request.headers["soapaction"] == '"http://soapbridge.dev/samples/files/Upload"'
+    else:
+        assert msg.get_param("action") == "http://soapbridge.dev/samples/files/Upload"
+
+
+def _parts(request: httpx.Request) -> list[email.message.Message]:
+    raw = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode() + request.content
+    return list(email.message_from_bytes(raw, policy=email.policy.HTTP).iter_parts())
+
+
+def test_a_binary_under_the_threshold_stays_inline() -> None:
+    request, _ = _sent("1.1", b"small")
+    assert request.headers["content-type"].startswith("text/xml")
+    assert base64.b64encode(b"small") in request.content
+    assert "application/xop+xml" in request.headers["accept"]  # asks for an MTOM reply all the same
+
+
+@pytest.mark.parametrize(("setting", "parts"), [({"enabled": False}, 0), ({"enabled": True, "threshold": 100_000}, 0), ({"enabled": True, "threshold": 0}, 2)])
+def test_the_mtom_setting_decides(setting: dict[str, Any], parts: int) -> None:
+    request, _ = _sent("1.1", PAYLOAD, mtom=setting)
+    assert request.headers["content-type"].startswith("multipart/related") is bool(parts)
+    if parts:
+        assert len(_parts(request)) == parts
+
+
+def test_without_the_policy_mtom_is_off_unless_enabled(tmp_path: Path) -> None:
+    plain = tmp_path / "files.wsdl"
+    plain.write_text(FILES.read_text().replace("<wsoma:OptimizedMimeSerialization/>", ""))
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    for enabled, multipart in (("auto", False), (True, True)):
+        with bridge.load(
+            plain,
+            endpoint="http://b.invalid/",
+            transport=_reply_transport(reply.encode(), "text/xml", seen=seen),
+            cache_dir=None,
+            mtom={"enabled": enabled},
+        ) as b:  # type: ignore[arg-type]
+            b.call("Upload", {"name": "n", "content": base64.b64encode(PAYLOAD).decode()})
+        assert seen[-1].headers["content-type"].startswith("multipart/related") is multipart
+
+
+def test_bad_mtom_settings_are_refused() -> None:
+    from bridge.errors import ConfigError
+    from bridge.settings import make_settings
+
+    for bad in ({"enabled": "yes"}, {"threshold": -1}, {"max_parts": 0}, {"colour": 1}):
+        with pytest.raises(ConfigError, match="mtom"):
+            make_settings(mtom=bad)
+
+
+# --- the mock, and both directions through it -------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["mtom", "swa"])
+def test_the_mock_answers_multipart_and_the_bridge_reads_it(mode: str) -> None:
+    from bridge.mock import MockService
+    from bridge.wsdl.loader import load_model
+
+    mock = MockService(load_model(FILES), attachments=mode)
+    request = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:Download xmlns:f="{NS}"><f:name>a</f:name></f:Download></s:Body></s:Envelope>'
+    status, body, ct = mock.handle(request.encode(), "text/xml", "http://soapbridge.dev/samples/files/Download", None)
+    assert status == 200
+    msg = email.message_from_bytes(f"Content-Type: {ct}\r\n\r\n".encode() + body, policy=email.policy.HTTP)
+    parts = list(msg.iter_parts())
+    assert len(parts) == 2
+    assert parts[0].get_content_type() == ("application/xop+xml" if mode == "mtom" else "text/xml")
+    env = etree.fromstring(parts[0].get_payload(decode=True))
+    content = env.find(f".//{{{NS}}}content")
+    ref = content.find(f"{{{XOP}}}Include").get("href") if mode == "mtom" else content.get("href")
+    assert f"<{ref[4:]}>" == parts[1]["Content-ID"]
+    with bridge.load(
+        FILES, endpoint="http://mock.invalid/", transport=mock_transport(FILES, attachments=mode), cache_dir=None
+    ) as b:  # type: ignore[arg-type]
+        got = asyncio.run(b.acall("Download", {"name": "a"}))
+    assert base64.b64decode(got["content"]) == parts[1].get_payload(decode=True)
+
+
+def test_an_mtom_upload_reaches_the_mock_whole() -> None:
+    """The mock unpacks MTOM requests; it would fault on an envelope whose content was lost."""
+    with bridge.load(
+        FILES,
+        endpoint="http://mock.invalid/",
+        transport=mock_transport(FILES),
+        cache_dir=None,
+        mtom={"enabled": True, "threshold": 1},
+    ) as b:  # type: ignore[arg-type]
+        assert set(asyncio.run(b.acall("Upload", {"name": "a", "content": base64.b64encode(PAYLOAD).decode()}))) == {
+            "size",
+            "sha256",
+        }
+
+
+def test_soapbridge_call_downloads_and_uploads_through_the_mock() -> None:
+    from bridge.mock import MockService
+    from bridge.wsdl.loader import load_model
+    from tests.conftest import ServerThread
+
+    with ServerThread(MockService(load_model(FILES), attachments="mtom").asgi()) as server:
+        for op, data in (("Download", {"name": "a"}), ("Upload", {"name": "a", "content": base64.b64encode(PAYLOAD).decode()})):
+            out = subprocess.run(
+                [sys.executable, "-m", "bridge", "call", str(FILES), op, "--data", json.dumps(data), "--backend", server.url + "/files"],
+                capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert out.returncode == 0, out.stderr
+            result = json.loads(out.stdout)
+            if op == "Download":
+                base64.b64decode(result["content"], validate=True)
+            else:
+                assert set(result) == {"size", "sha256"}
+
+
+# --- SOAP with Attachments bound by the WSDL (mime:multipartRelated) ---------------------------
+
+# rpc/literal, as the WS-I Attachments Profile 1.0's sample binds it: the photo in a MIME part
+SWA_WSDL = """<?xml version="1.0"?>
+<wsdl:definitions targetNamespace="urn:claims" xmlns:tns="urn:claims" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:message name="SendClaim"><wsdl:part name="ClaimDetail" type="xsd:string"/><wsdl:part name="ClaimPhoto" type="xsd:base64Binary"/></wsdl:message>
+  <wsdl:message name="SendClaimResponse"><wsdl:part name="status" type="xsd:string"/></wsdl:message>
+  <wsdl:message name="GetPhoto"><wsdl:part name="id" type="xsd:string"/></wsdl:message>
+  <wsdl:message name="GetPhotoResponse"><wsdl:part name="status" type="xsd:string"/><wsdl:part name="photo" type="xsd:base64Binary"/></wsdl:message>
+  <wsdl:portType name="Claims">
+    <wsdl:operation name="SendClaim"><wsdl:input message="tns:SendClaim"/><wsdl:output message="tns:SendClaimResponse"/></wsdl:operation>
+    <wsdl:operation name="GetPhoto"><wsdl:input message="tns:GetPhoto"/><wsdl:output message="tns:GetPhotoResponse"/></wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="ClaimsSoap" type="tns:Claims">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="SendClaim">
+      <soap:operation soapAction="urn:claims/SendClaim"/>
+      <wsdl:input><mime:multipartRelated>
+        <mime:part><soap:body parts="ClaimDetail" use="literal" namespace="urn:claims"/></mime:part>
+        <mime:part><mime:content part="ClaimPhoto" type="image/jpeg"/></mime:part>
+      </mime:multipartRelated></wsdl:input>
+      <wsdl:output><soap:body use="literal" namespace="urn:claims"/></wsdl:output>
+    </wsdl:operation>
+    <wsdl:operation name="GetPhoto">
+      <soap:operation soapAction="urn:claims/GetPhoto"/>
+      <wsdl:input><soap:body use="literal" namespace="urn:claims"/></wsdl:input>
+      <wsdl:output><mime:multipartRelated>
+        <mime:part><soap:body parts="status" use="literal" namespace="urn:claims"/></mime:part>
+        <mime:part><mime:content part="photo" type="image/png"/></mime:part>
+      </mime:multipartRelated></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="ClaimsService"><wsdl:port name="ClaimsSoap" binding="tns:ClaimsSoap">
+    <soap:address location="http://localhost/claims"/></wsdl:port></wsdl:service>
+</wsdl:definitions>
+"""
+
+
+@pytest.fixture
+def swa_wsdl(tmp_path: Path) -> Path:
+    path = tmp_path / "claims.wsdl"
+    path.write_text(SWA_WSDL)
+    return path
+
+
+def test_a_part_bound_to_mime_is_sent_as_a_swa_attachment(swa_wsdl: Path) -> None:
+    seen: list[httpx.Request] = []
+    reply = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:SendClaimResponse xmlns:c="urn:claims"><status>ok</status></c:SendClaimResponse></s:Body></s:Envelope>'
+    with bridge.load(swa_wsdl, endpoint="http://b.invalid/", transport=_reply_transport(reply.encode(), "text/xml", seen=seen), cache_dir=None) as b:  # type: ignore[arg-type]
+        assert b.call("SendClaim", {"ClaimDetail": "dented", "ClaimPhoto": base64.b64encode(PAYLOAD).decode()}) == {"status": "ok"}
+    request = seen[0]
+    raw = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode() + request.content
+    msg = email.message_from_bytes(raw, policy=email.policy.HTTP)
+    assert msg.get_content_type() == "multipart/related" and msg.get_param("type") == "text/xml"
+    root, photo = msg.iter_parts()
+    assert root["Content-ID"] == msg.get_param("start") and root.get_content_type() == "text/xml"
+    env = etree.fromstring(root.get_payload(decode=True))
+    wrapper = env.find(".//{urn:claims}SendClaim")
+    assert [c.tag for c in wrapper] == ["ClaimDetail"]  # the photo is not in the Body (WS-I AP R2902)
+    assert photo.get_content_type() == "image/jpeg" and photo["Content-ID"].startswith("<ClaimPhoto=")  # WS-I AP R2933
+    assert photo.get_payload(decode=True) == PAYLOAD
+    assert request.headers["soapaction"] == '"urn:claims/SendClaim"'
+
+
+def test_a_part_bound_to_mime_is_read_from_its_attachment(swa_wsdl: Path) -> None:
+    msg = MIMEMultipart("related", type="text/xml", start="<root@example.org>")
+    env = MIMEText(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:GetPhotoResponse xmlns:c="urn:claims">'
+        "<status>found</status></c:GetPhotoResponse></s:Body></s:Envelope>",
+        "xml",
+        "utf-8",
+    )
+    env.replace_header("Content-Type", "text/xml; charset=utf-8")
+    env["Content-ID"] = "<root@example.org>"
+    photo = MIMEApplication(PAYLOAD, "png")
+    photo.replace_header("Content-Type", "image/png")
+    photo["Content-ID"] = "<photo=8d2c@example.org>"
+    msg.attach(env)
+    msg.attach(photo)
+    body = msg.as_bytes(policy=email.policy.HTTP).partition(b"\r\n\r\n")[2]
+    with bridge.load(swa_wsdl, endpoint="http://b.invalid/", transport=_reply_transport(body, msg["Content-Type"]), cache_dir=None) as b:  # type: ignore[arg-type]
+        got = b.call("GetPhoto", {"id": "1"})
+    assert got["status"] == "found" and base64.b64decode(got["photo"]) == PAYLOAD
+
+
+def test_swa_both_ways_through_the_mock(swa_wsdl: Path) -> None:
+    with bridge.load(swa_wsdl, endpoint="http://mock.invalid/", transport=mock_transport(swa_wsdl), cache_dir=None) as b:  # type: ignore[arg-type]
+        assert set(asyncio.run(b.acall("SendClaim", {"ClaimDetail": "d", "ClaimPhoto": base64.b64encode(PAYLOAD).decode()}))) == {"status"}
+        got = asyncio.run(b.acall("GetPhoto", {"id": "1"}))
+    assert set(got) == {"status", "photo"}
+    base64.b64decode(got["photo"], validate=True)
+
+
+# --- the REST side: multipart/form-data requests, application/octet-stream replies -------------
+
+
+def _form(json_part: dict[str, Any], files: dict[str, bytes]) -> tuple[bytes, str]:
+    """A multipart/form-data body written by the stdlib email package (not by bridge code)."""
+    msg = MIMEMultipart("form-data")
+    j = MIMEApplication(json.dumps(json_part).encode(), "json")
+    j.add_header("Content-Disposition", "form-data", name="json")
+    msg.attach(j)
+    for name, data in files.items():
+        f = MIMEApplication(data, "octet-stream")
+        f.add_header("Content-Disposition", "form-data", name=name, filename=f"{name}.bin")
+        msg.attach(f)
+    raw = msg.as_bytes(policy=email.policy.HTTP)
+    return raw.partition(b"\r\n\r\n")[2], msg["Content-Type"]
+
+
+def test_rest_form_upload_sends_the_file_as_an_mtom_part() -> None:
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    body, ct = _form({"name": "n", "content": "cid:file"}, {"file": PAYLOAD})
+    with _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen)) as b:
+        r = TestClient(b.asgi()).post("/FileService/Upload", content=body, headers={"content-type": ct})
+    assert r.status_code == 200, r.text
+    (binary,) = [p for p in _parts(seen[0]) if p.get_content_type() == "application/octet-stream"]
+    assert binary.get_payload(decode=True) == PAYLOAD
+
+
+def test_rest_form_mismatch_is_a_400_naming_where() -> None:
+    body, ct = _form({"name": "n", "content": "cid:nope"}, {"file": b"x"})
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        r = TestClient(b.asgi()).post("/FileService/Upload", content=body, headers={"content-type": ct})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/content"]
+    assert "nope" in r.json()["errors"][0]["detail"]
+
+
+def test_rest_form_field_names_may_be_any_unicode() -> None:
+    """Found by `soapbridge contract`: a name outside Latin-1 was a 500."""
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    with _bridge(_reply_transport(reply.encode(), "text/xml")) as b:
+        r = TestClient(b.asgi()).post(
+            "/FileService/Upload", data={"json": json.dumps({"name": "n", "content": "cid:\U00024923ф"})}, files={"\U00024923ф": ("a", b"xyz")}
+        )
+    assert r.status_code == 200, r.text
+
+
+def test_rest_form_file_nothing_refers_to_is_ignored() -> None:
+    """As an unknown property is: the spec cannot name the file fields, so schemathesis sends extra ones."""
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    body, ct = _form({"name": "n", "content": "cid:file"}, {"file": b"x", "extra": b"y"})
+    with _bridge(_reply_transport(reply.encode(), "text/xml")) as b:
+        assert TestClient(b.asgi()).post("/FileService/Upload", content=body, headers={"content-type": ct}).status_code == 200
+
+
+def test_rest_form_without_a_json_part_or_boundary_is_a_400() -> None:
+    body, ct = _form({"name": "n"}, {})
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        client = TestClient(b.asgi())
+        assert client.post("/FileService/Upload", content=body.replace(b'name="json"', b'name="other"'), headers={"content-type": ct}).status_code == 400
+        assert client.post("/FileService/Upload", content=body, headers={"content-type": "multipart/form-data"}).status_code == 400
+
+
+def test_rest_accept_octet_stream_returns_the_binary_field_itself() -> None:
+    body, ct = _jaxws_mtom_reply(PAYLOAD)
+    with _bridge(_reply_transport(body, ct)) as b:
+        client = TestClient(b.asgi())
+        r = client.post("/FileService/Download", json={"name": "x"}, headers={"accept": "application/octet-stream"})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+        assert r.content == PAYLOAD
+        assert base64.b64decode(client.post("/FileService/Download", json={"name": "x"}).json()["content"]) == PAYLOAD  # JSON stays the default
+
+
+def test_the_spec_describes_the_form_request_and_the_octet_stream_reply() -> None:
+    with _bridge(_reply_transport(b"", "text/xml")) as b:
+        spec = b.openapi()
+    upload = spec["paths"]["/FileService/Upload"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]
+    assert form["schema"]["required"] == ["json"] and form["encoding"]["json"]["contentType"] == "application/json"
+    assert "application/octet-stream" not in upload["responses"]["200"]["content"]  # no binary in its reply
+    download = spec["paths"]["/FileService/Download"]["post"]
+    assert "application/octet-stream" in download["responses"]["200"]["content"]
+    assert "multipart/form-data" not in download["requestBody"]["content"]  # no binary in its request
+    from openapi_spec_validator import validate
+
+    validate(spec)
