@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import observability
-from .envvars import expand_env
+from .envvars import expand_env, section_keys
 from .errors import AuthUnavailable, ConfigError, Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
@@ -140,14 +140,6 @@ class AuthSettings:
 _AUTH_KEYS = {"enabled", "api_key_header", "api_key_query", "api_keys", "jwt", "mtls", "consumers", "public"}
 
 
-def _keys(data: Any, where: str, known: set[str]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s): {', '.join(map(str, unknown))} (known: {', '.join(sorted(known))})")
-    return dict(data)
-
 
 def _patterns(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -167,7 +159,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
     """The ``auth`` section of a config as typed settings; relative paths from ``base``."""
     if data is None or isinstance(data, AuthSettings):
         return data
-    d = _keys(data, "auth", _AUTH_KEYS)
+    d = section_keys(data, "auth", _AUTH_KEYS)
     enabled = d.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"auth.enabled: expected true or false, got {enabled!r}")
@@ -182,7 +174,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
         raise ConfigError("auth.consumers: expected a mapping of consumer name to operations and upstream")
     for cname, c in raw_consumers.items():
         where = f"auth.consumers.{cname}"
-        c = _keys(c or {}, where, {"operations", "upstream"})
+        c = section_keys(c or {}, where, {"operations", "upstream"})
         ops = _patterns(c["operations"], f"{where}.operations") if "operations" in c else ("*",)
         up = _upstream(c["upstream"], f"{where}.upstream", base) if c.get("upstream") is not None else None
         consumers[_name(cname, where)] = Consumer(ops, up)
@@ -193,7 +185,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
     seen: set[str] = set()
     for i, k in enumerate(raw_keys):
         where = f"auth.api_keys[{i}]"
-        k = _keys(k, where, {"consumer", "sha256", "operations"})
+        k = section_keys(k, where, {"consumer", "sha256", "operations"})
         digest = expand_env(k.get("sha256"), f"{where}.sha256")
         if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
             raise ConfigError(f"{where}.sha256: expected the 64 hex digits of the key's SHA-256 (`printf %s KEY | sha256sum`)")
@@ -207,7 +199,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
     jwt = _jwt(d["jwt"], base) if d.get("jwt") is not None else None
     mtls = None
     if d.get("mtls") is not None:
-        m = _keys(d["mtls"], "auth.mtls", {"subject_field", "consumers"})
+        m = section_keys(d["mtls"], "auth.mtls", {"subject_field", "consumers"})
         sf = m.get("subject_field", "CN")
         if sf != "DN" and sf not in SUBJECT_FIELDS:
             raise ConfigError(f"auth.mtls.subject_field: expected DN or one of {', '.join(SUBJECT_FIELDS)}, got {sf!r}")
@@ -223,7 +215,7 @@ def parse_settings(data: Any, base: Path | None = None) -> AuthSettings | None:
 
 
 def _jwt(data: Any, base: Path | None) -> JwtSettings:
-    d = _keys(data, "auth.jwt", {"jwks", "issuer", "audience", "algorithms", "leeway", "consumer_claim", "require", "jwks_min_refresh", "jwks_max_age", "jwks_ca"})
+    d = section_keys(data, "auth.jwt", {"jwks", "issuer", "audience", "algorithms", "leeway", "consumer_claim", "require", "jwks_min_refresh", "jwks_max_age", "jwks_ca"})
     for name in ("jwks", "issuer", "audience"):
         if d.get(name) in (None, "", []):
             raise ConfigError(f"auth.jwt.{name}: required")
@@ -259,7 +251,7 @@ def _jwt(data: Any, base: Path | None) -> JwtSettings:
     rules = []
     for i, r in enumerate(d.get("require") or []):
         where = f"auth.jwt.require[{i}]"
-        r = _keys(r, where, {"operations", "routes", "scopes", "claims"})
+        r = section_keys(r, where, {"operations", "routes", "scopes", "claims"})
         if not r.get("operations") and not r.get("routes"):
             raise ConfigError(f"{where}: name the operations or routes the rule applies to")
         scopes = r.get("scopes") or []
@@ -312,7 +304,7 @@ def _read_file(path: str) -> bytes:
 
 
 def _upstream(data: Any, where: str, base: Path | None) -> Upstream:
-    d = _keys(data, where, {"wsse", "basic", "soap_headers", "claims"})
+    d = section_keys(data, where, {"wsse", "basic", "soap_headers", "claims"})
     claims = d.get("claims") or {}
     if not isinstance(claims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in claims.items()):
         raise ConfigError(f"{where}.claims: expected a mapping of target (wsse.username, basic.username, soap_headers.PART.FIELD) to claim name")
@@ -334,7 +326,7 @@ def _upstream(data: Any, where: str, base: Path | None) -> Upstream:
     if d.get("basic") is not None:
         from .settings import BackendAuth
 
-        b = _keys(d["basic"], f"{where}.basic", {"username", "password", "password_file"})
+        b = section_keys(d["basic"], f"{where}.basic", {"username", "password", "password_file"})
         if "basic.username" in claims:
             b.setdefault("username", "-")
         password = b.get("password")

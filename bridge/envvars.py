@@ -1,4 +1,5 @@
-"""``${VAR}`` substitution for secrets in configuration (the settings and the WS-Security section)."""
+"""What every config section parser shares (the settings, WS-Security, authentication): ``${VAR}``
+substitution for secrets, and the check of a section's keys."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ def expand_env(value: Any, where: str) -> Any:
         return os.environ[m.group(1)]
 
     return _VAR.sub(sub, value)
+
+
+def section_keys(data: Any, where: str, known: set[str]) -> dict[str, Any]:
+    """A copy of the config section ``data`` (a mapping) at ``where``; a key not in ``known`` is a
+    ``ConfigError`` that names it and lists the known ones."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s): {', '.join(map(str, unknown))} (known: {', '.join(sorted(known))})")
+    return dict(data)

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from . import namespaces
-from .envvars import expand_env
+from .envvars import expand_env, section_keys
 from .errors import ConfigError, WsseError
 from .namespaces import DS, WSSE, WSU
 
@@ -115,14 +115,6 @@ def _path(value: Any, where: str, base: Path | None) -> Path:
     return p if p.is_absolute() or base is None else base / p
 
 
-def _keys(data: Any, where: str, known: set[str]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s): {', '.join(unknown)}")
-    return dict(data)
-
 
 def parse_settings(data: Any, base: Path | None = None) -> WsseSettings | None:
     """The ``wsse`` section of a config as typed settings. Relative file paths are taken from
@@ -130,14 +122,14 @@ def parse_settings(data: Any, base: Path | None = None) -> WsseSettings | None:
     ``services`` holds the same keys per WSDL service, over the section's own."""
     if data is None or isinstance(data, WsseSettings):
         return data
-    d = _keys(data, "wsse", _KEYS | {"services"})
+    d = section_keys(data, "wsse", _KEYS | {"services"})
     services = d.pop("services", None) or {}
     if not isinstance(services, dict):
         raise ConfigError("wsse.services: expected a mapping of WSDL service name to wsse settings")
     per_service = {}
     for name, own in services.items():
         where = f"wsse.services.{name}"
-        own = _keys(own, where, _KEYS)
+        own = section_keys(own, where, _KEYS)
         # a service's own password replaces the section's, whichever of password/password_file each gives
         inherited = {k: v for k, v in d.items() if not (k.startswith("password") and k != "password_type" and {"password", "password_file"} & set(own))}
         per_service[str(name)] = _parse_one({**inherited, **own}, base, where)
@@ -172,7 +164,7 @@ def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings
         raise ConfigError(f"{where}.must_understand: expected true or false, got {mu!r}")
     sign = None
     if d.get("sign") is not None:
-        s = _keys(d["sign"], f"{where}.sign", {"key", "cert", "algorithm", "password", "password_file", "reference", "headers"})
+        s = section_keys(d["sign"], f"{where}.sign", {"key", "cert", "algorithm", "password", "password_file", "reference", "headers"})
         for name in ("key", "cert"):
             if name not in s:
                 raise ConfigError(f"{where}.sign.{name}: required (a PEM file)")
@@ -195,7 +187,7 @@ def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings
         )
     verify = None
     if d.get("verify_reply") is not None:
-        v = _keys(d["verify_reply"], f"{where}.verify_reply", {"cert", "ca", "required"})
+        v = section_keys(d["verify_reply"], f"{where}.verify_reply", {"cert", "ca", "required"})
         if ("cert" in v) == ("ca" in v):
             raise ConfigError(f"{where}.verify_reply: give cert (the service's certificate) or ca (its issuer's), one of them")
         required = v.get("required", True)
@@ -576,7 +568,7 @@ class MockRequirements:
 def parse_mock_requirements(data: Any, base: Path | None = None) -> MockRequirements:
     """The mock's WS-Security requirements from a config mapping (``soapbridge mock --require-wsse``);
     relative paths are against ``base``. Raises ``ConfigError``."""
-    d = _keys(data, "mock wsse", {"username", "password", "password_file", "cert", "timestamp"})
+    d = section_keys(data, "mock wsse", {"username", "password", "password_file", "cert", "timestamp"})
     password = _secret(d, "password", "mock wsse", base)
     username = expand_env(d.get("username"), "mock wsse.username")
     if bool(username) != (password is not None):

@@ -312,16 +312,22 @@ class WsdlReader:
             )
         return ops
 
-    def _requires_addressing(self, binding: etree._Element) -> bool:
-        """Whether the binding asks for WS-Addressing: a wsaw:UsingAddressing (not wsdl:required="false")
-        or a wsam:Addressing policy assertion that is not wsp:Optional, in the binding or in a
-        policy it references (as WCF and Metro write them)."""
+    def _policies(self, binding: etree._Element) -> list[etree._Element]:
+        """The binding itself and every wsp:Policy it references by wsp:PolicyReference: where
+        its assertions (WS-Addressing, MTOM) may stand."""
         policies: list[etree._Element] = [binding]
         for ns in WSP:
             for ref in binding.iter(f"{{{ns}}}PolicyReference"):
                 found = self.defs.policies.get((ref.get("URI") or "").lstrip("#"))
                 if found is not None:
                     policies.append(found)
+        return policies
+
+    def _requires_addressing(self, binding: etree._Element) -> bool:
+        """Whether the binding asks for WS-Addressing: a wsaw:UsingAddressing (not wsdl:required="false")
+        or a wsam:Addressing policy assertion that is not wsp:Optional, in the binding or in a
+        policy it references (as WCF and Metro write them)."""
+        policies = self._policies(binding)
         for node in policies:
             for el in node.iter():
                 if not isinstance(el.tag, str):
@@ -338,12 +344,7 @@ class WsdlReader:
     def _requires_mtom(self, binding: etree._Element) -> bool:
         """Whether the binding's policy (inline or referenced) has a wsoma:OptimizedMimeSerialization
         assertion that is not wsp:Optional (WS-MTOMPolicy §3, as Metro and WCF write it)."""
-        policies: list[etree._Element] = [binding]
-        for ns in WSP:
-            for ref in binding.iter(f"{{{ns}}}PolicyReference"):
-                found = self.defs.policies.get((ref.get("URI") or "").lstrip("#"))
-                if found is not None:
-                    policies.append(found)
+        policies = self._policies(binding)
         for node in policies:
             for el in node.iter(f"{{{WSOMA}}}OptimizedMimeSerialization"):
                 if not any(el.get(f"{{{ns}}}Optional", "false").strip().lower() in ("true", "1") for ns in WSP):
