@@ -699,7 +699,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
 
     service = services[0] if len(services) == 1 else observability.OTHER
     # Observed first: it sees every answer, auth's and rate limits' included, and serves the probes ahead of them.
-    middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health), Middleware(_CatchAll)]
+    metrics = observability.Metrics() if settings.metrics else None
+    middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health, metrics=metrics), Middleware(_CatchAll)]
     cors = bridge.settings.cors
     if cors is not None:  # outside authentication: a browser's preflight carries no credentials
         from starlette.middleware.cors import CORSMiddleware
@@ -710,7 +711,9 @@ def create_app(bridge: BridgeLike) -> Starlette:
         ))  # fmt: skip
     # sets scope["state"]["consumer"] for what runs after it (None when authentication is off)
     middleware.append(Middleware(AuthMiddleware, auth=build(bridge.settings), routed=bridge.routed, base=base, problem=problem))
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=middleware, lifespan=lifespan)
+    app.state.metrics, app.state.health = metrics, health  # a gateway serves them at its root
+    return app
 
 
 class _CatchAll:

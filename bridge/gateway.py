@@ -276,7 +276,7 @@ class _Generation:
         self.apps: list[tuple[str, str, Starlette]] = sorted(
             ((name, b.settings.base_path.rstrip("/"), b.asgi()) for name, b in gateway.services.items()), key=lambda t: -len(t[1])
         )
-        self.root = _root_app(gateway)
+        self.root = _root_app(gateway, {name: app for name, _, app in self.apps})
         self.inflight = 0
         self.idle = asyncio.Event()
         self.idle.set()
@@ -388,8 +388,9 @@ class GatewayApp:
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
 
 
-def _root_app(gateway: Gateway) -> Starlette:
-    """The gateway's own pages: the combined spec, its docs, health, and problem+json 404s."""
+def _root_app(gateway: Gateway, apps: dict[str, Starlette]) -> Starlette:
+    """The gateway's own pages: the combined spec, its docs, health, the probes and metrics of every
+    service (``apps``), and problem+json 404s."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
@@ -416,6 +417,23 @@ def _root_app(gateway: Gateway) -> Starlette:
     async def home(request: Request) -> Response:
         return RedirectResponse("/docs")
 
+    async def livez(request: Request) -> Response:
+        return JSONResponse({"status": "alive"}, headers={"cache-control": "no-store"})
+
+    async def readyz(request: Request) -> Response:
+        # ready when every service is: one not ready (starting, draining, a backend silent) says why
+        services = {name: app.state.health.readiness() for name, app in sorted(apps.items())}
+        ok = all(ready for ready, _ in services.values())
+        body = {"status": "ready" if ok else "not ready", "services": {n: why for n, (_, why) in services.items()}}
+        return JSONResponse(body, status_code=200 if ok else 503, headers={"cache-control": "no-store"})
+
+    async def metrics(request: Request) -> Response:
+        registries = [app.state.metrics for app in apps.values() if app.state.metrics is not None]
+        if not registries:
+            return problem(404, "not-found", "Not found", "metrics are off (metrics: false)")
+        data, ctype = merged_exposition(registries)
+        return Response(data, headers={"content-type": ctype, "cache-control": "no-store"})
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
@@ -432,10 +450,44 @@ def _root_app(gateway: Gateway) -> Starlette:
             Route("/docs/init.js", docs_init, methods=["GET"]),
             Mount("/docs/static", _SwaggerAssets()),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/", home, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
     )
+
+
+def merged_exposition(registries: list[Any]) -> tuple[bytes, str]:
+    """One Prometheus text page for every service's registry (``observability.Metrics``): the
+    soapbridge_* families merged (their samples differ by the service label), the process collectors
+    each registry also has, once. Under ``--workers`` the multi-process files hold every service."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+    from prometheus_client.metrics_core import Metric
+
+    if registries[0].multiprocess:
+        return tuple(registries[0].exposition())  # type: ignore[return-value]
+    families: dict[str, Metric] = {}
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    for metrics in registries:
+        for family in metrics.registry.collect():
+            merged = families.get(family.name)
+            if merged is None:
+                merged = families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                if key not in seen:
+                    seen.add(key)
+                    merged.samples.append(sample)
+
+    class _Merged:
+        def collect(self) -> Any:
+            return iter(families.values())
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Merged())  # type: ignore[arg-type]
+    return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 def check_config(path: str | os.PathLike[str], *, progress: bool | None = False, **overrides: Any) -> Iterator[str]:

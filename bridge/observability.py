@@ -45,13 +45,14 @@ class Record:
     """What one request did, filled in as it goes (the handler, ``problem()``, the upstream client)."""
 
     __slots__ = (
-        "cause", "consumer", "gauge", "kind", "metrics", "operation", "request_id", "service", "started", "status", "traceparent",
+        "cause", "consumer", "gauge", "kind", "metrics", "named", "operation", "request_id", "service", "started", "status", "traceparent",
         "tracestate", "upstream_called", "upstream_seconds", "upstream_status",
     )  # fmt: skip
 
     def __init__(self, request_id: str, service: str, traceparent: str | None, tracestate: str | None) -> None:
         self.request_id = request_id
         self.service = service
+        self.named = False  # a gateway named the service (its configured name): operations keep it
         self.operation = OTHER
         self.consumer: str | None = None
         self.cause: str | None = None  # an upstream failure's cause: the host and the error, never credentials
@@ -85,7 +86,9 @@ def label(service: str, operation: str) -> None:
     """Names the operation a request is for before it reaches it (authentication's refusals)."""
     rec = CURRENT.get()
     if rec is not None:
-        rec.service, rec.operation = service, operation
+        rec.operation = operation
+        if not rec.named:
+            rec.service = service
 
 
 def enter(service: str, operation: str) -> None:
@@ -93,9 +96,11 @@ def enter(service: str, operation: str) -> None:
     rec = CURRENT.get()
     if rec is None:
         return
-    rec.service, rec.operation = service, operation
+    rec.operation = operation
+    if not rec.named:
+        rec.service = service
     if rec.metrics is not None:
-        rec.gauge = rec.metrics.child(rec.metrics.in_flight, service)
+        rec.gauge = rec.metrics.child(rec.metrics.in_flight, rec.service)
         rec.gauge.inc()
 
 
@@ -416,11 +421,13 @@ class Observed:
     """The outermost ASGI middleware: request IDs, metrics, the request log, the server span, and
     the probe endpoints."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, service: str, health: Health) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, service: str, health: Health, metrics: Metrics | None = None) -> None:
+        """``metrics``: the app's registry (``create_app`` makes it, so a gateway can scrape it); a new one
+        when not given and ``settings.metrics`` is on."""
         self.app = app
         self.service = service
         self.health = health
-        self.metrics = Metrics() if settings.metrics else None
+        self.metrics = metrics if metrics is not None else Metrics() if settings.metrics else None
         self.logs = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -442,7 +449,9 @@ class Observed:
         tp = headers.get("traceparent")
         if tp is not None and (not _TRACEPARENT.fullmatch(tp) or tp[3:35] == "0" * 32 or tp[36:52] == "0" * 16):
             tp = None  # invalid: ignored, as W3C Trace Context says
-        rec = Record(rid, self.service, tp, headers.get("tracestate") if tp else None)
+        named = (scope.get("state") or {}).get("service")  # a gateway's configured service name
+        rec = Record(rid, named or self.service, tp, headers.get("tracestate") if tp else None)
+        rec.named = bool(named)
         rec.metrics = self.metrics
         token = CURRENT.set(rec)
         rid_header = (b"x-request-id", rid.encode())

@@ -307,3 +307,28 @@ def test_a_single_service_config_error_names_the_file_and_line_too(tmp_path: Pat
     cfg.write_text("connect_timeout: 3\nretries: 1\n")
     assert main(["call", "calculator", "Add", "--config", str(cfg)]) == 1
     assert capsys.readouterr().err.strip() == f"soapbridge: {cfg}:2: unknown setting(s): retries"
+
+
+def test_the_gateway_root_has_the_probes_and_one_metrics_page_for_every_service(tmp_path: Path, backends: Any) -> None:
+    """/livez, /readyz and /metrics at the gateway's root; the samples and the request log lines
+    carry the configured service names (erp, carrier), read by prometheus_client's own parser."""
+    from tests.test_observability import captured, scrape, value
+
+    (_, erp_url), (_, carrier_url) = backends
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    with captured() as log, TestClient(gw.asgi()) as client:
+        assert client.get("/livez").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and set(ready.json()["services"]) == {"erp", "carrier"}
+        assert client.post("/carrier/CalculatorService/Add", json={"a": 2, "b": 3}).status_code == 200
+        assert client.post("/erp/OrderService/GetOrder", json={"orderId": "A-1"}).status_code == 200
+        assert client.post("/erp/OrderService/GetOrder", json={"orderId": 5}).status_code == 400
+        samples = scrape(client)
+    total = "soapbridge_requests_total"
+    assert value(samples, total, service="carrier", operation="Add", status="200", kind="") == 1
+    assert value(samples, total, service="erp", operation="GetOrder", status="200", kind="") == 1
+    assert value(samples, total, service="erp", operation="GetOrder", status="400", kind="validation") == 1
+    assert not any(dict(labels).get("service") in ("OrderService", "CalculatorService") for _, labels in samples)
+    assert sum(1 for name, _ in samples if name == "process_resident_memory_bytes") <= 1  # once, not per service
+    lines = [(x["service"], x["operation"], x["status"]) for x in log.requests()]
+    assert lines == [("carrier", "Add", 200), ("erp", "GetOrder", 200), ("erp", "GetOrder", 400)]
