@@ -16,6 +16,7 @@ from bridge import load_gateway
 from bridge.mock import MockService
 from tests.conftest import ServerThread
 from tests.corpus.test_corpus import SEED, WORKING
+from tests.test_observability import captured, scrape
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -57,7 +58,9 @@ def test_one_gateway_serves_every_working_corpus_wsdl(tmp_path: Path) -> None:
         for name, b in gw.services.items():
             mocks.apps[name] = MockService(b.model, seed=SEED).asgi()
         failed: dict[str, list[str]] = {}
-        with TestClient(gw.asgi()) as client:
+        answered: dict[str, str] = {}  # service -> the operation that answered
+        with captured() as log, TestClient(gw.asgi()) as client:
+            assert client.get("/readyz").status_code == 200
             for name, b in gw.services.items():
                 print(name, flush=True)  # progress, with -s
                 tried = []
@@ -65,11 +68,20 @@ def test_one_gateway_serves_every_working_corpus_wsdl(tmp_path: Path) -> None:
                     r = client.request(method, path, json=body)
                     tried.append(f"{method} {path} -> {r.status_code} {r.text[:200]}")
                     if r.status_code in (200, 204):
+                        answered[name] = next(o.name for o in b.routed if o.path == path and o.http_method == method)
+                        assert r.headers["x-request-id"]
                         break
                 else:
                     failed[name] = tried
             combined = client.get("/openapi.json").json()
+            samples = scrape(client)
         assert failed == {}
+        # /metrics and the request log, read back: one 2xx answer per service under its configured name
+        ok = {(dict(labels)["service"], dict(labels)["operation"]) for (metric, labels), v in samples.items()
+              if metric == "soapbridge_requests_total" and dict(labels)["status"] in ("200", "204") and v >= 1}  # fmt: skip
+        assert {(n, op) for n, op in answered.items()} <= ok
+        logged = {(x["service"], x["status"]) for x in log.requests()}
+        assert {n for n, status in logged if status in (200, 204)} == set(answered)
         # each backend got only its own service's requests: every request reached the mock of its case
         assert set(mocks.calls) <= set(names)
         # openapi-spec-validator takes tens of minutes on 2,610 operations (it validates each service's spec in
