@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import json
@@ -559,14 +560,41 @@ def _write(path: Path, data: bytes) -> None:
 def cmd_contract(args: argparse.Namespace) -> int:
     """``soapbridge contract``: runs the contract checks and prints a summary; exits with ``EXIT_CHECKS`` when
     a check fails."""
-    from .contract import junit_xml, run_contract, summary_table  # schemathesis loads only for this command
+    from .console import progress_bar
+    from .contract import junit_xml, summary_table  # schemathesis loads only for this command
+
+    bar = progress_bar("contract")  # on a terminal; a log (CI) gets one line per operation and mode
+    task: Any = None
 
     def progress(op: Any, mode: Any, done: int, total: int) -> None:
+        nonlocal task
         state = "ERROR" if mode.error is not None else "ok" if mode.ok else f"FAIL ({mode.failed} failed)"
         by = "" if mode.generator == "schemathesis" else f" [{mode.generator} examples: schemathesis could not generate]"
-        print(f"[{done}/{total}] {op.operation_id} {mode.mode}: {mode.examples} examples {state}{by} ({mode.duration:.1f} s)", file=sys.stderr, flush=True)
+        line = f"{op.operation_id} {mode.mode}: {mode.examples} examples {state}{by} ({mode.duration:.1f} s)"
+        if bar is None:
+            print(f"[{done}/{total}] {line}", file=sys.stderr, flush=True)
+            return
+        if task is None:
+            task = bar.add_task("", total=total)
+        if state != "ok":
+            bar.console.print(line)  # failures stay on screen above the bar
+        bar.update(task, completed=done, description=op.operation_id)
 
-    report = run_contract(
+    with bar if bar is not None else contextlib.nullcontext():
+        report = _run_contract(args, progress)
+    sys.stdout.write(summary_table(report))
+    for kind, path in args.report or []:
+        if kind == "junit":
+            _write(path, junit_xml(report))
+        else:
+            _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
+    return 0 if report.ok else EXIT_CHECKS
+
+
+def _run_contract(args: argparse.Namespace, progress: Any) -> Any:
+    from .contract import run_contract
+
+    return run_contract(
         args.wsdl,
         url=args.url,
         backend=args.backend,
@@ -578,13 +606,6 @@ def cmd_contract(args: argparse.Namespace) -> int:
         progress=progress,
         headers=_headers(args.header or []),
     )
-    sys.stdout.write(summary_table(report))
-    for kind, path in args.report or []:
-        if kind == "junit":
-            _write(path, junit_xml(report))
-        else:
-            _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
-    return 0 if report.ok else EXIT_CHECKS
 
 
 def _headers(items: list[str]) -> dict[str, str]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .configmarks import Marks as _Marks
 from .configmarks import locate as _locate
 from .configmarks import marks as _marks
+from .console import progress_bar
 from .errors import BridgeError, ConfigError
 from .settings import Settings, resolve_paths
 
@@ -159,20 +160,6 @@ def parse_gateway(path: str | os.PathLike[str]) -> list[ServiceConfig]:
     return out
 
 
-def _progress(total: int, enabled: bool | None) -> Any:
-    """A progress bar on stderr when it is a terminal (``rich``); None otherwise."""
-    import sys
-
-    if enabled is False or (enabled is None and not sys.stderr.isatty()):
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("loading WSDLs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-
 
 class Gateway:
     """Several loaded services (``Bridge`` each), keyed by their configured name; ``asgi()`` serves them all.
@@ -233,7 +220,7 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
     server = Settings().merged(server=top["server"]) if "server" in top else Settings()
     built: dict[str, Bridge] = {}
     problems: list[str] = []
-    bar = _progress(len(configs), progress)
+    bar = progress_bar("loading WSDLs", progress)
     with bar if bar is not None else contextlib.nullcontext():
         task = bar.add_task("", total=len(configs)) if bar is not None else None
         for c in configs:

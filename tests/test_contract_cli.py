@@ -264,3 +264,36 @@ def test_contract_header_without_a_colon_is_refused_without_echoing_it(capsys: p
     code, out, err = run(capsys, "contract", CALCULATOR, "--header", "contract-key-7d1f0c2b")
     assert code == 1 and "--header: expected NAME:VALUE" in err
     assert "contract-key-7d1f0c2b" not in out + err
+
+
+def test_contract_shows_a_progress_bar_on_a_terminal_and_lines_in_a_log() -> None:
+    """On a terminal (a pseudo-terminal here) stderr gets rich's bar, not one line per operation and
+    mode; piped, as in CI, it gets the lines and no escape codes."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "bridge", "contract", CALCULATOR, "--max-examples", "2"]
+    piped = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    assert "[1/6] CalculatorService_Add positive" in piped.stderr and "\x1b[" not in piped.stderr
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=secondary, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out, _ = proc.communicate(timeout=300)
+    os.close(primary)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "contract" in shown and "/6" in shown and "\x1b[" in shown  # rich drew the bar
+    assert "[1/6]" not in shown
+    assert b"CalculatorService_Add" in out  # the summary table still goes to stdout
