@@ -332,3 +332,37 @@ def test_the_gateway_root_has_the_probes_and_one_metrics_page_for_every_service(
     assert sum(1 for name, _ in samples if name == "process_resident_memory_bytes") <= 1  # once, not per service
     lines = [(x["service"], x["operation"], x["status"]) for x in log.requests()]
     assert lines == [("carrier", "Add", 200), ("erp", "GetOrder", 200), ("erp", "GetOrder", 400)]
+
+
+@pytest.mark.slow
+def test_sighup_with_workers_replaces_them_only_for_a_config_that_loads(tmp_path: Path) -> None:
+    """`serve --config --workers 2`: uvicorn's supervisor replaces the workers on SIGHUP only after the
+    config checks out; a bad config is logged and the running workers keep serving the old one."""
+    old, new = Backend(sample("calculator.wsdl")), Backend(sample("calculator.wsdl"))
+    with ServerThread(old) as a, ServerThread(new) as b:
+        cfg = _config(tmp_path / "gw.yaml", f"auth: {{enabled: false}}\nservices:\n  calc:\n    wsdl: {sample('calculator.wsdl')}\n    backend: {a.url}/soap\n")
+        server = Running("serve", "--config", str(cfg), "--port", "0", "--workers", "2", "--cache-dir", str(tmp_path / "cache"), until="SIGHUP reloads")
+        try:
+            url = server.url("soapbridge")
+
+            def add() -> int:
+                return httpx.post(f"{url}/calc/CalculatorService/Add", json={"a": 1, "b": 2}, timeout=60).status_code
+
+            assert add() == 200 and (old.count, new.count) == (1, 0)
+            cfg.write_text("services:\n  calc:\n    read_timeout: never\n")
+            assert "reload failed" in _sighup_and_wait(server, "reload")
+            assert add() == 200 and (old.count, new.count) == (2, 0)  # the old workers, the old config
+            cfg.write_text(f"auth: {{enabled: false}}\nservices:\n  calc:\n    wsdl: {sample('calculator.wsdl')}\n    backend: {b.url}/soap\n")
+            assert "reloaded" in _sighup_and_wait(server, "reload")
+            # the supervisor has replaced the workers one by one; every later call reaches the new backend
+            deadline_calls = 200
+            while new.count == 0 and deadline_calls:
+                assert add() == 200
+                deadline_calls -= 1
+            assert new.count >= 1
+            before = old.count
+            for _ in range(6):
+                assert add() == 200
+            assert old.count == before  # no worker with the old config is left
+        finally:
+            assert server.stop() == 0
