@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -45,6 +46,8 @@ PROCESS_ONLY = ("server",)
 UPSTREAM_SECRETS = ("backend_auth", "wsse", "client_cert")
 #: The scope state key the service's name is under, for middleware (metrics, logs) around the gateway.
 STATE_KEY = "service"
+# the combined spec's name in /docs' selector
+ALL_SERVICES = "all services"
 
 
 class GatewayConfigError(ConfigError):
@@ -385,7 +388,7 @@ def _root_app(gateway: Gateway, apps: dict[str, Starlette]) -> Starlette:
     from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
     from starlette.routing import Mount, Route
 
-    from .app import _DOCS, _INIT, _SwaggerAssets, problem
+    from .app import _DOCS, _SwaggerAssets, problem
 
     async def openapi_json(request: Request) -> Response:
         # Built on first request, off the event loop: combining 40 services' specs takes seconds and
@@ -393,10 +396,18 @@ def _root_app(gateway: Gateway, apps: dict[str, Starlette]) -> Starlette:
         return Response(await run_in_threadpool(gateway.openapi_bytes), media_type="application/json")
 
     async def docs(request: Request) -> Response:
-        return HTMLResponse(_DOCS.format(title="soapbridge gateway", base=""))
+        # with the standalone preset: its top bar selects the combined spec or one service's
+        page = _DOCS.format(title="soapbridge gateway", base="")
+        preset = '<script src="/docs/static/swagger-ui-standalone-preset.js"></script>\n'
+        return HTMLResponse(page.replace('<script src="/docs/init.js">', preset + '<script src="/docs/init.js">'))
 
     async def docs_init(request: Request) -> Response:
-        return Response(_INIT % "", media_type="application/javascript")
+        urls = [{"url": "/openapi.json", "name": ALL_SERVICES}]
+        urls += [{"url": f"{b.settings.base_path.rstrip('/')}/openapi.json", "name": name} for name, b in gateway.services.items()]
+        config = {"urls": urls, "urls.primaryName": ALL_SERVICES, "dom_id": "#ui", "deepLinking": True, "layout": "StandaloneLayout"}
+        script = f"window.ui = SwaggerUIBundle(Object.assign({json.dumps(config)}, " \
+                 "{presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset]}));"  # fmt: skip
+        return Response(script, media_type="application/javascript")
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": {n: len(b.routed) for n, b in gateway.services.items()}})

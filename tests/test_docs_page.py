@@ -59,3 +59,23 @@ def test_docs_page_offers_authorize_when_auth_is_on() -> None:
     assert re.search(r'<button[^>]*class="btn authorize[^"]*"', dom), "no Authorize button on /docs"
     assert _operations(dom) == {"/CalculatorService/Add", "/CalculatorService/Divide", "/CalculatorService/Echo"}
     assert key not in dom  # the hash is config, never page content
+
+
+def test_gateway_docs_page_selects_the_combined_spec_or_one_service(tmp_path: Any) -> None:
+    """The gateway's /docs (Swagger UI's standalone layout): a selector with the combined spec first
+    and each service's own, and the combined spec's operations of every service rendered."""
+    from bridge import load_gateway
+
+    cfg = tmp_path / "gateway.yaml"
+    cfg.write_text(
+        f"auth: {{enabled: false}}\nservices:\n  erp:\n    wsdl: {sample('orders.wsdl')}\n    backend: http://127.0.0.1:9/soap\n"
+        f"  carrier:\n    wsdl: {sample('calculator.wsdl')}\n    backend: http://127.0.0.1:9/soap\n"
+    )
+    with ServerThread(load_gateway(cfg, cache_dir=None).asgi()) as server:
+        dom = _dom(server.url + "/docs")
+    select = re.search(r'<select id="select">(.*?)</select>', dom, re.S)
+    assert select, "no spec selector on the gateway's /docs"
+    assert re.findall(r'<option value="([^"]+)">([^<]+)</option>', select.group(1)) == [
+        ("/openapi.json", "all services"), ("/erp/openapi.json", "erp"), ("/carrier/openapi.json", "carrier"),
+    ]  # fmt: skip
+    assert {"/erp/OrderService/GetOrder", "/carrier/CalculatorService/Add"} <= _operations(dom)
