@@ -21,6 +21,7 @@ compare the class of the code (Client/Sender, Server/Receiver) and nothing else 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -125,13 +126,15 @@ def fault_class(body: dict[str, Any], version: str) -> str:
 
 
 def comparable(status: int, body: dict[str, Any], version: str) -> tuple[int, dict[str, Any]]:
-    """The result without the stack's own refinement of the fault code (checked by its class)."""
+    """The result without the stack's own refinement of the fault code (checked by its class) and
+    without the problem's request ID (new for every request, a hex token)."""
     if status < 400:
         return status, body
     category = body["type"].rsplit(":", 1)[1]
     assert fault_class(body, version) == {"1.1": {"client": "Client", "server": "Server"}, "1.2": {"client": "Sender", "server": "Receiver"}}[version][category]
     assert isinstance(body["subcodes"], list)
-    return status, {k: v for k, v in body.items() if k not in ("faultcode", "subcodes")}
+    assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"])
+    return status, {k: v for k, v in body.items() if k not in ("faultcode", "subcodes", "request_id")}
 
 
 @dataclass
