@@ -369,7 +369,8 @@ def spec_key(settings: Settings) -> str:
                       "license": settings.license, "contact": settings.contact,
                       "auth": settings.auth.spec_view() if settings.auth is not None else None,
                       # the 429 responses and RateLimit headers (left out when off: older keys stay valid)
-                      **({"rate_limits": True} if settings.rate_limits is not None else {})})[:32]
+                      **({"rate_limits": True} if settings.rate_limits is not None else {}),
+                      **({"form_requests_in_spec": True} if settings.form_requests_in_spec else {})})[:32]
 
 
 def open_cache(settings: Settings) -> DiskCache | None:

@@ -206,7 +206,7 @@ class Bridge:
             self._spec = build_openapi(self.model, self.routed, self.settings)
             from .restbinary import describe
 
-            describe(self._spec, self.routed)  # multipart/form-data requests, octet-stream replies
+            describe(self._spec, self.routed, forms=self.settings.form_requests_in_spec)  # form requests, octet-stream replies
             self._spec_json = dumps(self._spec)
             if self._cache is not None:
                 self._cache.store_spec(self.settings, "spec", self._spec_json)

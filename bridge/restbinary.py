@@ -109,14 +109,14 @@ def octets(result: Any, field: str) -> bytes | None:
     return base64.b64decode(value) if isinstance(value, str) else None
 
 
-def describe(spec: dict[str, Any], ops: list[Operation]) -> None:
-    """Adds the form request and the octet-stream reply to the operations that have them."""
+def describe(spec: dict[str, Any], ops: list[Operation], *, forms: bool = False) -> None:
+    """Adds the octet-stream reply, and with ``forms`` the form request, to the operations that have them."""
     for op in ops:
         path = spec.get("paths", {}).get(op.path, {}).get(op.http_method.lower())
         if path is None:
             continue
         body = path.get("requestBody", {}).get("content", {})
-        if binary_tags(op.input) and "application/json" in body:
+        if forms and binary_tags(op.input) and "application/json" in body:
             body[FORM] = {
                 "schema": {
                     "type": "object",

@@ -263,6 +263,10 @@ class Settings:
     # MTOM/XOP and SOAP with Attachments (bridge.mime): when requests send binaries as attachments,
     # and the bounds of multipart replies
     mtom: Mtom = field(default_factory=Mtom)
+    # Describe the multipart/form-data request of operations with base64Binary input in the spec
+    # (the app takes it either way). Off: openapi-python-client 0.29 writes clients that do not import
+    # for a request body with two media types (docs/code-generators.md)
+    form_requests_in_spec: bool = False
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied and checked; unknown names raise ``ConfigError``."""

@@ -524,6 +524,9 @@ def test_rest_accept_octet_stream_returns_the_binary_field_itself() -> None:
 
 def test_the_spec_describes_the_form_request_and_the_octet_stream_reply() -> None:
     with _bridge(_reply_transport(b"", "text/xml")) as b:
+        plain = b.openapi()
+    assert list(plain["paths"]["/FileService/Upload"]["post"]["requestBody"]["content"]) == ["application/json"]  # off by default
+    with _bridge(_reply_transport(b"", "text/xml"), form_requests_in_spec=True) as b:
         spec = b.openapi()
     upload = spec["paths"]["/FileService/Upload"]["post"]
     form = upload["requestBody"]["content"]["multipart/form-data"]

