@@ -468,7 +468,8 @@ def background_call(url: str) -> tuple[threading.Thread, dict[str, Any]]:
 def refused(base: str) -> bool:
     try:
         httpx.get(f"{base}/livez", timeout=2)
-    except (httpx.ConnectError, httpx.RemoteProtocolError):  # refused, or closed unanswered (taken from the backlog at the stop)
+    # refused, or closed unanswered (taken from the backlog at the stop: a FIN, or a reset)
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
         return True
     return False
 
