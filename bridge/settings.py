@@ -638,6 +638,8 @@ def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The config's file paths (client_cert, backend_auth, auth, wsse) made relative to ``folder``, the
     config file's, wherever the bridge runs; ``auth`` and ``wsse`` parsed. ``data`` is updated and returned."""
     # Files are relative to the config file's folder, wherever the bridge runs.
+    if isinstance(data.get("verify_tls"), str):
+        data["verify_tls"] = str(config_path(data["verify_tls"], "verify_tls", folder))
     for section, keys in (("client_cert", ("cert", "key", "password_file")), ("backend_auth", ("password_file",))):
         value = data.get(section)
         if isinstance(value, dict):

@@ -149,3 +149,13 @@ def test_the_sign_key_password_and_the_mock_read_it_the_same_way(tmp_path: Path)
     assert SECRET not in repr(sign)
     with pytest.raises(ConfigError, match=r"^wsse\.sign: give password or password_file, not both$"):
         parse_settings({"sign": {"key": "k.pem", "cert": "c.pem", "password_file": "pw", "password": SECRET}}, base=tmp_path)
+
+
+def test_a_ca_bundle_is_found_beside_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_tls takes its path from the config file's folder, as every other file of the config."""
+    conf = tmp_path / "conf"
+    (conf / "keys").mkdir(parents=True)
+    (conf / "keys" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (conf / "bridge.yaml").write_text("verify_tls: keys/ca.pem\n")
+    monkeypatch.chdir(tmp_path)
+    assert make_settings(conf / "bridge.yaml").verify_tls == str(conf / "keys" / "ca.pem")
