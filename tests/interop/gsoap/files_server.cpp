@@ -4,18 +4,21 @@
 // Built by the gsoap_files_server fixture (tests/interop/conftest.py), WSDL-first:
 //   wsdl2h -o files.h files.wsdl
 //   soapcpp2 -j -S -x -L -I/usr/share/gsoap/import files.h
-//   g++ -O2 -o files-server files_server.cpp soapC.cpp soapFileSoapService.cpp -lgsoap++ -lcrypto
+//   g++ -O0 -DWITH_PURE_VIRTUAL -o files-server files_server.cpp soapC.cpp soapFileSoapService.cpp -lgsoap++ -lcrypto
 // then run as `files-server PORT`: SOAP 1.1 and 1.2 on every path (the version is the request's),
 //   GET /health         "ok"
 //   GET /last-request   how the last Upload arrived: its HTTP Content-Type, a newline, and "xop"
 //                       if gSOAP took the content from an xop:Include (an MTOM part), else "inline"
 // Upload answers the size and SHA-256 (OpenSSL) of the bytes gSOAP decoded: the oracle the tests
 // compare with. Download of the name "counter:N" answers N bytes, byte i being i mod 251, as an
-// MTOM attachment; every reply goes out as MTOM (SOAP_ENC_MTOM).
+// MTOM attachment (SOAP_ENC_MTOM); on a path ending in /stream, in gSOAP's streaming form: the
+// bytes come from the MIME read callbacks as they are sent, chunked, with no Content-Length.
 //
 // gSOAP quirks handled here: as in server.cpp, the generated dispatch() re-installs the namespace
 // table (forcing SOAP 1.2) before each request, so the per-request init is overridden; the SOAP 1.2
-// binding's operations get a trailing underscore (Upload_), sharing the request elements.
+// binding's operations get a trailing underscore (Upload_), sharing the request elements; once
+// set, the MIME read callbacks (streaming) take every outgoing attachment's __ptr as their handle,
+// so they are set for a streamed download only and cleared before the next request.
 #include <openssl/evp.h>
 
 #include <cstdio>
