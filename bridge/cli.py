@@ -464,11 +464,20 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    """``soapbridge call``: calls one operation with ``--data`` (JSON) and prints the result."""
+    """``soapbridge call``: calls one operation with ``--data`` (JSON, ``@FILE`` or ``-`` for stdin) and prints the result."""
+    text: str | bytes = args.data
+    where = f"--data {args.data}" if args.data == "-" or args.data.startswith("@") else "--data"
+    try:  # as curl: neither form is JSON, so no value is taken from it
+        if args.data == "-":
+            text = sys.stdin.buffer.read()
+        elif args.data.startswith("@"):
+            text = Path(args.data[1:]).read_bytes()
+    except OSError as exc:
+        raise BridgeError(f"{where}: cannot read it: {exc.strerror}") from None
     try:
-        data = json.loads(args.data)
-    except json.JSONDecodeError as exc:
-        raise BridgeError(f"--data is not valid JSON: {exc}") from None
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BridgeError(f"{where} is not valid JSON: {exc}") from None
     with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network, **_cache(args)) as b:
         result = b.call(args.operation, data)
     _dump(result, None)
@@ -780,7 +789,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("call", help="call one operation and print the JSON result")
     wsdl_arg(sp)
     sp.add_argument("operation", metavar="OPERATION")
-    sp.add_argument("--data", default="{}", help="the input message as JSON")
+    sp.add_argument("--data", default="{}", help="the input message as JSON; @FILE reads it from FILE, - from stdin (for large values)")
     sp.add_argument("--backend", help="SOAP endpoint URL")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)
