@@ -28,6 +28,7 @@ from .observability import MULTIPROC_ENV, configure_logging
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
+    from .console import Stages
     from .diff import DiffResult
 
 EXIT_ERROR = 1
@@ -56,13 +57,26 @@ def _wsdl_source(value: str) -> str:
     return str(sample) if sample.is_file() else value
 
 
-def _dump(data: Any, path: str | None) -> None:
+def _stages(wsdl: str | os.PathLike[str]) -> Stages:
+    """The spinner of a command's long stages (loading a WSDL, building its spec) on stderr, when it is a terminal."""
+    from .console import Stages
+
+    return Stages(Path(wsdl).name if "://" not in str(wsdl) else str(wsdl))
+
+
+def _dumps(data: Any, path: str | None) -> str:
+    """The text ``_dump`` writes."""
     if path and path.lower().endswith((".yaml", ".yml")):
         import yaml
 
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    else:
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _dump(data: Any, path: str | None, text: str | None = None) -> None:
+    """Writes ``data`` (or its ``text`` made by ``_dumps``) as JSON, or YAML by the extension, to ``path`` or stdout."""
+    if text is None:
+        text = _dumps(data, path)
     if path:
         try:
             Path(path).write_text(text, encoding="utf-8")
@@ -86,7 +100,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     whether the C loops run; as JSON with ``--json``."""
     from .compiled import c_loops, generic_constructs  # imported here: serving does not need it at start
 
-    b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, allow_network=args.allow_network, progress=stages, **_cache(args))
     model = b.model
     if args.json:
         _dump(
@@ -186,8 +201,13 @@ def _skipped(model: Any, wsdl: str) -> str:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     """``soapbridge openapi``: writes the spec to ``--output`` (YAML by its extension) or stdout."""
-    b = load(args.wsdl, config=args.config, allow_network=args.allow_network, **_cache(args))
-    _dump(b.openapi(), args.output)
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, config=args.config, allow_network=args.allow_network, progress=stages, **_cache(args))
+        stages("building the OpenAPI spec")
+        spec = b.openapi()
+        stages("writing it as " + ("YAML" if args.output and args.output.lower().endswith((".yaml", ".yml")) else "JSON"))
+        text = _dumps(spec, args.output)
+    _dump(spec, args.output, text)  # after the spinner: stdout may be the same terminal
     skipped = _skipped(b.model, args.wsdl)
     if args.output:
         print(f"wrote {args.output} ({len(b.routed)} operations)" + (f"; {skipped}" if skipped else ""), file=sys.stderr)
@@ -295,24 +315,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # workers then start from the warm cache.
     started = time.perf_counter()
     gc.disable()  # what is built now lives as long as the server: frozen below, never collected
-    b = load(args.wsdl, **options)
-    rl = b.settings.rate_limits
-    if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
-        # each worker would count alone: the limit would silently become N times the configured one
-        raise BridgeError(
-            f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
-            "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
-        )
-    log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
-    configure_logging(log_settings)
-    options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
-    metrics_dir = None
-    if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
-        # prometheus_client's multi-process mode: each worker writes its counts to files here and
-        # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
-        metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
-        os.environ[MULTIPROC_ENV] = metrics_dir.name
-    app = b.asgi() if args.workers == 1 else None
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, progress=stages, **options)
+        rl = b.settings.rate_limits
+        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+            # each worker would count alone: the limit would silently become N times the configured one
+            raise BridgeError(
+                f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
+                "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
+            )
+        log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
+        configure_logging(log_settings)
+        options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+        metrics_dir = None
+        if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
+            # prometheus_client's multi-process mode: each worker writes its counts to files here and
+            # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
+            metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
+            os.environ[MULTIPROC_ENV] = metrics_dir.name
+        app = None
+        if args.workers == 1:
+            stages("building the REST app")
+            app = b.asgi()
     gc.freeze()
     gc.enable()
     skipped = _skipped(b.model, args.wsdl)
@@ -332,7 +356,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from .worker import ENV, options_to_env
 
-    b.openapi_bytes()  # the spec into the cache too
+    with _stages(args.wsdl) as stages:  # after gc.enable: the spec's temporaries are not frozen
+        stages("building the OpenAPI spec for the workers")
+        b.openapi_bytes()  # the spec into the cache too
     b.close()
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
@@ -448,16 +474,18 @@ def cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockService  # with the example generator and elementpath: not for the other commands
 
     sock = _bind(args.host, args.port)
-    model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
-    wsse = None
-    if args.require_wsse:
-        from .settings import load_config
-        from .wsse import parse_mock_requirements
+    with _stages(args.wsdl) as stages:
+        model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)), progress=stages)
+        wsse = None
+        if args.require_wsse:
+            from .settings import load_config
+            from .wsse import parse_mock_requirements
 
-        wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
-    mock = MockService(
-        model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing, attachments=args.attachments
-    )
+            wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
+        stages("building the mock's message schemas")
+        mock = MockService(
+            model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing, attachments=args.attachments
+        )
     print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
     _serve(mock.asgi(), sock)
     return 0
@@ -478,7 +506,9 @@ def cmd_call(args: argparse.Namespace) -> int:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BridgeError(f"{where} is not valid JSON: {exc}") from None
-    with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network, **_cache(args)) as b:
+    options = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
+    with _stages(args.wsdl) as stages, load(args.wsdl, progress=stages, **options) as b:
+        stages(f"calling {args.operation}")
         result = b.call(args.operation, data)
     _dump(result, None)
     return 0
@@ -506,8 +536,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     mock_sock, note = _bind_or_free(args.host, args.mock_port, 8081, "--mock-port", "the mock")
     wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
     options: dict[str, Any] = {"allow_network": args.allow_network, **_cache(args)}
-    model, _ = load_model_cached(wsdl, make_settings(**options))
-    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    with _stages(wsdl) as stages:
+        model, _ = load_model_cached(wsdl, make_settings(**options), progress=stages)
+        stages("building the mock's message schemas")
+        mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
     mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), log_level="warning"))
     thread = threading.Thread(target=mock_server.run, kwargs={"sockets": [mock_sock]}, name="soapbridge-demo-mock", daemon=True)
     thread.start()
@@ -632,10 +664,28 @@ def _headers(items: list[str]) -> dict[str, str]:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """``soapbridge record``: writes one recorded exchange per operation (and declared fault)."""
-    from .recording import record
+    from .console import Stages, print_table
+    from .recording import RecordedOperation, record
 
-    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
-    print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
+    done: list[RecordedOperation] = []
+    with Stages(Path(args.wsdl).name, bar=True) as shown:  # on a terminal: the load's stages, then a bar over the operations
+
+        def recorded(op: RecordedOperation, count: int, total: int) -> None:
+            done.append(op)
+            shown.count(count, total, f"recorded {op.operation_id}")
+
+        written = record(
+            args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config,
+            progress=shown, recorded=recorded,
+        )  # fmt: skip
+    target = Path(args.output) / Path(args.wsdl).stem
+    rows = [(op.operation_id, op.port, "; ".join(op.outcomes), op.file) for op in sorted(done, key=lambda o: o.file)]
+    if sys.stderr.isatty():
+        print_table(sys.stderr, ("operation", "port", "outcome (REST status)", f"file in {target}"), rows)
+    else:
+        for row in rows:
+            sys.stderr.write("  " + "  ".join(row) + "\n")
+    print(f"wrote {len(written)} recording(s) to {target}", file=sys.stderr)
     return 0
 
 
@@ -666,9 +716,11 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
 def cmd_diff(args: argparse.Namespace) -> int:
     """``soapbridge diff``: the changes between two WSDLs or specs; exits with ``EXIT_CHECKS`` when
     ``--fail-on`` counts one."""
+    from .console import Stages
     from .diff import diff_files  # imported when used: it is not needed to serve
 
-    result = diff_files(args.old, args.new, allow_network=args.allow_network, **_cache(args))
+    with Stages("diff") as stages:  # a WSDL is loaded and its spec built; a spec file is only read
+        result = diff_files(args.old, args.new, allow_network=args.allow_network, progress=stages, **_cache(args))
     if args.json:
         _dump(result.as_dict(args.old, args.new), None)
     else:
