@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import sys
@@ -439,24 +440,49 @@ def _services_table(gw: Any, stream: Any) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """``soapbridge check-config``: loads a config (a gateway's with its WSDLs) and prints one line per
-    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are."""
-    from .gateway import check_config, is_gateway_config
+    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are. On a terminal the
+    problems, or a gateway's services, are a table."""
+    from .gateway import GatewayConfigError, is_gateway_config, load_gateway
 
+    gateway = None
+    problems: list[str] = []
     if is_gateway_config(args.file):
-        problems = list(check_config(args.file, progress=None, **_cache(args)))  # a progress bar on a terminal
+        try:  # as gateway.check_config, keeping the gateway for the table
+            gateway = load_gateway(args.file, progress=None, **_cache(args))  # a progress bar on a terminal
+        except GatewayConfigError as exc:
+            problems = list(exc.problems)
+        except BridgeError as exc:
+            problems = [f"{args.file}: {exc}"]
     else:
         try:
             make_settings(args.file)
-            problems = []
         except BridgeError as exc:
             problems = [str(exc)]
-    for line in problems:
-        print(line, file=sys.stderr)
+    terminal = sys.stderr.isatty()
     if problems:
+        if terminal:
+            from .console import print_table
+
+            print_table(sys.stderr, ("line", "key", "problem"), [_problem_cells(args.file, line) for line in problems], title=str(args.file))
+        else:
+            for line in problems:
+                print(line, file=sys.stderr)
         print(f"soapbridge: {len(problems)} problem(s) in {args.file}", file=sys.stderr)
         return EXIT_CHECKS
+    if gateway is not None:
+        if terminal:  # what was checked; a pipe gets the one line below, as before
+            _services_table(gateway, sys.stderr)
+        gateway.close()
     print(f"{args.file}: ok", file=sys.stderr)
     return 0
+
+
+def _problem_cells(path: str, problem: str) -> tuple[str, str, str]:
+    """A ``file:line: key: problem`` line as its line, key and problem (what is not there left empty)."""
+    m = re.match(rf"{re.escape(str(path))}(?::(\d+))?: (?:([\w.\-\[\]]+): )?(.*)\Z", problem, re.S)
+    if m is None:
+        return "", "", problem
+    return m.group(1) or "", m.group(2) or "", m.group(3)
 
 
 def _parse_faults(values: list[str]) -> dict[str, str]:
@@ -601,8 +627,8 @@ def _write(path: Path, data: bytes) -> None:
 def cmd_contract(args: argparse.Namespace) -> int:
     """``soapbridge contract``: runs the contract checks and prints a summary; exits with ``EXIT_CHECKS`` when
     a check fails."""
+    from . import contract  # schemathesis loads only for this command
     from .console import progress_bar
-    from .contract import junit_xml, summary_table  # schemathesis loads only for this command
 
     bar = progress_bar("contract")  # on a terminal; a log (CI) gets one line per operation and mode
     task: Any = None
@@ -623,10 +649,16 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
     with bar if bar is not None else contextlib.nullcontext():
         report = _run_contract(args, progress)
-    sys.stdout.write(summary_table(report))
+    if sys.stdout.isatty():
+        from .console import print_table
+
+        print_table(sys.stdout, contract.SUMMARY_COLUMNS, contract.summary_rows(report))
+        sys.stdout.write(contract.summary_footer(report))
+    else:  # the plain table, for logs and scripts
+        sys.stdout.write(contract.summary_table(report))
     for kind, path in args.report or []:
         if kind == "junit":
-            _write(path, junit_xml(report))
+            _write(path, contract.junit_xml(report))
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     return 0 if report.ok else EXIT_CHECKS
@@ -713,16 +745,37 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
     out(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
 
 
+def _diff_table(result: DiffResult, old: str, new: str) -> None:
+    """``_print_diff`` as a rich table, for a terminal."""
+    from .console import print_table
+    from .diff import iter_grouped
+
+    rows = []
+    for title, changes in (("breaking", result.breaking), ("non-breaking", result.non_breaking)):
+        for op, loc, group in iter_grouped(changes):
+            for c in group:
+                rows.append((title, op, loc or "", c.kind, c.message + (f" (schema {c.schema})" if c.schema else "")))
+    if rows:
+        print_table(sys.stdout, ("change", "operation", "where", "kind", "what"), rows, title=f"{old} -> {new}")
+    else:
+        sys.stdout.write(f"{old} -> {new}\n")
+    sys.stdout.write(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     """``soapbridge diff``: the changes between two WSDLs or specs; exits with ``EXIT_CHECKS`` when
     ``--fail-on`` counts one."""
-    from .console import Stages
-    from .diff import diff_files  # imported when used: it is not needed to serve
+    from .diff import diff_specs, load_spec  # imported when used: it is not needed to serve
 
-    with Stages("diff") as stages:  # a WSDL is loaded and its spec built; a spec file is only read
-        result = diff_files(args.old, args.new, allow_network=args.allow_network, progress=stages, **_cache(args))
+    specs = []
+    for source in (args.old, args.new):
+        with _stages(source) as stages:  # a WSDL is loaded and its spec built; a spec file is only read
+            specs.append(load_spec(source, allow_network=args.allow_network, progress=stages, **_cache(args)))
+    result = diff_specs(specs[0], specs[1], old_name=str(args.old), new_name=str(args.new))
     if args.json:
         _dump(result.as_dict(args.old, args.new), None)
+    elif sys.stdout.isatty():
+        _diff_table(result, args.old, args.new)
     else:
         _print_diff(result, args.old, args.new)
     failing = {"breaking": result.breaking, "any": result.changes, "none": []}[args.fail_on]
