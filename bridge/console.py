@@ -38,7 +38,6 @@ class Stages:
         self.bar = bar
         self._progress: Any = None
         self._task: Any = None
-        self._stage = ""
 
     def __enter__(self) -> Stages:
         if self.enabled:
@@ -57,19 +56,16 @@ class Stages:
         return self
 
     def __call__(self, text: str) -> None:
-        """Shows ``text`` as the current stage; a new stage is drawn at once, a count in it at the next refresh."""
-        if self._progress is None:
-            return
-        self._progress.update(self._task, description=f"{self.label}: {text}")
-        stage = text.partition(" (")[0]
-        if stage != self._stage:
-            self._stage = stage
-            self._progress.refresh()
+        """Shows ``text`` as the current stage, drawn at once (a line: cheap next to any stage's work)."""
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self.label}: {text}", refresh=True)
 
     def count(self, done: int, total: int, text: str) -> None:
         """Moves the bar to ``done`` of ``total`` and shows ``text`` (what was just done)."""
         if self._progress is not None:
-            self._progress.update(self._task, completed=done, total=total, count=f"{done}/{total}", description=f"{self.label}: {text}")
+            self._progress.update(
+                self._task, completed=done, total=total, count=f"{done}/{total}", description=f"{self.label}: {text}", refresh=True
+            )
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._progress is not None:
