@@ -58,11 +58,12 @@ def _wsdl_source(value: str) -> str:
     return str(sample) if sample.is_file() else value
 
 
-def _stages(wsdl: str | os.PathLike[str]) -> Stages:
-    """The spinner of a command's long stages (loading a WSDL, building its spec) on stderr, when it is a terminal."""
+def _stages(wsdl: str | os.PathLike[str], enabled: bool | None = None) -> Stages:
+    """The spinner of a command's long stages (loading a WSDL, building its spec) on stderr, when it is a
+    terminal and ``-v`` is off (``bridge.console.Stages``)."""
     from .console import Stages
 
-    return Stages(Path(wsdl).name if "://" not in str(wsdl) else str(wsdl))
+    return Stages(Path(wsdl).name if "://" not in str(wsdl) else str(wsdl), enabled)
 
 
 def _dumps(data: Any, path: str | None) -> str:
@@ -357,7 +358,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from .worker import ENV, options_to_env
 
-    with _stages(args.wsdl) as stages:  # after gc.enable: the spec's temporaries are not frozen
+    # after gc.enable: the spec's temporaries are not frozen; the request log's INFO level is no -v
+    with _stages(args.wsdl, sys.stderr.isatty() and not args.verbose) as stages:
         stages("building the OpenAPI spec for the workers")
         b.openapi_bytes()  # the spec into the cache too
     b.close()

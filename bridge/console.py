@@ -4,6 +4,7 @@ what a command writes to stdout (a spec, JSON) is the same on a terminal and in 
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from types import TracebackType
@@ -27,14 +28,15 @@ def progress_bar(label: str, enabled: bool | None = None) -> Any:
 class Stages:
     """A spinner on stderr naming the stage a long piece of work is in ("parsing the WSDL and its imports
     (12 documents)", "building the OpenAPI spec"), with a bar once ``count`` gives a total (``bar=True``);
-    silent when stderr is not a terminal.
+    silent when stderr is not a terminal, and under ``-v`` (an INFO log): the log lines tell the story then,
+    and would break the spinner's line.
 
     Use it as a context manager and pass it (it is callable with the stage's text) as the ``progress``
     callback of ``bridge.load`` and the loaders under it. It leaves nothing on screen when done."""
 
     def __init__(self, label: str, enabled: bool | None = None, *, bar: bool = False) -> None:
         self.label = label
-        self.enabled = enabled if enabled is not None else sys.stderr.isatty()
+        self.enabled = enabled if enabled is not None else sys.stderr.isatty() and not logging.getLogger().isEnabledFor(logging.INFO)
         self.bar = bar
         self._progress: Any = None
         self._task: Any = None

@@ -237,3 +237,13 @@ def test_contract_summary_is_a_table_on_a_terminal() -> None:
     assert re.search(r"CalculatorService_Add\s+\d+\s+ok\s+ok\s+\w+\s+ok", text)
     assert "-----" not in text  # rich's table, not the plain one (tests/test_contract_cli.py parses that)
     assert re.search(r"3 operation\(s\), \d+ examples, 0 failed", text)
+
+
+def test_verbose_logs_instead_of_the_spinner(tmp_path: Path) -> None:
+    """With -v the log lines say what happens; a spinner would draw over them."""
+    cache = ["--cache-dir", str(tmp_path)]
+    assert piped("openapi", "orders", *cache).returncode == 0  # warm: the cache logs a line
+    shown = on_terminal("-v", "openapi", "orders", *cache)
+    text = plain(shown.terminal)
+    assert shown.code == 0 and "INFO soapbridge.cache: loaded" in text
+    assert "orders.wsdl: " not in text and "\x1b[?25l" not in shown.terminal  # no spinner, no hidden cursor
