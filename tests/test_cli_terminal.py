@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ class Shown:
 
 def on_terminal(*argv: str, stdout_too: bool = False, until: str | None = None, timeout: float = 300) -> Shown:
     """Runs the CLI with stderr (and with ``stdout_too`` stdout) on a pseudo-terminal; reads both until
-    the process ends, or until ``until`` appears on the terminal and then stops it with SIGTERM."""
+    the process ends, or until ``until`` appears on the terminal and then kills it."""
     primary, secondary = pty.openpty()
     proc = subprocess.Popen([*CLI, *argv], stdout=secondary if stdout_too else subprocess.PIPE, stderr=secondary, env=ENV, cwd=ROOT)
     os.close(secondary)
@@ -62,9 +61,9 @@ def on_terminal(*argv: str, stdout_too: bool = False, until: str | None = None, 
     for t in readers:
         t.start()
     if until is not None:
-        if not seen.wait(timeout):
-            proc.kill()
-        proc.send_signal(signal.SIGTERM)
+        seen.wait(timeout)
+        # killed: a SIGTERM that came between `serve`'s own handler and uvicorn's was ignored (seen once)
+        proc.kill()
     code = proc.wait(timeout)
     for t in readers:
         t.join(timeout)
@@ -132,7 +131,6 @@ def test_call_shows_its_stages_and_prints_the_same_json(calculator_mock_server: 
 
 
 def test_serve_shows_its_stages_before_the_banner(tmp_path: Path) -> None:
-    # stopped once the banner is out (perhaps before the server's own SIGTERM handler is in place)
     shown = on_terminal("serve", "orders", "--port", "0", "--no-cache", until="(docs: /docs)", timeout=120)
     text = plain(shown.terminal)
     banner = text.find("soapbridge ")
