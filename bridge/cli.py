@@ -270,9 +270,15 @@ def _serve(
             else:
                 Multiprocess(config, sockets=[sock]).run()
         else:
-            # uvicorn raises the signal it stopped on again once done; this makes a SIGTERM stop exit 0
-            signal.signal(signal.SIGTERM, lambda sig, frame: None)
-            uvicorn.Server(config).run(sockets=[sock])
+            server = uvicorn.Server(config)
+
+            # Before uvicorn installs its handlers, a SIGTERM must still stop the server (it used to be
+            # ignored in that window); after, uvicorn raises the signal it stopped on again: exit 0.
+            def on_term(sig: int, frame: object) -> None:
+                server.should_exit = True
+
+            signal.signal(signal.SIGTERM, on_term)
+            server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
 

@@ -400,3 +400,23 @@ def test_samples_are_reachable_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path
     (tmp_path / "calculator").write_text("not a WSDL")  # a file of that name here wins over the sample
     assert main(["inspect", "calculator"]) == 1
     assert "calculator" in capsys.readouterr().err
+
+
+def test_a_sigterm_before_uvicorn_takes_its_signals_still_stops_serve(tmp_path: Path) -> None:
+    """A SIGTERM that lands after `serve` set its own handler and before uvicorn installed its handlers
+    used to be ignored, and the server then ran on. The signal is sent at that point, deterministically."""
+    script = (
+        "import os, signal, sys, uvicorn\n"
+        "run = uvicorn.Server.run\n"
+        "def early(self, *a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return run(self, *a, **k)\n"
+        "uvicorn.Server.run = early\n"
+        "from bridge.cli import main\n"
+        "sys.exit(main(['serve', 'calculator', '--port', '0', '--no-cache']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
