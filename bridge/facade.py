@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import gcpause, observability
 from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
-from .client import Reply, SoapClient
+from .client import Reply, ReplySink, SoapClient
 from .errors import (
     ConfigError,
     OperationNotFound,
@@ -37,6 +37,8 @@ from .settings import Settings, make_settings
 from .xsd.lexical import readable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
     from lxml import etree
     from starlette.applications import Starlette
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from .auth import Credentials
     from .codec import Codec
     from .compiled import CompiledCodec
+    from .mime import Limits
     from .wsse import Security
 
 log = logging.getLogger("soapbridge")
@@ -454,23 +457,54 @@ class Bridge:
             return body, http
         return packed.body, {**http, "Content-Type": packed.content_type}
 
-    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
-        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined."""
-        from .mime import Limits, unpack
+    def _mime_limits(self) -> Limits:
+        from .mime import Limits
 
         s = self.settings
-        limits = Limits(
+        return Limits(
             max_part_bytes=s.mtom.max_part_bytes or s.max_reply_bytes,
             max_parts=s.mtom.max_parts,
             spool_bytes=s.mtom.spool_bytes,
             max_xml_bytes=s.max_reply_bytes,
             max_depth=s.max_xml_depth,
         )
-        try:
-            from .mime import bound_parts
 
+    def _reply_sink(self, op: Operation) -> Callable[[str], ReplySink | None]:
+        """For the client: a multipart/related reply's bytes go into the MIME parser as they arrive
+        (bridge.mime.PartStream, parts spooled), never whole in memory; any other reply is read whole."""
+
+        def sink(content_type: str) -> ReplySink | None:
+            if "multipart" not in content_type[:24].lower():
+                return None  # the plain reply's path: nothing more than this test
+            from .mime import PartStream, is_multipart
+
+            if not is_multipart(content_type):
+                return None
+            return PartStream(content_type, self._mime_limits(), f"the SOAP reply to {op.key}")
+
+        return sink
+
+    @staticmethod
+    def _discard(reply: Reply | None) -> None:
+        """Deletes the spooled parts of a streamed reply nothing decoded (the call failed first)."""
+        if reply is not None and reply.streamed is not None:
+            from .mime import close_parts
+
+            parts, reply.streamed = reply.streamed[0], None
+            close_parts(parts)
+
+    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
+        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined: from the
+        parts the client streamed them into, else (a reply read whole) from its body."""
+        from .mime import bound_parts, unpack, unpack_parts
+
+        what = f"the SOAP reply to {op.key}"
+        try:
             bound = bound_parts(op.output, op.style)
-            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}", bound=bound)
+            if reply.streamed is not None:
+                (parts, params), reply.streamed = reply.streamed, None
+                return unpack_parts(parts, params, self._mime_limits(), what, bound=bound)
+            return unpack([reply.body], reply.content_type, self._mime_limits(), what=what, bound=bound)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
 
@@ -488,7 +522,7 @@ class Bridge:
     def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         from .mime import is_multipart
 
-        if is_multipart(reply.content_type) and reply.body.strip():
+        if reply.streamed is not None or (is_multipart(reply.content_type) and reply.body.strip()):
             root = self._unpack(op, reply)
             reply.body = b""  # the raw message is no longer needed: not held while decoding
             try:
@@ -557,9 +591,12 @@ class Bridge:
         reply: Reply | None = None
         try:
             op, body, http = self._prepare(op, data, headers)
-            reply = self.client.post(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            reply = self.client.post(
+                self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent, sink=self._reply_sink(op)
+            )
             result = self._finish(op, reply)
         except BaseException as exc:
+            self._discard(reply)
             self._outcome(op, started, exc, reply)
             raise
         self._outcome(op, started, None, reply)
@@ -575,10 +612,13 @@ class Bridge:
         reply: Reply | None = None
         try:
             op, body, http = self._prepare(op, data, headers, credentials)
-            reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
-            with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": len(reply.body)}):
+            reply = await self.client.apost(
+                self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent, sink=self._reply_sink(op)
+            )
+            with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": reply.size}):
                 result = await self._afinish(op, reply)
         except BaseException as exc:
+            self._discard(reply)
             self._outcome(op, started, exc, reply)
             raise
         self._outcome(op, started, None, reply)
@@ -588,7 +628,7 @@ class Bridge:
         """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
         on the event loop every other request (and /healthz) would wait for it. One thread, one reply
         at a time, so that concurrent large replies queue rather than multiply peak memory."""
-        if len(reply.body) < OFFLOAD_BYTES:
+        if reply.size < OFFLOAD_BYTES:
             return self._finish(op, reply)
         if self._decoder is None:
             self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")

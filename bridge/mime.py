@@ -172,44 +172,76 @@ class _Reader:
         self.ended = True
 
 
+class PartStream:
+    """A multipart message parsed as its bytes arrive (``write``, chunk by chunk), each part spooled:
+    the message is never held whole. ``finish`` gives the parts and the Content-Type's parameters,
+    and the caller closes the parts (``close_parts``); ``abort`` closes them after a failure.
+    Raises ``MimeError`` for a malformed message, as soon as it shows."""
+
+    def __init__(self, content_type: str, limits: Limits, what: str) -> None:
+        from python_multipart.multipart import MultipartParser
+
+        ctype, self.params = media_type(content_type)
+        boundary = self.params.get("boundary")
+        if not ctype.startswith("multipart/") or not boundary:
+            raise MimeError(f"{what} is {ctype or 'untyped'} without a MIME boundary")
+        self.boundary = boundary
+        self.what = what
+        self.reader = r = _Reader(limits, what)
+        callbacks = {
+            "on_part_begin": r.part_begin,
+            "on_part_data": r.part_data,
+            "on_part_end": r.part_end,
+            "on_header_field": r.header_field,
+            "on_header_value": r.header_value,
+            "on_header_end": r.header_end,
+            "on_headers_finished": r.headers_finished,
+            "on_end": r.end,
+        }
+        self.parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+
+    def write(self, chunk: bytes) -> None:
+        """Parses the next bytes of the message."""
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.write(chunk)
+        except MultipartParseError as exc:
+            self.abort()
+            raise MimeError(f"{self.what} is not a well-formed multipart message (boundary {self.boundary!r}): {exc}") from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def finish(self) -> tuple[list[Part], dict[str, str]]:
+        """The parts, once the whole message was written; raises ``MimeError`` if it was cut short."""
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.finalize()
+        except MultipartParseError as exc:
+            self.abort()
+            raise MimeError(f"{self.what} is not a well-formed multipart message (boundary {self.boundary!r}): {exc}") from None
+        r = self.reader
+        if not r.ended or not r.parts:
+            self.abort()
+            raise MimeError(
+                f"{self.what} is a multipart message without its closing boundary {('--' + self.boundary + '--')!r}: cut short, or another boundary"
+            )
+        return r.parts, self.params
+
+    def abort(self) -> None:
+        """Closes (and so deletes) the parts spooled so far."""
+        close_parts(self.reader.parts)
+
+
 def read_parts(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str) -> tuple[list[Part], dict[str, str]]:
     """The parts of a multipart message, spooled, and the Content-Type's parameters. The caller closes
     each part's file (``close_parts``). Raises ``MimeError`` for a malformed message."""
-    from python_multipart.exceptions import MultipartParseError
-    from python_multipart.multipart import MultipartParser
-
-    ctype, params = media_type(content_type)
-    boundary = params.get("boundary")
-    if not ctype.startswith("multipart/") or not boundary:
-        raise MimeError(f"{what} is {ctype or 'untyped'} without a MIME boundary")
-    r = _Reader(limits, what)
-    callbacks = {
-        "on_part_begin": r.part_begin,
-        "on_part_data": r.part_data,
-        "on_part_end": r.part_end,
-        "on_header_field": r.header_field,
-        "on_header_value": r.header_value,
-        "on_header_end": r.header_end,
-        "on_headers_finished": r.headers_finished,
-        "on_end": r.end,
-    }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
-    try:
-        for chunk in chunks:
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
-        close_parts(r.parts)
-        raise MimeError(f"{what} is not a well-formed multipart message (boundary {boundary!r}): {exc}") from None
-    except BaseException:
-        close_parts(r.parts)
-        raise
-    if not r.ended or not r.parts:
-        close_parts(r.parts)
-        raise MimeError(
-            f"{what} is a multipart message without its closing boundary {('--' + boundary + '--')!r}: cut short, or another boundary"
-        )
-    return r.parts, params
+    stream = PartStream(content_type, limits, what)
+    for chunk in chunks:
+        stream.write(chunk)
+    return stream.finish()
 
 
 def close_parts(parts: Iterable[Part]) -> None:
@@ -265,11 +297,18 @@ def unpack(
     protected), while setting it in a tree has no such limit. ``bound``: parts the WSDL puts in MIME
     parts (SwA), found by their WS-I Attachments Profile Content-ID (``<name=...>``), else the next
     part nothing refers to, and put back as elements. Raises ``MimeError``."""
+    parts, params = read_parts(chunks, content_type, limits, what)
+    return unpack_parts(parts, params, limits, what, bound)
+
+
+def unpack_parts(
+    parts: list[Part], params: dict[str, str], limits: Limits, what: str = "the SOAP reply", bound: list[Bound] | None = None
+) -> etree._Element:
+    """``unpack`` of a message already read into parts (``PartStream``); closes them."""
     from lxml import etree
 
     from .xmlparse import parse_untrusted
 
-    parts, params = read_parts(chunks, content_type, limits, what)
     try:
         by_id = {p.content_id: p for p in parts if p.content_id}
         start = params.get("start", "").strip().strip("<>").strip()

@@ -21,7 +21,7 @@ import httpx
 import yaml
 from lxml import etree
 
-from .client import Reply, SoapClient
+from .client import Reply, SinkFor, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
@@ -174,8 +174,10 @@ class RecordingClient(SoapClient):
         super().__init__(settings)
         self.captured: list[_Captured] = []
 
-    async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
-        """``SoapClient.apost``, keeping the request as written and the reply."""
+    async def apost(
+        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+    ) -> Reply:
+        """``SoapClient.apost``, keeping the request as written and the reply (read whole, for the recording: no ``sink``)."""
         seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, body)
         reply = await super().apost(url, body, headers, what=what, idempotent=idempotent)
         seen.status, seen.content_type, seen.reply = reply.status, reply.content_type, reply.body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email
 import email.message
 import email.policy
@@ -17,6 +18,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -538,3 +540,170 @@ def test_the_spec_describes_the_form_request_and_the_octet_stream_reply() -> Non
     from openapi_spec_validator import validate
 
     validate(spec)
+
+
+# --- memory: a multipart reply goes into its parts as it arrives --------------------------------
+
+
+class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body sent in 64 KiB chunks, as a socket delivers it (httpx's own stream would be one chunk)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def _chunks(self) -> Iterator[bytes]:
+        view = memoryview(self.body)
+        for i in range(0, len(view), 64 * 1024):
+            yield bytes(view[i : i + 64 * 1024])
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks():
+            yield chunk
+
+
+class _Replies(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Answers each call with the next of ``replies`` (body, Content-Type), streamed in chunks."""
+
+    def __init__(self, replies: list[tuple[bytes, str]]) -> None:
+        self.replies = replies
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body, ct = self.replies.pop(0)
+        return httpx.Response(200, headers={"content-type": ct, "content-length": str(len(body))}, stream=_Chunks(body))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self.handle_request(request)
+
+
+def _streaming_app(replies: list[tuple[bytes, str]]) -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    async def answer(request: Any) -> StreamingResponse:
+        body, ct = replies.pop(0)
+        return StreamingResponse(_Chunks(body).__aiter__(), media_type=None, headers={"content-type": ct})
+
+    return Starlette(routes=[Route("/files", answer, methods=["POST"])])
+
+
+@pytest.mark.parametrize("path", ["sync (httpx)", "async (aiohttp, a socket)", "async (in-process httpx)"])
+def test_a_multipart_reply_is_never_held_whole(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The peak of Python's allocations from the call's start until the reply is decoded stays far
+    under the 20 MiB attachment: its bytes went into the MIME parser, and the part to disk, as they
+    arrived. A reply read whole (then parsed) peaks at its size or more."""
+    import random
+    import tracemalloc
+
+    from tests.conftest import ServerThread
+
+    data = random.Random(20).randbytes(20 * 1024 * 1024)
+    replies = [_jaxws_mtom_reply(b"warm up"), _jaxws_mtom_reply(data)]
+    peaks: list[int] = []
+    real = bridge.Bridge._finish
+
+    def finish(self: bridge.Bridge, op: Any, reply: Any) -> Any:
+        peaks.append(tracemalloc.get_traced_memory()[1])  # before the reply is decoded (a base64 string of 27 MB)
+        return real(self, op, reply)
+
+    monkeypatch.setattr(bridge.Bridge, "_finish", finish)
+    settings: dict[str, Any] = {"max_reply_bytes": 64 * 1024 * 1024, "mtom": {"spool_bytes": 1024 * 1024}}
+    with contextlib.ExitStack() as stack:
+        if path.startswith("async (aiohttp"):
+            server = stack.enter_context(ServerThread(_streaming_app(replies)))
+            b = stack.enter_context(bridge.load(FILES, endpoint=server.url + "/files", cache_dir=None, **settings))
+        else:
+            b = stack.enter_context(_bridge(_Replies(replies), **settings))
+
+        def call() -> dict[str, Any]:
+            return b.call("Download", {"name": "x"}) if path.startswith("sync") else asyncio.run(b.acall("Download", {"name": "x"}))
+
+        assert base64.b64decode(call()["content"]) == b"warm up"  # imports and connections, before measuring
+        tracemalloc.start()
+        try:
+            got = call()
+        finally:
+            tracemalloc.stop()
+    assert peaks[-1] < len(data) // 5, f"{peaks[-1] / 2**20:.1f} MiB allocated before decoding a reply with a 20 MiB part"
+    assert hashlib.sha256(base64.b64decode(got["content"])).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_form_upload_is_never_held_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The REST side: a 20 MiB file in a multipart/form-data body (written by httpx, streamed from
+    a file object over a socket) goes into the form parser as it arrives; until the form's fields
+    are read out of the spooled parts, Python's allocations stay far under the file's size. A body
+    read whole (then parsed) peaks at its size or more."""
+    import io
+    import random
+    import tracemalloc
+
+    from bridge import restbinary
+    from tests.conftest import ServerThread
+
+    data = random.Random(21).randbytes(20 * 1024 * 1024)
+    peaks: list[int] = []
+    real = restbinary.form_fields
+
+    def fields(parts: Any) -> Any:
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        return real(parts)
+
+    monkeypatch.setattr(restbinary, "form_fields", fields)
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    form = {"json": json.dumps({"name": "n", "content": "cid:file"})}
+    with (
+        _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen), max_request_bytes=64 * 1024 * 1024) as b,
+        ServerThread(b.asgi()) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        assert client.post("/FileService/Upload", data=form, files={"file": ("a.bin", b"warm up")}).status_code == 200
+        tracemalloc.start()
+        try:
+            r = client.post("/FileService/Upload", data=form, files={"file": ("a.bin", io.BytesIO(data))})
+        finally:
+            tracemalloc.stop()
+    assert r.status_code == 200, r.text
+    assert peaks[-1] < len(data) // 5, f"{peaks[-1] / 2**20:.1f} MiB allocated before the form's fields were read"
+    (binary,) = [p for p in _parts(seen[-1]) if p.get_content_type() == "application/octet-stream"]
+    assert hashlib.sha256(binary.get_payload(decode=True)).digest() == hashlib.sha256(data).digest()
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["Content-Length", "chunked"])
+def test_a_form_over_max_request_bytes_is_a_413_while_it_streams(declared: bool) -> None:
+    body, ct = _form({"name": "n", "content": "cid:file"}, {"file": bytes(300_000)})
+    with _bridge(_reply_transport(b"", "text/xml"), max_request_bytes=100_000) as b:
+        client = TestClient(b.asgi())
+        content: Any = body if declared else _Chunks(body)._chunks()  # an iterator: sent chunked, no Content-Length
+        r = client.post("/FileService/Upload", content=content, headers={"content-type": ct})
+    assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert "100000" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_multipart_reply_over_max_reply_bytes_is_cut_off_while_it_streams(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted as it arrives: a 502 bad_reply (REST too), and the parts spooled so far are deleted."""
+    import tempfile
+
+    from bridge import mime
+
+    closed: list[bool] = []
+    real = tempfile.SpooledTemporaryFile
+
+    class Watched(real):  # type: ignore[misc, valid-type]
+        def close(self) -> None:
+            closed.append(True)
+            super().close()
+
+    monkeypatch.setattr(mime.tempfile, "SpooledTemporaryFile", Watched)
+    body, ct = _jaxws_mtom_reply(bytes(2 * 1024 * 1024))
+    with _bridge(_Replies([(body, ct), (body, ct)]), max_reply_bytes=1024 * 1024) as b:
+        with pytest.raises(UpstreamError, match="larger than the limit of 1048576 bytes") as err:
+            b.call("Download", {"name": "x"}) if path == "sync" else asyncio.run(b.acall("Download", {"name": "x"}))
+        assert err.value.kind == "bad_reply"
+        assert len(closed) == 2  # the root part and the part cut short: both deleted
+        r = TestClient(b.asgi()).post("/FileService/Download", json={"name": "x"})
+    assert r.status_code == 502 and "larger than the limit" in r.json()["detail"]
