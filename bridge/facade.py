@@ -523,10 +523,11 @@ class Bridge:
         from .mime import is_multipart
 
         if reply.streamed is not None or (is_multipart(reply.content_type) and reply.body.strip()):
-            root = self._unpack(op, reply)
+            tree = [self._unpack(op, reply)]
             reply.body = b""  # the raw message is no longer needed: not held while decoding
             try:
-                return self._decode_reply(op, root)
+                # passed on, not kept here: _decode_reply frees the tree (its 4/3-size base64 text) before validating
+                return self._decode_reply(op, tree.pop())
             except UpstreamError as exc:
                 if reply.status >= 400:
                     raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
