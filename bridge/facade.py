@@ -425,23 +425,31 @@ class Bridge:
         wsse = self._wsse.get(op.service)
         if credentials is not None and credentials.wsse is not None:
             wsse = credentials.wsse  # the authenticated consumer's own UsernameToken, in place of the global one
-        if wsse is not None:
-            body = wsse.apply(body)
         http = http_headers(op.soap_version, action)
-        body, http = self._mtom(op, body, http, action)
+        if op.input.attachments:  # SwA: signed (if at all) once the bound parts are out of the envelope
+            body, http = self._swa(op, body, http, wsse)
+        else:
+            if wsse is not None:
+                body = wsse.apply(body)
+            body, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs)
         if credentials is not None and credentials.authorization is not None:
             http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
         return op, body, http
 
-    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
+    def _swa(self, op: Operation, body: bytes, http: dict[str, str], wsse: Security | None) -> tuple[bytes, dict[str, str]]:
+        """The request as SOAP with Attachments (the WSDL binds parts to MIME parts). WS-Security
+        applies to the envelope as sent, without those parts: signed before, its signature would cover
+        elements the receiver never sees. The attachments themselves are not signed (no WSS SwA profile)."""
+        from .mime import bound_parts, pack_swa
+
+        swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments, finish=wsse.apply if wsse else None)
+        return swa.body, {**http, "Content-Type": swa.content_type}
+
+    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str, *, exact: bool = False) -> tuple[bytes, dict[str, str]]:
         """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
         base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
-        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so."""
-        if op.input.attachments:  # the WSDL binds parts to MIME parts: SOAP with Attachments
-            from .mime import bound_parts, pack_swa
-
-            swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments)
-            return swa.body, {**http, "Content-Type": swa.content_type}
+        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so.
+        ``exact``: the envelope is signed, so only canonical base64 values become parts (``mime.pack``)."""
         m = self.settings.mtom
         if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
             return body, http
@@ -452,7 +460,7 @@ class Bridge:
             tags = self._binary_tags[id(op)] = binary_tags(op.input)
         soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
         http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
-        packed = pack(body, op.soap_version, action, tags, m.threshold)
+        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact)
         if packed is None:
             return body, http
         return packed.body, {**http, "Content-Type": packed.content_type}

@@ -19,7 +19,7 @@ import binascii
 import quopri
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote
@@ -404,10 +404,17 @@ class Packed:
         return iter(self.pieces)
 
 
-def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed | None:
+def pack(
+    envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int, *, exact: bool = False
+) -> Packed | None:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
     and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no value
-    is that large: the envelope then goes as it is (the JAX-WS RI accepts either)."""
+    is that large: the envelope then goes as it is (the JAX-WS RI accepts either).
+
+    ``exact`` (a signed envelope): only values in the canonical lexical form of base64Binary (no
+    whitespace, zero pad bits) become parts, as XOP 1.0 §3.1 says, so that the envelope a receiver
+    reconstructs (each part's canonical base64 in place of its xop:Include) is, character for
+    character, the one signed; any other value stays inline."""
     from lxml import etree
 
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
@@ -421,7 +428,7 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
             data = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             continue  # validated before; left inline rather than guessed at
-        if len(data) < threshold:
+        if len(data) < threshold or (exact and not _canonical(text, data)):
             continue
         cid = f"{len(binaries) + 1}.{token}@soapbridge"
         el.text = None
@@ -455,6 +462,16 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
     if version == "1.2" and action:
         content_type += f'; action="{action}"'
     return Packed(content_type, pieces, len(binaries))
+
+
+def _canonical(text: str, data: bytes) -> bool:
+    """Whether ``text`` (valid base64 of ``data``) is its canonical form: no whitespace (then it would
+    be longer), and the last quantum as the encoder writes it (pad bits zero; checked on the tail,
+    not on a second copy of a large value)."""
+    if len(text) != (len(data) + 2) // 3 * 4:
+        return False
+    tail = data[len(data) - (len(data) % 3 or 3) :] if data else b""
+    return base64.b64encode(tail).decode("ascii") == text[len(text) - len(base64.b64encode(tail)) :]
 
 
 def package(root_xml: bytes, version: str, attachments: list[tuple[str, str, bytes]], *, mtom: bool) -> tuple[str, bytes]:
@@ -552,10 +569,18 @@ def binary_tags(message: Message | None) -> frozenset[str]:
     return frozenset(tags)
 
 
-def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str, tuple[str, ...]]) -> Packed:
+def pack_swa(
+    envelope: bytes,
+    version: str,
+    bound: list[Bound],
+    media: dict[str, tuple[str, ...]],
+    *,
+    finish: Callable[[bytes], bytes] | None = None,
+) -> Packed:
     """The envelope as SOAP with Attachments (WSDL 1.1 §5, WS-I Attachments Profile 1.0): each
     ``bound`` part's element taken out of the Body and sent as a MIME part whose Content-ID is
-    ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream)."""
+    ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream).
+    ``finish``: applied to the root part's envelope once the parts are out (WS-Security signs it)."""
     from lxml import etree
 
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
@@ -584,6 +609,9 @@ def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str,
         )
         attachments.append(data)
     head = f"--{boundary}\r\nContent-Type: {soap_type}; charset=UTF-8\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n".encode()
-    pieces = [head, etree.tostring(root, xml_declaration=True, encoding="utf-8"), *attachments, f"\r\n--{boundary}--\r\n".encode()]
+    root_xml = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    if finish is not None:
+        root_xml = finish(root_xml)
+    pieces = [head, root_xml, *attachments, f"\r\n--{boundary}--\r\n".encode()]
     content_type = f'multipart/related; type="{soap_type}"; boundary="{boundary}"; start="<{root_id}>"'
     return Packed(content_type, pieces, len(attachments) // 2)
