@@ -141,6 +141,7 @@ class Bridge:
         self._pieces: dict[tuple[str, tuple[tuple[str, ...], ...]], Pieces] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
         self._binary_tags: dict[int, frozenset[str]] = {}  # per operation: its base64Binary elements (MTOM)
+        self._swarefs: dict[int, frozenset[str]] = {}  # per message: its WS-I swaRef elements
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -322,8 +323,11 @@ class Bridge:
         ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
         return self._decode_reply(self.operation(operation), body)
 
-    def _decode_reply(self, op: Operation, body: bytes | etree._Element) -> dict[str, Any]:
-        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded."""
+    def _decode_reply(
+        self, op: Operation, body: bytes | etree._Element, resolved: list[tuple[etree._Element, str]] | None = None
+    ) -> dict[str, Any]:
+        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded.
+        ``resolved``: its swaRef elements with their text as received, which the signature covers."""
         if isinstance(body, bytes) and OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
             data = self._decode_streaming(op, body)
             if data is not None:
@@ -339,7 +343,11 @@ class Bridge:
             del body
             wsse = self._wsse.get(op.service)
             if wsse is not None:  # before anything of the reply is used, faults included
-                wsse.verify(env.header, env.body, op.key)
+                from .mime import as_received
+
+                with as_received(resolved or []):
+                    wsse.verify(env.header, env.body, op.key)
+            resolved = None
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
@@ -429,9 +437,15 @@ class Bridge:
         if op.input.attachments:  # SwA: signed (if at all) once the bound parts are out of the envelope
             body, http = self._swa(op, body, http, wsse)
         else:
+            swarefs: list[tuple[str, bytes]] = []
+            tags = self._swaref_tags(op.input)
+            if tags:  # WS-I swaRef values become parts, cid: URIs in their place: what is signed and sent
+                from .mime import take_swarefs
+
+                body, swarefs = take_swarefs(body, tags)
             if wsse is not None:
                 body = wsse.apply(body)
-            body, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs)
+            body, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs, extra=swarefs)
         if credentials is not None and credentials.authorization is not None:
             http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
         return op, body, http
@@ -445,22 +459,38 @@ class Bridge:
         swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments, finish=wsse.apply if wsse else None)
         return swa.body, {**http, "Content-Type": swa.content_type}
 
-    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str, *, exact: bool = False) -> tuple[bytes, dict[str, str]]:
+    def _swaref_tags(self, message: Any) -> frozenset[str]:
+        """The tags of a message's WS-I swaRef elements (bridge.mime), once per message."""
+        tags = self._swarefs.get(id(message))
+        if tags is None:
+            from .mime import swaref_tags
+
+            tags = self._swarefs[id(message)] = swaref_tags(message)
+        return tags
+
+    def _mtom(
+        self, op: Operation, body: bytes, http: dict[str, str], action: str, *, exact: bool = False, extra: list[tuple[str, bytes]] | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
         base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
         MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so.
-        ``exact``: the envelope is signed, so only canonical base64 values become parts (``mime.pack``)."""
+        ``exact``: the envelope is signed, so only canonical base64 values become parts (``mime.pack``).
+        ``extra``: swaRef parts the envelope refers to: sent along, as SwA when nothing goes as MTOM."""
         m = self.settings.mtom
-        if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
+        on = m.enabled is True or (m.enabled == "auto" and op.mtom_policy)
+        if not on and not extra:
             return body, http
         from .mime import XOP_MEDIA, binary_tags, pack
 
-        tags = self._binary_tags.get(id(op))
-        if tags is None:
-            tags = self._binary_tags[id(op)] = binary_tags(op.input)
-        soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
-        http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
-        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact)
+        tags = frozenset[str]()
+        if on:
+            got = self._binary_tags.get(id(op))
+            if got is None:  # swaRef values are not XOP-optimized: they are parts already
+                got = self._binary_tags[id(op)] = binary_tags(op.input) - self._swaref_tags(op.input)
+            tags = got
+            soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
+            http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
+        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact, extra=extra)
         if packed is None:
             return body, http
         return packed.body, {**http, "Content-Type": packed.content_type}
@@ -501,18 +531,20 @@ class Bridge:
             parts, reply.streamed = reply.streamed[0], None
             close_parts(parts)
 
-    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
+    def _unpack(self, op: Operation, reply: Reply, resolved: list[tuple[etree._Element, str]]) -> etree._Element:
         """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined: from the
-        parts the client streamed them into, else (a reply read whole) from its body."""
+        parts the client streamed them into, else (a reply read whole) from its body. ``resolved``
+        gets the swaRef elements and their cid: text (which a signature covers)."""
         from .mime import bound_parts, unpack, unpack_parts
 
         what = f"the SOAP reply to {op.key}"
+        swarefs = self._swaref_tags(op.output)
         try:
             bound = bound_parts(op.output, op.style)
             if reply.streamed is not None:
                 (parts, params), reply.streamed = reply.streamed, None
-                return unpack_parts(parts, params, self._mime_limits(), what, bound=bound)
-            return unpack([reply.body], reply.content_type, self._mime_limits(), what=what, bound=bound)
+                return unpack_parts(parts, params, self._mime_limits(), what, bound=bound, swarefs=swarefs, resolved=resolved)
+            return unpack([reply.body], reply.content_type, self._mime_limits(), what=what, bound=bound, swarefs=swarefs, resolved=resolved)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
 
@@ -531,11 +563,12 @@ class Bridge:
         from .mime import is_multipart
 
         if reply.streamed is not None or (is_multipart(reply.content_type) and reply.body.strip()):
-            tree = [self._unpack(op, reply)]
+            resolved: list[tuple[etree._Element, str]] = []
+            tree = [self._unpack(op, reply, resolved)]
             reply.body = b""  # the raw message is no longer needed: not held while decoding
             try:
                 # passed on, not kept here: _decode_reply frees the tree (its 4/3-size base64 text) before validating
-                return self._decode_reply(op, tree.pop())
+                return self._decode_reply(op, tree.pop(), resolved)
             except UpstreamError as exc:
                 if reply.status >= 400:
                     raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None

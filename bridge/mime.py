@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import quopri
 import tempfile
 import uuid
@@ -25,7 +26,7 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote
 
 from .errors import MimeError, XmlError
-from .model import ComplexType, Element, Group, Message, SimpleType
+from .model import ComplexType, Element, Group, Message, SimpleType, is_swaref
 
 if TYPE_CHECKING:  # lxml where used: the REST app reads forms (bridge.restbinary) without it
     from lxml import etree
@@ -289,20 +290,35 @@ def _value(part: Part, kind: str) -> str:
 
 
 def unpack(
-    chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply", bound: list[Bound] | None = None
+    chunks: Iterable[bytes],
+    content_type: str,
+    limits: Limits,
+    what: str = "the SOAP reply",
+    bound: list[Bound] | None = None,
+    swarefs: frozenset[str] = frozenset(),
+    resolved: list[tuple[etree._Element, str]] | None = None,
 ) -> etree._Element:
     """A multipart/related SOAP message (MTOM/XOP or SwA) as one envelope's tree: every ``xop:Include``
     and every ``href="cid:..."`` reference replaced by its part's content in base64. A tree, not
     bytes: a value over 10 MB is one text node, which libxml2 parses only with huge_tree (no longer
     protected), while setting it in a tree has no such limit. ``bound``: parts the WSDL puts in MIME
     parts (SwA), found by their WS-I Attachments Profile Content-ID (``<name=...>``), else the next
-    part nothing refers to, and put back as elements. Raises ``MimeError``."""
+    part nothing refers to, and put back as elements. ``swarefs``: tags of WS-I swaRef elements,
+    whose ``cid:`` text is replaced by the part's content in base64 (WS-I AP 1.0 §4.4); each such
+    element and its text as received go to ``resolved`` (a signature covers that text, not the
+    content). Raises ``MimeError``."""
     parts, params = read_parts(chunks, content_type, limits, what)
-    return unpack_parts(parts, params, limits, what, bound)
+    return unpack_parts(parts, params, limits, what, bound, swarefs, resolved)
 
 
 def unpack_parts(
-    parts: list[Part], params: dict[str, str], limits: Limits, what: str = "the SOAP reply", bound: list[Bound] | None = None
+    parts: list[Part],
+    params: dict[str, str],
+    limits: Limits,
+    what: str = "the SOAP reply",
+    bound: list[Bound] | None = None,
+    swarefs: frozenset[str] = frozenset(),
+    resolved: list[tuple[etree._Element, str]] | None = None,
 ) -> etree._Element:
     """``unpack`` of a message already read into parts (``PartStream``); closes them."""
     from lxml import etree
@@ -344,6 +360,15 @@ def unpack_parts(
             parent.remove(include)
             parent.text = part.base64()
             used.add(id(part))
+        for el in list(root.iter(*swarefs)) if swarefs else ():
+            text = (el.text or "").strip()
+            if len(el) or text[:4].lower() != "cid:":
+                continue  # not a reference (the codec then refuses it as base64), or xsi:nil
+            part = _referenced(text, by_id, what, "swaRef")
+            if resolved is not None:
+                resolved.append((el, el.text or ""))
+            el.text = part.base64()
+            used.add(id(part))
         if root_type != XOP_MEDIA:  # SwA: an element referring to a part by href="cid:..."
             for el in root.iter():
                 href = el.get("href") if isinstance(el.tag, str) else None
@@ -372,6 +397,20 @@ def unpack_parts(
         return root
     finally:
         close_parts(parts)
+
+
+@contextlib.contextmanager
+def as_received(resolved: list[tuple[etree._Element, str]]) -> Iterator[None]:
+    """Within it, the swaRef elements ``unpack`` resolved hold their ``cid:`` text again: what the
+    sender signed (a swaRef's value is that URI; XOP's reconstruction does not apply to it)."""
+    content = [(el, el.text) for el, _ in resolved]
+    for el, text in resolved:
+        el.text = text
+    try:
+        yield
+    finally:
+        for el, value in content:
+            el.text = value
 
 
 def _referenced(href: str | None, by_id: dict[str, Part], what: str, how: str) -> Part:
@@ -405,7 +444,14 @@ class Packed:
 
 
 def pack(
-    envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int, *, exact: bool = False
+    envelope: bytes,
+    version: str,
+    action: str,
+    binary_tags: frozenset[str],
+    threshold: int,
+    *,
+    exact: bool = False,
+    extra: list[tuple[str, bytes]] | None = None,
 ) -> Packed | None:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
     and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no value
@@ -414,13 +460,20 @@ def pack(
     ``exact`` (a signed envelope): only values in the canonical lexical form of base64Binary (no
     whitespace, zero pad bits) become parts, as XOP 1.0 §3.1 says, so that the envelope a receiver
     reconstructs (each part's canonical base64 in place of its xop:Include) is, character for
-    character, the one signed; any other value stays inline."""
+    character, the one signed; any other value stays inline.
+
+    ``extra``: parts ``(content id, bytes)`` the envelope already refers to (swaRef, ``take_swarefs``),
+    sent along; with no MTOM part the message is then SOAP with Attachments (root text/xml)."""
     from lxml import etree
 
-    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    if not binary_tags and not extra:
+        return None
     token = uuid.uuid4().hex
     binaries: list[tuple[str, bytes]] = []
-    for el in root.iter(*binary_tags) if binary_tags else ():
+    root = None
+    if binary_tags:
+        root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    for el in root.iter(*binary_tags) if root is not None else ():
         text = el.text or ""
         if len(el) or len(text) * 3 // 4 < threshold:  # len*3/4: the decoded size, near enough
             continue
@@ -434,20 +487,27 @@ def pack(
         el.text = None
         etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
         binaries.append((cid, data))
-    if not binaries:
+    if not binaries and not extra:
         return None
     boundary = f"uuid:{token}"
     root_id = f"root.{token}@soapbridge"
     soap_type = "application/soap+xml" if version == "1.2" else "text/xml"
     start_info = f'{soap_type}; action=\\"{action}\\"' if version == "1.2" and action else soap_type
+    if binaries:  # MTOM
+        assert root is not None
+        root_ct = f'{XOP_MEDIA}; charset=UTF-8; type="{start_info}"'
+        root_xml = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    else:  # SwA: the envelope as it is, its swaRef parts along
+        root_ct = f"{soap_type}; charset=UTF-8"
+        root_xml = envelope
     head = (
         f"--{boundary}\r\n"
-        f'Content-Type: {XOP_MEDIA}; charset=UTF-8; type="{start_info}"\r\n'
+        f"Content-Type: {root_ct}\r\n"
         "Content-Transfer-Encoding: binary\r\n"
         f"Content-ID: <{root_id}>\r\n\r\n"
     ).encode("ascii")
-    pieces = [head, etree.tostring(root, xml_declaration=True, encoding="utf-8")]
-    for cid, data in binaries:
+    pieces = [head, root_xml]
+    for cid, data in [*binaries, *(extra or [])]:
         pieces.append(
             (
                 f"\r\n--{boundary}\r\n"
@@ -458,10 +518,39 @@ def pack(
         )
         pieces.append(data)
     pieces.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
-    content_type = f'multipart/related; type="{XOP_MEDIA}"; boundary="{boundary}"; start="<{root_id}>"; start-info="{start_info}"'
+    if binaries:
+        content_type = f'multipart/related; type="{XOP_MEDIA}"; boundary="{boundary}"; start="<{root_id}>"; start-info="{start_info}"'
+    else:
+        content_type = f'multipart/related; type="{soap_type}"; boundary="{boundary}"; start="<{root_id}>"'
     if version == "1.2" and action:
         content_type += f'; action="{action}"'
-    return Packed(content_type, pieces, len(binaries))
+    return Packed(content_type, pieces, len(binaries) + len(extra or []))
+
+
+def take_swarefs(envelope: bytes, tags: frozenset[str]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """WS-I swaRef (Attachments Profile 1.0 §4.4): each element in ``tags`` holding base64 gets,
+    in its place, a ``cid:`` URI naming a new part of those bytes. The envelope as it will be sent
+    (so sign it after this), and the parts ``(content id, bytes)`` for ``pack``'s ``extra``."""
+    from lxml import etree
+
+    if not tags:  # (iter() of no tag is every element)
+        return envelope, []
+    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    token = uuid.uuid4().hex
+    parts: list[tuple[str, bytes]] = []
+    for el in list(root.iter(*tags)):
+        if len(el) or el.text is None:
+            continue  # xsi:nil, or no value
+        try:
+            data = base64.b64decode("".join(el.text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            continue  # validated before (the schema says base64); left as it is rather than guessed at
+        cid = f"swaref{len(parts) + 1}.{token}@soapbridge"
+        el.text = f"cid:{cid}"
+        parts.append((cid, data))
+    if not parts:
+        return envelope, []
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8"), parts
 
 
 def _canonical(text: str, data: bytes) -> bool:
@@ -530,7 +619,18 @@ def split_binaries(
 
 def binary_tags(message: Message | None) -> frozenset[str]:
     """The tags (Clark notation) of the elements of a message that hold xs:base64Binary values, as
-    simple types or simpleContent, in its parts and every type below them (derived types included)."""
+    simple types or simpleContent, in its parts and every type below them (derived types included).
+    WS-I swaRef elements are among them (their JSON value is base64 too): see ``swaref_tags``."""
+    return _tags(message, lambda t: t.variety == "atomic" and t.builtin == "base64Binary")
+
+
+def swaref_tags(message: Message | None) -> frozenset[str]:
+    """The tags of the elements of a message typed WS-I swaRef (``model.is_swaref``): their value
+    goes as a MIME part, the element holding its ``cid:`` URI."""
+    return _tags(message, is_swaref)
+
+
+def _tags(message: Message | None, wanted: Callable[[SimpleType], bool]) -> frozenset[str]:
     if message is None:
         return frozenset()
     tags: set[str] = set()
@@ -540,11 +640,11 @@ def binary_tags(message: Message | None) -> frozenset[str]:
         for e in [el, *el.substitutes]:
             t = e.type
             if isinstance(t, SimpleType):
-                if t.variety == "atomic" and t.builtin == "base64Binary":
+                if wanted(t):
                     tags.add(str(e.qname))
             else:
                 vt = t.value_type()
-                if vt is not None and vt.variety == "atomic" and vt.builtin == "base64Binary":
+                if vt is not None and wanted(vt):
                     tags.add(str(e.qname))
                 complex_type(t)
 

@@ -24,6 +24,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -707,3 +708,107 @@ def test_a_multipart_reply_over_max_reply_bytes_is_cut_off_while_it_streams(path
         assert len(closed) == 2  # the root part and the part cut short: both deleted
         r = TestClient(b.asgi()).post("/FileService/Download", json={"name": "x"})
     assert r.status_code == 502 and "larger than the limit" in r.json()["detail"]
+
+
+# --- WS-I swaRef (wsdl/claims.wsdl) ------------------------------------------------------------
+
+CLAIMS = sample("claims.wsdl")
+CLAIMS_NS = "http://soapbridge.dev/samples/claims"
+SWAREF_NS = "http://ws-i.org/profiles/basic/1.1/xsd"
+# swaref.xsd as WS-I AP 1.0 §4.4 defines it, written here: the oracle does not use the bridge's catalogue copy
+WSI_SWAREF_XSD = (
+    f'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="{SWAREF_NS}">'
+    '<xsd:simpleType name="swaRef"><xsd:restriction base="xsd:anyURI"/></xsd:simpleType></xsd:schema>'
+)
+
+
+def _claims_schema(tmp_path: Path) -> Any:
+    import xmlschema
+
+    swaref = tmp_path / "swaref.xsd"
+    swaref.write_text(WSI_SWAREF_XSD)
+    inline = next(etree.parse(str(CLAIMS)).iter("{http://www.w3.org/2001/XMLSchema}schema"))
+    to_local = {"http://ws-i.org/profiles/basic/1.1/swaref.xsd": swaref.as_uri()}
+    return xmlschema.XMLSchema10(etree.tostring(inline).decode(), uri_mapper=lambda url: to_local.get(url, url))
+
+
+def _claims(transport: Any) -> bridge.Bridge:
+    return bridge.load(CLAIMS, endpoint="http://claims.invalid/claims", transport=transport, cache_dir=None)
+
+
+def test_a_swaref_value_goes_as_a_swa_part_its_cid_in_the_element(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:SendClaimResponse xmlns:c="{CLAIMS_NS}"><c:claimId>c-1</c:claimId></c:SendClaimResponse></s:Body></s:Envelope>'
+    with _claims(_reply_transport(reply.encode(), "text/xml", seen=seen)) as b:
+        assert b.call("SendClaim", {"name": "Dent", "claimForm": base64.b64encode(PAYLOAD).decode()}) == {"claimId": "c-1"}
+    msg = email.message_from_bytes(f"Content-Type: {seen[0].headers['content-type']}\r\n\r\n".encode() + seen[0].content, policy=email.policy.HTTP)
+    assert msg.get_content_type() == "multipart/related" and msg.get_param("type") == "text/xml"  # SwA, not MTOM
+    root, attachment = msg.iter_parts()
+    assert root["Content-ID"] == msg.get_param("start") and root.get_content_type() == "text/xml"
+    env = etree.fromstring(root.get_payload(decode=True))
+    request = env.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
+    ref = request.findtext(f"{{{CLAIMS_NS}}}claimForm")
+    assert ref.startswith("cid:") and attachment["Content-ID"] == f"<{unquote(ref[4:])}>"
+    assert attachment.get_payload(decode=True) == PAYLOAD
+    schema = _claims_schema(tmp_path)
+    schema.validate(request)  # what was sent is valid against the WSDL's schema: a cid: anyURI, not base64
+    # the oracle can fail: the same request with the value inline where the schema wants a URI of one token
+    request.find(f"{{{CLAIMS_NS}}}claimForm").text = None
+    etree.SubElement(request.find(f"{{{CLAIMS_NS}}}claimForm"), "inline")
+    assert not schema.is_valid(request)
+
+
+def _wsi_example_reply(data: bytes, *, ref: str = "cid:b0a597fd-5ef7-4f0c-9d85-6666239f1d25@example.jaxws.sun.com") -> tuple[bytes, str]:
+    """A GetClaimForm reply in the shape of WS-I AP 1.0's swaRef example (as the JAX-WS RI sends it):
+    Multipart/Related with type=text/xml and no start parameter, a root part without Content-ID, the
+    element holding the cid: URI between whitespace, the attachment application/pdf, binary."""
+    boundary = "----=_Part_5_32550604.1118953563502"
+    envelope = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">\n'
+        f'    <soapenv:Body>\n        <c:GetClaimFormResponse xmlns:c="{CLAIMS_NS}">\n'
+        f"            <c:claimForm>{ref}</c:claimForm>\n"
+        "        </c:GetClaimFormResponse>\n    </soapenv:Body>\n</soapenv:Envelope>"
+    )
+    body = (
+        f"--{boundary}\r\nContent-Type: text/xml; charset=utf-8\r\n\r\n{envelope}\r\n"
+        f"--{boundary}\r\nContent-Type: application/pdf\r\nContent-ID: <b0a597fd-5ef7-4f0c-9d85-6666239f1d25@example.jaxws.sun.com>\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--".encode()
+    return body, f"Multipart/Related; boundary={boundary}; type=text/xml"
+
+
+def test_a_swaref_in_a_reply_gives_the_part_as_base64() -> None:
+    pdf = b"%PDF-1.7\n" + PAYLOAD
+    body, ct = _wsi_example_reply(pdf)
+    with _claims(_Replies([(body, ct), (body, ct), (body, ct)])) as b:
+        assert base64.b64decode(b.call("GetClaimForm", {"claimId": "c-1"})["claimForm"]) == pdf
+        assert base64.b64decode(asyncio.run(b.acall("GetClaimForm", {"claimId": "c-1"}))["claimForm"]) == pdf
+        r = TestClient(b.asgi()).post("/ClaimService/GetClaimForm", json={"claimId": "c-1"}, headers={"accept": "application/octet-stream"})
+    assert r.status_code == 200 and r.content == pdf
+
+
+@pytest.mark.parametrize("case", ["cid of no part", "not multipart"])
+def test_a_swaref_that_names_no_part_is_a_502(case: str) -> None:
+    body, ct = _wsi_example_reply(PAYLOAD, ref="cid:gone@example.org")
+    if case == "not multipart":  # a plain reply cannot carry the part a swaRef names
+        body, ct = body.split(b"\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0], "text/xml; charset=utf-8"
+    with _claims(_reply_transport(body, ct)) as b:
+        with pytest.raises(UpstreamError) as err:
+            b.call("GetClaimForm", {"claimId": "c-1"})
+        assert err.value.kind == "bad_reply"
+        assert ("cid:gone@example.org" in str(err.value)) if case == "cid of no part" else ("base64" in str(err.value))
+        r = TestClient(b.asgi()).post("/ClaimService/GetClaimForm", json={"claimId": "c-1"})
+    assert r.status_code == 502 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_swaref_both_ways_through_the_mock_and_a_rest_form() -> None:
+    with _claims(mock_transport(CLAIMS)) as b:
+        assert set(asyncio.run(b.acall("SendClaim", {"name": "n", "claimForm": base64.b64encode(PAYLOAD).decode()}))) == {"claimId"}
+        base64.b64decode(asyncio.run(b.acall("GetClaimForm", {"claimId": "c"}))["claimForm"], validate=True)
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><c:SendClaimResponse xmlns:c="{CLAIMS_NS}"><c:claimId>c-1</c:claimId></c:SendClaimResponse></s:Body></s:Envelope>'
+    body, ct = _form({"name": "n", "claimForm": "cid:form"}, {"form": PAYLOAD})
+    with _claims(_reply_transport(reply.encode(), "text/xml", seen=seen)) as b:
+        r = TestClient(b.asgi()).post("/ClaimService/SendClaim", content=body, headers={"content-type": ct})
+    assert r.status_code == 200, r.text
+    (attachment,) = [p for p in _parts(seen[0]) if p.get_content_type() == "application/octet-stream"]
+    assert attachment.get_payload(decode=True) == PAYLOAD

@@ -837,3 +837,55 @@ def test_a_signed_swa_request_signs_the_envelope_as_sent(pki: dict[str, Path], t
     assert b"ClaimPhoto" not in envelope and [p.get_payload(decode=True) for p in parts if p is not root] == [photo]
     result = xmlsec1_verify(envelope, pki["client.crt"], tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_swaref_signed_both_ways(pki: dict[str, Path], tmp_path: Path) -> None:
+    """A swaRef's value is its cid: URI (WS-I AP 1.0 §4.4; no XOP reconstruction): a signed request
+    verifies on the envelope as sent, and a reply signed over its cid: text verifies though the
+    bridge resolves it to the part's content."""
+    from tests.test_mtom import CLAIMS, CLAIMS_NS
+
+    form = os.urandom(3000)
+    reply_env = (
+        f'<soap:Envelope xmlns:soap="{SOAP11}" xmlns:wsu="{WSU}" xmlns:wsse="{WSSE}"><soap:Header><wsse:Security soap:mustUnderstand="1">'
+        f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#body-1"><ds:Transforms>'
+        '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature></wsse:Security></soap:Header>"
+        f'<soap:Body wsu:Id="body-1"><c:GetClaimFormResponse xmlns:c="{CLAIMS_NS}"><c:claimForm>cid:form-1@example.org</c:claimForm></c:GetClaimFormResponse></soap:Body></soap:Envelope>'
+    ).encode()
+    signed = xmlsec1_sign(reply_env, pki["service.key"], tmp_path)
+    boundary = "MIME_boundary"
+    body = (
+        f"--{boundary}\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-ID: <claim@example.org>\r\n\r\n".encode()
+        + signed
+        + f"\r\n--{boundary}\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <form-1@example.org>\r\n\r\n".encode()
+        + form
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    ct = f'multipart/related; boundary={boundary}; type="text/xml"; start="<claim@example.org>"'
+    sign = {"key": str(pki["client.key"]), "cert": str(pki["client.crt"])}
+    sent: list[tuple[str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.headers["content-type"], request.read()))
+        if "GetClaimForm" in request.headers["soapaction"]:
+            return httpx.Response(200, content=body, headers={"content-type": ct})
+        plain = f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><c:SendClaimResponse xmlns:c="{CLAIMS_NS}"><c:claimId>c</c:claimId></c:SendClaimResponse></s:Body></s:Envelope>'
+        return httpx.Response(200, content=plain.encode(), headers={"content-type": "text/xml"})
+
+    verify = {"required": False, "cert": str(pki["service.crt"])}  # the SendClaim reply here is not signed
+    wsse = {"sign": sign, "verify_reply": verify}
+    with bridge.load(CLAIMS, endpoint="http://service.invalid/claims", transport=httpx.MockTransport(answer), cache_dir=None, wsse=wsse) as b:
+        assert base64.b64decode(b.call("GetClaimForm", {"claimId": "1"})["claimForm"]) == form
+        assert b.call("SendClaim", {"name": "n", "claimForm": base64.b64encode(form).decode()}) == {"claimId": "c"}
+        tampered = body.replace(b"cid:form-1@example.org", b"cid:form-2@example.org").replace(b"<form-1@", b"<form-2@")
+        body = tampered  # another part named: the signed cid: text no longer matches
+        with pytest.raises(WsseError, match="does not verify"):
+            b.call("GetClaimForm", {"claimId": "1"})
+    msg, parts = _mime_parts(*sent[1])
+    root = next(p for p in parts if p["Content-ID"] == msg.get_param("start"))
+    envelope = root.get_payload(decode=True)
+    assert etree.fromstring(envelope).findtext(f".//{{{CLAIMS_NS}}}claimForm").startswith("cid:")
+    result = xmlsec1_verify(envelope, pki["client.crt"], tmp_path)
+    assert result.returncode == 0, result.stderr
