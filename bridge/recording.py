@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,10 +104,29 @@ def canonical_xml(data: bytes) -> str:
     return etree.tostring(root, method="c14n", exclusive=False, with_comments=False).decode("utf-8") + "\n"
 
 
-def _soap_body(content: bytes) -> dict[str, Any]:
-    """The recorded form of a SOAP body: canonical envelope, raw text if it is not XML, nothing if empty."""
+# The random tokens (uuid4 hex) of a multipart message's boundary and Content-IDs, which change
+# with every message: recorded as TOKEN, so a recording is stable (consistently within a message,
+# so a recorded reply still parses when replayed).
+_MIME_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _stable(content_type: str) -> str:
+    """A Content-Type with a multipart message's random tokens as TOKEN."""
+    return _MIME_TOKEN.sub("TOKEN", content_type) if content_type.lower().startswith("multipart/") else content_type
+
+
+def _soap_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: _stable(v) if k == "content-type" else v for k, v in headers.items()}
+
+
+def _soap_body(content: bytes, content_type: str = "") -> dict[str, Any]:
+    """The recorded form of a SOAP body: canonical envelope, raw text if it is not XML, nothing if empty;
+    a multipart (MTOM, SwA) message as ``mime``: its bytes as Latin-1 text (binary parts kept
+    exactly), its random tokens as TOKEN."""
     if not content.strip():
         return {"envelope": None}
+    if content_type.lower().startswith("multipart/"):
+        return {"mime": _MIME_TOKEN.sub("TOKEN", content.decode("latin-1"))}
     try:
         return {"envelope": canonical_xml(content)}
     except XmlError:
@@ -114,6 +134,8 @@ def _soap_body(content: bytes) -> dict[str, Any]:
 
 
 def _soap_bytes(recorded: dict[str, Any]) -> bytes:
+    if recorded.get("mime") is not None:
+        return str(recorded["mime"]).encode("latin-1")
     if recorded.get("envelope") is not None:
         return str(recorded["envelope"]).encode()
     return str(recorded.get("text") or "").encode()
@@ -214,8 +236,8 @@ async def _exchange(client: httpx.AsyncClient, transport: _Recorder, op: Operati
     out: dict[str, Any] = {"name": f"fault {fault}" if fault else "example", "rest_request": request}
     if transport.captured:
         c = transport.captured[0]
-        out["soap_request"] = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
-        out["soap_reply"] = {"status": c.status, "content_type": c.content_type, **_soap_body(c.reply)}
+        out["soap_request"] = {"url": redact_url(c.url), "headers": _soap_headers(c.headers), **_soap_body(c.body, c.headers.get("content-type", ""))}
+        out["soap_reply"] = {"status": c.status, "content_type": _stable(c.content_type), **_soap_body(c.reply, c.content_type)}
     else:
         out["soap_request"] = out["soap_reply"] = None
     out["rest_response"] = response
@@ -406,7 +428,7 @@ def replay(wsdl: str | Path, recording: dict[str, Any], *, allow_network: bool =
                 sent = None
                 if transport.sent:
                     c = transport.sent[0]
-                    sent = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
+                    sent = {"url": redact_url(c.url), "headers": _soap_headers(c.headers), **_soap_body(c.body, c.headers.get("content-type", ""))}
                 out.append(Replayed(e["name"], sent, response, e))
         await b.client.aclose()
         return out
