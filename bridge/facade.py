@@ -347,7 +347,8 @@ class Bridge:
 
                 with as_received(resolved or []):
                     wsse.verify(env.header, env.body, op.key)
-            resolved = None
+            if resolved:
+                resolved.clear()  # its elements would keep the tree alive while the result is validated
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
