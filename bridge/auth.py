@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import observability
-from .envvars import expand_env, section_keys
+from .envvars import config_path, expand_env, read_config_file, read_secret, section_keys
 from .errors import AuthUnavailable, ConfigError, Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
@@ -227,8 +227,7 @@ def _jwt(data: Any, base: Path | None) -> JwtSettings:
         if u.scheme != "https" and not (u.scheme == "http" and _loopback(u.hostname or "")):
             raise ConfigError("auth.jwt.jwks: a JWKS URL must be https:// (http:// only on a loopback address)")
     else:
-        p = Path(jwks).expanduser()
-        jwks = str(p if p.is_absolute() or base is None else base / p)
+        jwks = str(config_path(jwks, "auth.jwt.jwks", base))
     audience = d["audience"]
     audience = (audience,) if isinstance(audience, str) else audience
     if not isinstance(audience, (list, tuple)) or not all(isinstance(a, str) and a for a in audience):
@@ -276,8 +275,7 @@ def _jwt(data: Any, base: Path | None) -> JwtSettings:
         numbers[name] = float(v)
     ca = d.get("jwks_ca")
     if ca is not None:
-        cp = Path(str(expand_env(ca, "auth.jwt.jwks_ca"))).expanduser()
-        cp = cp if cp.is_absolute() or base is None else base / cp
+        cp = config_path(ca, "auth.jwt.jwks_ca", base)
         if not cp.exists():
             raise ConfigError(f"auth.jwt.jwks_ca: the CA bundle {cp} does not exist")
         numbers["jwks_ca"] = str(cp)
@@ -297,10 +295,7 @@ def _loopback(host: str) -> bool:
 
 
 def _read_file(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"auth.jwt.jwks: cannot read {path}: {exc.strerror}") from None
+    return read_config_file(Path(path), "auth.jwt.jwks")
 
 
 def _upstream(data: Any, where: str, base: Path | None) -> Upstream:
@@ -329,16 +324,8 @@ def _upstream(data: Any, where: str, base: Path | None) -> Upstream:
         b = section_keys(d["basic"], f"{where}.basic", {"username", "password", "password_file"})
         if "basic.username" in claims:
             b.setdefault("username", "-")
-        password = b.get("password")
-        if b.get("password_file") is not None:
-            pf = Path(str(expand_env(b["password_file"], f"{where}.basic.password_file")))
-            pf = pf if pf.is_absolute() or base is None else base / pf
-            try:
-                password = pf.read_text(encoding="utf-8").splitlines()[0]
-            except (OSError, IndexError):
-                raise ConfigError(f"{where}.basic.password_file: cannot read {pf}") from None
+        password = read_secret(b, "password", f"{where}.basic", base)
         username = expand_env(b.get("username"), f"{where}.basic.username")
-        password = expand_env(password, f"{where}.basic.password")
         if not isinstance(username, str) or not username or ":" in username or not isinstance(password, str):
             raise ConfigError(f"{where}.basic: expected a username (without ':') and a password")
         basic = BackendAuth("basic", username, password)

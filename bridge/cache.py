@@ -379,13 +379,18 @@ def open_cache(settings: Settings) -> DiskCache | None:
     return DiskCache(root) if root is not None else None
 
 
-def load_model_cached(source: str | os.PathLike[str], settings: Settings) -> tuple[ServiceModel, CacheEntry | None]:
-    """The model of a WSDL, from the cache when every document it came from is unchanged."""
+def load_model_cached(
+    source: str | os.PathLike[str], settings: Settings, *, progress: Callable[[str], None] | None = None
+) -> tuple[ServiceModel, CacheEntry | None]:
+    """The model of a WSDL, from the cache when every document it came from is unchanged. ``progress`` is
+    told each stage as text (the CLI's spinner)."""
     from .wsdl.sources import resolve_location
 
     location = resolve_location(source)
     cache = open_cache(settings)
     if cache is not None:
+        if progress is not None:
+            progress("reading the cache")
         hit = cache.load_model(location, settings.allow_network)
         if hit is not None:
             log.info("loaded %s from the cache %s", location, cache.root)
@@ -395,10 +400,13 @@ def load_model_cached(source: str | os.PathLike[str], settings: Settings) -> tup
 
     proxies = Proxies(settings.proxy, settings.no_proxy)
     model, sources = load_model_traced(
-        location, allow_network=settings.allow_network, timeout=settings.read_timeout, verify_tls=settings.verify_tls, proxies=proxies
-    )
+        location, allow_network=settings.allow_network, timeout=settings.read_timeout, verify_tls=settings.verify_tls, proxies=proxies,
+        progress=progress,
+    )  # fmt: skip
     gc.collect()  # zeep's document graph is cyclic garbage now, tens of megabytes for a large WSDL
     if cache is None:
         return model, None
+    if progress is not None:
+        progress("writing the cache")
     digest = cache.store_model(location, settings.allow_network, model, sources)
     return model, (CacheEntry(cache, digest) if digest is not None else None)

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import sys
@@ -28,6 +29,7 @@ from .observability import MULTIPROC_ENV, configure_logging
 from .settings import Settings, make_settings
 
 if TYPE_CHECKING:
+    from .console import Stages
     from .diff import DiffResult
 
 EXIT_ERROR = 1
@@ -56,13 +58,27 @@ def _wsdl_source(value: str) -> str:
     return str(sample) if sample.is_file() else value
 
 
-def _dump(data: Any, path: str | None) -> None:
+def _stages(wsdl: str | os.PathLike[str], enabled: bool | None = None) -> Stages:
+    """The spinner of a command's long stages (loading a WSDL, building its spec) on stderr, when it is a
+    terminal and ``-v`` is off (``bridge.console.Stages``)."""
+    from .console import Stages
+
+    return Stages(Path(wsdl).name if "://" not in str(wsdl) else str(wsdl), enabled)
+
+
+def _dumps(data: Any, path: str | None) -> str:
+    """The text ``_dump`` writes."""
     if path and path.lower().endswith((".yaml", ".yml")):
         import yaml
 
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    else:
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _dump(data: Any, path: str | None, text: str | None = None) -> None:
+    """Writes ``data`` (or its ``text`` made by ``_dumps``) as JSON, or YAML by the extension, to ``path`` or stdout."""
+    if text is None:
+        text = _dumps(data, path)
     if path:
         try:
             Path(path).write_text(text, encoding="utf-8")
@@ -86,7 +102,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     whether the C loops run; as JSON with ``--json``."""
     from .compiled import c_loops, generic_constructs  # imported here: serving does not need it at start
 
-    b = load(args.wsdl, allow_network=args.allow_network, **_cache(args))
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, allow_network=args.allow_network, progress=stages, **_cache(args))
     model = b.model
     if args.json:
         _dump(
@@ -186,8 +203,13 @@ def _skipped(model: Any, wsdl: str) -> str:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     """``soapbridge openapi``: writes the spec to ``--output`` (YAML by its extension) or stdout."""
-    b = load(args.wsdl, config=args.config, allow_network=args.allow_network, **_cache(args))
-    _dump(b.openapi(), args.output)
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, config=args.config, allow_network=args.allow_network, progress=stages, **_cache(args))
+        stages("building the OpenAPI spec")
+        spec = b.openapi()
+        stages("writing it as " + ("YAML" if args.output and args.output.lower().endswith((".yaml", ".yml")) else "JSON"))
+        text = _dumps(spec, args.output)
+    _dump(spec, args.output, text)  # after the spinner: stdout may be the same terminal
     skipped = _skipped(b.model, args.wsdl)
     if args.output:
         print(f"wrote {args.output} ({len(b.routed)} operations)" + (f"; {skipped}" if skipped else ""), file=sys.stderr)
@@ -295,24 +317,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # workers then start from the warm cache.
     started = time.perf_counter()
     gc.disable()  # what is built now lives as long as the server: frozen below, never collected
-    b = load(args.wsdl, **options)
-    rl = b.settings.rate_limits
-    if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
-        # each worker would count alone: the limit would silently become N times the configured one
-        raise BridgeError(
-            f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
-            "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
-        )
-    log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
-    configure_logging(log_settings)
-    options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
-    metrics_dir = None
-    if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
-        # prometheus_client's multi-process mode: each worker writes its counts to files here and
-        # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
-        metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
-        os.environ[MULTIPROC_ENV] = metrics_dir.name
-    app = b.asgi() if args.workers == 1 else None
+    with _stages(args.wsdl) as stages:
+        b = load(args.wsdl, progress=stages, **options)
+        rl = b.settings.rate_limits
+        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+            # each worker would count alone: the limit would silently become N times the configured one
+            raise BridgeError(
+                f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
+                "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
+            )
+        log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
+        configure_logging(log_settings)
+        options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+        metrics_dir = None
+        if args.workers > 1 and b.settings.metrics and not os.environ.get(MULTIPROC_ENV):
+            # prometheus_client's multi-process mode: each worker writes its counts to files here and
+            # /metrics adds them up. Set before any worker imports prometheus_client; removed at exit.
+            metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
+            os.environ[MULTIPROC_ENV] = metrics_dir.name
+        app = None
+        if args.workers == 1:
+            stages("building the REST app")
+            app = b.asgi()
     gc.freeze()
     gc.enable()
     skipped = _skipped(b.model, args.wsdl)
@@ -332,7 +358,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from .worker import ENV, options_to_env
 
-    b.openapi_bytes()  # the spec into the cache too
+    # after gc.enable: the spec's temporaries are not frozen; the request log's INFO level is no -v
+    with _stages(args.wsdl, sys.stderr.isatty() and not args.verbose) as stages:
+        stages("building the OpenAPI spec for the workers")
+        b.openapi_bytes()  # the spec into the cache too
     b.close()
     del b
     gc.collect()  # the supervisor serves nothing: let it hold no model
@@ -413,24 +442,49 @@ def _services_table(gw: Any, stream: Any) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """``soapbridge check-config``: loads a config (a gateway's with its WSDLs) and prints one line per
-    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are."""
-    from .gateway import check_config, is_gateway_config
+    problem on stderr; exits 0 when there is none, ``EXIT_CHECKS`` when there are. On a terminal the
+    problems, or a gateway's services, are a table."""
+    from .gateway import GatewayConfigError, is_gateway_config, load_gateway
 
+    gateway = None
+    problems: list[str] = []
     if is_gateway_config(args.file):
-        problems = list(check_config(args.file, progress=None, **_cache(args)))  # a progress bar on a terminal
+        try:  # as gateway.check_config, keeping the gateway for the table
+            gateway = load_gateway(args.file, progress=None, **_cache(args))  # a progress bar on a terminal
+        except GatewayConfigError as exc:
+            problems = list(exc.problems)
+        except BridgeError as exc:
+            problems = [f"{args.file}: {exc}"]
     else:
         try:
             make_settings(args.file)
-            problems = []
         except BridgeError as exc:
             problems = [str(exc)]
-    for line in problems:
-        print(line, file=sys.stderr)
+    terminal = sys.stderr.isatty()
     if problems:
+        if terminal:
+            from .console import print_table
+
+            print_table(sys.stderr, ("line", "key", "problem"), [_problem_cells(args.file, line) for line in problems], title=str(args.file))
+        else:
+            for line in problems:
+                print(line, file=sys.stderr)
         print(f"soapbridge: {len(problems)} problem(s) in {args.file}", file=sys.stderr)
         return EXIT_CHECKS
+    if gateway is not None:
+        if terminal:  # what was checked; a pipe gets the one line below, as before
+            _services_table(gateway, sys.stderr)
+        gateway.close()
     print(f"{args.file}: ok", file=sys.stderr)
     return 0
+
+
+def _problem_cells(path: str, problem: str) -> tuple[str, str, str]:
+    """A ``file:line: key: problem`` line as its line, key and problem (what is not there left empty)."""
+    m = re.match(rf"{re.escape(str(path))}(?::(\d+))?: (?:([\w.\-\[\]]+): )?(.*)\Z", problem, re.S)
+    if m is None:
+        return "", "", problem
+    return m.group(1) or "", m.group(2) or "", m.group(3)
 
 
 def _parse_faults(values: list[str]) -> dict[str, str]:
@@ -448,28 +502,41 @@ def cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockService  # with the example generator and elementpath: not for the other commands
 
     sock = _bind(args.host, args.port)
-    model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)))
-    wsse = None
-    if args.require_wsse:
-        from .settings import load_config
-        from .wsse import parse_mock_requirements
+    with _stages(args.wsdl) as stages:
+        model, _ = load_model_cached(args.wsdl, make_settings(allow_network=args.allow_network, **_cache(args)), progress=stages)
+        wsse = None
+        if args.require_wsse:
+            from .settings import load_config
+            from .wsse import parse_mock_requirements
 
-        wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
-    mock = MockService(
-        model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing, attachments=args.attachments
-    )
+            wsse = parse_mock_requirements(load_config(args.require_wsse), base=Path(args.require_wsse).parent)
+        stages("building the mock's message schemas")
+        mock = MockService(
+            model, seed=args.seed, faults=_parse_faults(args.fault), wsse=wsse, addressing=args.require_addressing, attachments=args.attachments
+        )
     print(f"soapbridge mock: {len(model.operations)} operations on {_url(sock)}/", file=sys.stderr, flush=True)
     _serve(mock.asgi(), sock)
     return 0
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    """``soapbridge call``: calls one operation with ``--data`` (JSON) and prints the result."""
+    """``soapbridge call``: calls one operation with ``--data`` (JSON, ``@FILE`` or ``-`` for stdin) and prints the result."""
+    text: str | bytes = args.data
+    where = f"--data {args.data}" if args.data == "-" or args.data.startswith("@") else "--data"
+    try:  # as curl: neither form is JSON, so no value is taken from it
+        if args.data == "-":
+            text = sys.stdin.buffer.read()
+        elif args.data.startswith("@"):
+            text = Path(args.data[1:]).read_bytes()
+    except OSError as exc:
+        raise BridgeError(f"{where}: cannot read it: {exc.strerror}") from None
     try:
-        data = json.loads(args.data)
-    except json.JSONDecodeError as exc:
-        raise BridgeError(f"--data is not valid JSON: {exc}") from None
-    with load(args.wsdl, endpoint=args.backend, config=args.config, allow_network=args.allow_network, **_cache(args)) as b:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BridgeError(f"{where} is not valid JSON: {exc}") from None
+    options = {"endpoint": args.backend, "config": args.config, "allow_network": args.allow_network, **_cache(args)}
+    with _stages(args.wsdl) as stages, load(args.wsdl, progress=stages, **options) as b:
+        stages(f"calling {args.operation}")
         result = b.call(args.operation, data)
     _dump(result, None)
     return 0
@@ -497,8 +564,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     mock_sock, note = _bind_or_free(args.host, args.mock_port, 8081, "--mock-port", "the mock")
     wsdl = Path(args.wsdl) if args.wsdl else _samples_dir() / "orders.wsdl"
     options: dict[str, Any] = {"allow_network": args.allow_network, **_cache(args)}
-    model, _ = load_model_cached(wsdl, make_settings(**options))
-    mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
+    with _stages(wsdl) as stages:
+        model, _ = load_model_cached(wsdl, make_settings(**options), progress=stages)
+        stages("building the mock's message schemas")
+        mock = MockService(model, seed=args.seed, faults=_parse_faults(args.fault))
     mock_server = uvicorn.Server(uvicorn.Config(mock.asgi(), log_level="warning"))
     thread = threading.Thread(target=mock_server.run, kwargs={"sockets": [mock_sock]}, name="soapbridge-demo-mock", daemon=True)
     thread.start()
@@ -560,8 +629,8 @@ def _write(path: Path, data: bytes) -> None:
 def cmd_contract(args: argparse.Namespace) -> int:
     """``soapbridge contract``: runs the contract checks and prints a summary; exits with ``EXIT_CHECKS`` when
     a check fails."""
+    from . import contract  # schemathesis loads only for this command
     from .console import progress_bar
-    from .contract import junit_xml, summary_table  # schemathesis loads only for this command
 
     bar = progress_bar("contract")  # on a terminal; a log (CI) gets one line per operation and mode
     task: Any = None
@@ -582,10 +651,16 @@ def cmd_contract(args: argparse.Namespace) -> int:
 
     with bar if bar is not None else contextlib.nullcontext():
         report = _run_contract(args, progress)
-    sys.stdout.write(summary_table(report))
+    if sys.stdout.isatty():
+        from .console import print_table
+
+        print_table(sys.stdout, contract.SUMMARY_COLUMNS, contract.summary_rows(report))
+        sys.stdout.write(contract.summary_footer(report))
+    else:  # the plain table, for logs and scripts
+        sys.stdout.write(contract.summary_table(report))
     for kind, path in args.report or []:
         if kind == "junit":
-            _write(path, junit_xml(report))
+            _write(path, contract.junit_xml(report))
         else:
             _write(path, (json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     return 0 if report.ok else EXIT_CHECKS
@@ -623,10 +698,28 @@ def _headers(items: list[str]) -> dict[str, str]:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """``soapbridge record``: writes one recorded exchange per operation (and declared fault)."""
-    from .recording import record
+    from .console import Stages, print_table
+    from .recording import RecordedOperation, record
 
-    written = record(args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config)
-    print(f"wrote {len(written)} recording(s) to {Path(args.output) / Path(args.wsdl).stem}", file=sys.stderr)
+    done: list[RecordedOperation] = []
+    with Stages(Path(args.wsdl).name, bar=True) as shown:  # on a terminal: the load's stages, then a bar over the operations
+
+        def recorded(op: RecordedOperation, count: int, total: int) -> None:
+            done.append(op)
+            shown.count(count, total, f"recorded {op.operation_id}")
+
+        written = record(
+            args.wsdl, args.output, backend=args.backend, seed=args.seed, allow_network=args.allow_network, config=args.config,
+            progress=shown, recorded=recorded,
+        )  # fmt: skip
+    target = Path(args.output) / Path(args.wsdl).stem
+    rows = [(op.operation_id, op.port, "; ".join(op.outcomes), op.file) for op in sorted(done, key=lambda o: o.file)]
+    if sys.stderr.isatty():
+        print_table(sys.stderr, ("operation", "port", "outcome (REST status)", f"file in {target}"), rows)
+    else:
+        for row in rows:
+            sys.stderr.write("  " + "  ".join(row) + "\n")
+    print(f"wrote {len(written)} recording(s) to {target}", file=sys.stderr)
     return 0
 
 
@@ -654,14 +747,37 @@ def _print_diff(result: DiffResult, old: str, new: str) -> None:
     out(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
 
 
+def _diff_table(result: DiffResult, old: str, new: str) -> None:
+    """``_print_diff`` as a rich table, for a terminal."""
+    from .console import print_table
+    from .diff import iter_grouped
+
+    rows = []
+    for title, changes in (("breaking", result.breaking), ("non-breaking", result.non_breaking)):
+        for op, loc, group in iter_grouped(changes):
+            for c in group:
+                rows.append((title, op, loc or "", c.kind, c.message + (f" (schema {c.schema})" if c.schema else "")))
+    if rows:
+        print_table(sys.stdout, ("change", "operation", "where", "kind", "what"), rows, title=f"{old} -> {new}")
+    else:
+        sys.stdout.write(f"{old} -> {new}\n")
+    sys.stdout.write(f"{len(result.breaking)} breaking, {len(result.non_breaking)} non-breaking change(s)\n" if result.changes else "no changes\n")
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     """``soapbridge diff``: the changes between two WSDLs or specs; exits with ``EXIT_CHECKS`` when
     ``--fail-on`` counts one."""
-    from .diff import diff_files  # imported when used: it is not needed to serve
+    from .diff import diff_specs, load_spec  # imported when used: it is not needed to serve
 
-    result = diff_files(args.old, args.new, allow_network=args.allow_network, **_cache(args))
+    specs = []
+    for source in (args.old, args.new):
+        with _stages(source) as stages:  # a WSDL is loaded and its spec built; a spec file is only read
+            specs.append(load_spec(source, allow_network=args.allow_network, progress=stages, **_cache(args)))
+    result = diff_specs(specs[0], specs[1], old_name=str(args.old), new_name=str(args.new))
     if args.json:
         _dump(result.as_dict(args.old, args.new), None)
+    elif sys.stdout.isatty():
+        _diff_table(result, args.old, args.new)
     else:
         _print_diff(result, args.old, args.new)
     failing = {"breaking": result.breaking, "any": result.changes, "none": []}[args.fail_on]
@@ -780,7 +896,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = command("call", help="call one operation and print the JSON result")
     wsdl_arg(sp)
     sp.add_argument("operation", metavar="OPERATION")
-    sp.add_argument("--data", default="{}", help="the input message as JSON")
+    sp.add_argument("--data", default="{}", help="the input message as JSON; @FILE reads it from FILE, - from stdin (for large values)")
     sp.add_argument("--backend", help="SOAP endpoint URL")
     sp.add_argument("--config", help="config file (YAML or JSON)")
     sp.set_defaults(func=cmd_call)

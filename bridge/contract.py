@@ -481,8 +481,11 @@ def run_contract(
 # --- reports --------------------------------------------------------------------------
 
 
-def summary_table(report: ContractReport) -> str:
-    """The per-operation table the CLI prints, then the first failure of each failing run."""
+SUMMARY_COLUMNS = ("operation", "examples", "positive", "negative", "generator", "result")
+
+
+def summary_rows(report: ContractReport) -> list[tuple[str, ...]]:
+    """The per-operation rows of the summary, in ``SUMMARY_COLUMNS`` order."""
 
     def cell(m: ModeResult | None) -> str:
         if m is None:
@@ -491,15 +494,28 @@ def summary_table(report: ContractReport) -> str:
             return "ERROR"
         return "ok" if m.ok else f"FAIL {m.failed}/{m.examples}"
 
-    rows = [("operation", "examples", "positive", "negative", "generator", "result")]
-    for o in report.operations:
-        rows.append((o.operation_id, str(o.examples), cell(o.mode("positive")), cell(o.mode("negative")), o.generator, "ok" if o.ok else "FAIL"))
+    return [
+        (o.operation_id, str(o.examples), cell(o.mode("positive")), cell(o.mode("negative")), o.generator, "ok" if o.ok else "FAIL")
+        for o in report.operations
+    ]
+
+
+def summary_table(report: ContractReport) -> str:
+    """The per-operation table the CLI prints, then ``summary_footer``."""
+    rows = [SUMMARY_COLUMNS, *summary_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, r in enumerate(rows):
         lines.append("  ".join(c.rjust(widths[i]) if i == 1 else c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n" + summary_footer(report)
+
+
+def summary_footer(report: ContractReport) -> str:
+    """What follows the table: the totals, the operations the bridge's examples ran for, and the first
+    failure of each failing run."""
+    lines = []
     failed = report.failed_operations
     sampled = f" (a sample of {report.available})" if len(report.operations) < report.available else ""
     lines.append(

@@ -126,7 +126,10 @@ def load_spec(source: str | Path, **load_options: Any) -> dict[str, Any]:
     if path.suffix.lower() in (".wsdl", ".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         from .facade import load  # the facade sits beside this module; imported late to keep the layering flat
 
-        return load(path, **load_options).openapi()
+        b = load(path, **load_options)
+        if load_options.get("progress") is not None:  # the CLI's spinner (bridge.console.Stages)
+            load_options["progress"]("building the OpenAPI spec")
+        return b.openapi()
     return parse_spec(data, str(source))
 
 

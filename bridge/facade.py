@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import gcpause, observability
@@ -748,6 +749,7 @@ def load(
     endpoint: str | None = None,
     config: str | os.PathLike[str] | None = None,
     transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None,
+    progress: Callable[[str], None] | None = None,
     **settings: Any,
 ) -> Bridge:
     """Load a WSDL (a path, or a URL with ``allow_network=True``) and everything it imports.
@@ -755,7 +757,10 @@ def load(
     ``transport``: an httpx transport for the calls to the SOAP service, used by ``acall`` and the
     REST app when it is an ``AsyncBaseTransport``, by ``call`` when it is a ``BaseTransport``, by both
     when it is both.
-    The model and spec come from the disk cache (``cache_dir``) when no document changed."""
+    The model and spec come from the disk cache (``cache_dir``) when no document changed.
+    ``progress`` is told each stage of the load as text (the CLI shows it in a spinner, ``bridge.console.Stages``)."""
     s = make_settings(config, endpoint=endpoint, **settings)
-    model, entry = load_model_cached(source, s)
+    model, entry = load_model_cached(source, s, progress=progress)
+    if progress is not None:
+        progress("assigning the REST routes")
     return Bridge(model, s, transport=transport, cache=entry)

@@ -231,7 +231,8 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
                 bar.update(task, description=c.name)
             s = c.settings.merged(**{k: v for k, v in overrides.items() if v is not None or k == "cache_dir"}) if overrides else c.settings
             try:
-                model, entry = load_model_cached(c.wsdl, s)
+                stage = None if bar is None else lambda text, name=c.name: bar.update(task, description=f"{name}: {text}", refresh=True)
+                model, entry = load_model_cached(c.wsdl, s, progress=stage)
                 built[c.name] = Bridge(model, s, cache=entry)
             except BridgeError as exc:
                 problems.append(f"{path}: services.{c.name}: {exc}")

@@ -325,6 +325,14 @@ def build_openapi(
 _REF = "#/components/schemas/"
 
 
+# Keys whose values map names (of properties, statuses, media types, headers...) to objects: a key
+# in such a map is a name, so a property called "example" is still walked.
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "responses",
+                        "content", "headers", "encoding", "securitySchemes", "callbacks", "links"})  # fmt: skip
+# Keywords whose values are data (an operation's example messages are most of a large spec): no $ref there counts.
+_EXAMPLES = frozenset({"example", "examples"})
+
+
 def _drop_unreachable(doc: dict[str, Any], roots: set[str]) -> None:
     """Type components that neither an operation nor a message or problem component (``roots``:
     the app validates with those by name) reaches, left out: a type the WSDL declares but only uses
@@ -332,18 +340,24 @@ def _drop_unreachable(doc: dict[str, Any], roots: set[str]) -> None:
     component nobody references, which linters flag (Redocly's no-unused-components)."""
     schemas = doc["components"]["schemas"]
     seen: set[str] = {r for r in roots if r in schemas}
-    todo: list[Any] = [doc["paths"], {k: v for k, v in doc["components"].items() if k != "schemas"}, *(schemas[r] for r in seen)]
+    # (a dict or list, whether its keys are names rather than keywords)
+    others = {k: v for k, v in doc["components"].items() if k != "schemas"}
+    todo: list[tuple[Any, bool]] = [(doc["paths"], True), (others, False), *((schemas[r], False) for r in seen)]
     while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
+        node, names = todo.pop()
+        if isinstance(node, list):
+            todo.extend((v, False) for v in node if isinstance(v, (dict, list)))
+            continue
+        if not names:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith(_REF) and ref[len(_REF):] not in seen:
                 name = ref[len(_REF):]
                 seen.add(name)
-                todo.append(schemas.get(name))
-            todo.extend(v for k, v in node.items() if k != "$ref")
-        elif isinstance(node, list):
-            todo.extend(node)
+                if name in schemas:
+                    todo.append((schemas[name], False))
+        for k, v in node.items():
+            if isinstance(v, (dict, list)) and (names or k not in _EXAMPLES):
+                todo.append((v, not names and k in _NAME_MAPS))
     for name in [n for n in schemas if n not in seen]:
         del schemas[name]
 

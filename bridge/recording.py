@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,27 @@ class RecordingClient(SoapClient):
 _Recorder = RecordingTransport | RecordingClient
 
 
+@dataclass
+class RecordedOperation:
+    """What was recorded for one operation of one port (for ``record``'s progress and summary)."""
+
+    operation_id: str
+    port: str
+    file: str
+    outcomes: list[str]  # per exchange, "example: 200" or "fault InvalidOrder: 422"
+
+
+Recorded = Callable[[RecordedOperation, int, int], None]  # told each operation recorded, with done and total
+
+
+def _outcome(exchange: dict[str, Any]) -> str:
+    """An exchange's REST status, and the problem's title when it was not an asked-for fault."""
+    response = exchange["rest_response"]
+    body = response.get("body")
+    title = body.get("title") if isinstance(body, dict) and exchange["name"] == "example" and response["status"] >= 400 else None
+    return f"{exchange['name']}: {response['status']}" + (f" {title}" if title else "")
+
+
 def rest_request(op: Operation, seed: int) -> dict[str, Any]:
     """The deterministic example request of an operation (the spec's example for seed 0)."""
     return {"method": op.http_method, "path": op.path, "body": to_json_ready(message_example(op, op.input, seed))}
@@ -259,7 +281,9 @@ def file_name(operation_id: str, port: str, default: bool) -> str:
     return f"{operation_id}{SUFFIX}" if default else f"{operation_id}@{port}{SUFFIX}"
 
 
-async def _record_port(b: Bridge, transport: _Recorder, ops: list[Operation], seed: int, faults: bool) -> list[list[dict[str, Any]]]:
+async def _record_port(
+    b: Bridge, transport: _Recorder, ops: list[Operation], seed: int, faults: bool, done: Callable[[Operation, list[dict[str, Any]]], None]
+) -> list[list[dict[str, Any]]]:
     out = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=b.asgi()), base_url=REST_BASE) as client:
         try:
@@ -268,19 +292,38 @@ async def _record_port(b: Bridge, transport: _Recorder, ops: list[Operation], se
                 if faults and op.faults:
                     exchanges.append(await _exchange(client, transport, op, seed, op.faults[0].name))
                 out.append(exchanges)
+                done(op, exchanges)
         finally:
             await b.client.aclose()
     return out
 
 
 async def _record_ports(
-    wsdl: str | Path, model: ServiceModel, backend: str | None, seed: int, allow_network: bool, config: str | Path | None = None
+    wsdl: str | Path,
+    model: ServiceModel,
+    backend: str | None,
+    seed: int,
+    allow_network: bool,
+    config: str | Path | None = None,
+    recorded: Recorded | None = None,
 ) -> dict[str, str]:
     inner = httpx.ASGITransport(app=MockService(model, seed=seed).asgi())  # type: ignore[arg-type]
     mocked = RecordingTransport(inner)
     files: dict[str, str] = {}
+    ports = _recorded_ports(model)
+    # every operation of every port, less those a port's bridge does not route (known port by port)
+    total = sum(len(p.operations) for p, _ in ports)
+    count = 0
+
+    def done(port: Port, default: bool, op: Operation, exchanges: list[dict[str, Any]]) -> None:
+        nonlocal count
+        count += 1
+        if recorded is not None:
+            name = file_name(op.operation_id, port.name, default)
+            recorded(RecordedOperation(op.operation_id, port.name, name, [_outcome(e) for e in exchanges]), count, total)
+
     try:
-        for port, default in _recorded_ports(model):
+        for port, default in ports:
             # Routing rewrites every operation's key and path, so each bridge is used up before the next.
             settings = make_settings(config, endpoint=backend or MOCK_ENDPOINT, allow_network=allow_network, ports={port.service: port.name})
             transport: _Recorder = mocked
@@ -291,8 +334,9 @@ async def _record_ports(
                 b = Bridge(model, settings, transport=mocked)
             routed = {id(op) for op in b.routed}
             ops = sorted((op for op in port.operations if id(op) in routed), key=lambda o: o.operation_id)
-            recorded = await _record_port(b, transport, ops, seed, faults=backend is None)
-            for op, exchanges in zip(ops, recorded, strict=True):
+            total -= len(port.operations) - len(ops)
+            exchanges_by_op = await _record_port(b, transport, ops, seed, faults=backend is None, done=functools.partial(done, port, default))
+            for op, exchanges in zip(ops, exchanges_by_op, strict=True):
                 doc = {
                     "format": FORMAT,
                     "wsdl": Path(str(wsdl)).name,
@@ -312,7 +356,14 @@ async def _record_ports(
 
 
 def recordings(
-    wsdl: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False, config: str | Path | None = None
+    wsdl: str | Path,
+    *,
+    backend: str | None = None,
+    seed: int = 0,
+    allow_network: bool = False,
+    config: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    recorded: Recorded | None = None,
 ) -> dict[str, str]:
     """The recording of each operation of each SOAP port, as file name -> YAML text.
 
@@ -321,16 +372,30 @@ def recordings(
 
     With the mock (the default) each operation that declares faults also gets an exchange that
     ends in its first declared fault; a live backend cannot be made to fault on demand.
+
+    ``progress`` is told the stages of loading the WSDL as text; ``recorded`` each operation once
+    recorded, with the number done and the total (the CLI's bar and summary).
     """
-    model = load_model(wsdl, allow_network=allow_network)
-    return asyncio.run(_record_ports(wsdl, model, backend, seed, allow_network, config))
+    model = load_model(wsdl, allow_network=allow_network, progress=progress)
+    if progress is not None:
+        progress("building the mock")
+    return asyncio.run(_record_ports(wsdl, model, backend, seed, allow_network, config, recorded))
 
 
 def record(
-    wsdl: str | Path, out_dir: str | Path, *, backend: str | None = None, seed: int = 0, allow_network: bool = False, config: str | Path | None = None
+    wsdl: str | Path,
+    out_dir: str | Path,
+    *,
+    backend: str | None = None,
+    seed: int = 0,
+    allow_network: bool = False,
+    config: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    recorded: Recorded | None = None,
 ) -> list[Path]:
-    """Write the recordings of a WSDL to ``out_dir/<wsdl stem>/``, replacing what was there."""
-    files = recordings(wsdl, backend=backend, seed=seed, allow_network=allow_network, config=config)
+    """Write the recordings of a WSDL to ``out_dir/<wsdl stem>/``, replacing what was there; ``progress``
+    and ``recorded``: as ``recordings``."""
+    files = recordings(wsdl, backend=backend, seed=seed, allow_network=allow_network, config=config, progress=progress, recorded=recorded)
     target = Path(out_dir) / Path(str(wsdl)).stem
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -454,6 +519,7 @@ def recording_files(directory: str | Path) -> Iterator[Path]:
 
 
 __all__ = [
+    "RecordedOperation",
     "RecordingClient",
     "RecordingTransport",
     "ReplayTransport",

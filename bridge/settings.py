@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .envvars import expand_env
+from .envvars import config_path, expand_env, read_secret
 from .errors import ConfigError, FaultCategory, UpstreamKind
 
 if TYPE_CHECKING:
@@ -440,28 +440,16 @@ def _positive(limits: Any, where: str, kind: type) -> None:
 
 # --- secrets and transport settings -----------------------------------------------------------
 
-def _secret(data: dict[str, Any], name: str, where: str) -> Any:
-    """A secret given as ``name`` (with ``${VAR}``) or read from the file ``name_file`` (its first line)."""
-    file = data.pop(f"{name}_file", None)
-    if file is not None:
-        if name in data:
-            raise ConfigError(f"{where}: give {name} or {name}_file, not both")
-        try:
-            return Path(expand_env(file, f"{where}.{name}_file")).read_text(encoding="utf-8").splitlines()[0]
-        except (OSError, IndexError):
-            raise ConfigError(f"{where}.{name}_file: cannot read the secret file {file}") from None
-    return expand_env(data.get(name), f"{where}.{name}")
-
-
 def _client_cert(value: Any) -> ClientCert | None:
     if value is None or isinstance(value, ClientCert):
         cc = value
     elif isinstance(value, dict):
         data = dict(value)
-        password = _secret(data, "password", "client_cert")
-        data["password"] = password
+        # a password_file in a config file was made absolute by resolve_paths
+        data["password"] = read_secret(data, "password", "client_cert", None)
         for k in ("cert", "key"):
-            data[k] = expand_env(data.get(k), f"client_cert.{k}")
+            v = data.get(k)
+            data[k] = str(config_path(v, f"client_cert.{k}", None)) if isinstance(v, str) else v
         if not isinstance(data.get("cert"), str):
             raise ConfigError("client_cert.cert: expected the path of a PEM certificate file")
         cc = _build(ClientCert, data, "client_cert")
@@ -519,7 +507,7 @@ def _backend_auth(value: Any) -> BackendAuth | None:
         auth = value
     elif isinstance(value, dict):
         data = dict(value)
-        data["password"] = _secret(data, "password", "backend_auth")
+        data["password"] = read_secret(data, "password", "backend_auth", None)
         data["username"] = expand_env(data.get("username"), "backend_auth.username")
         auth = _build(BackendAuth, data, "backend_auth")
     else:
@@ -649,22 +637,21 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The config's file paths (client_cert, backend_auth, auth, wsse) made relative to ``folder``, the
     config file's, wherever the bridge runs; ``auth`` and ``wsse`` parsed. ``data`` is updated and returned."""
-    p = folder / "config"  # so that p.parent is the folder, as below
-    cc = data.get("client_cert")
-    if isinstance(cc, dict):  # its files are relative to the config file's folder, wherever the bridge runs
-        data["client_cert"] = {k: str(p.parent / v) if k in ("cert", "key", "password_file") and isinstance(v, str) and not v.startswith("${") else v for k, v in cc.items()}
-    auth = data.get("backend_auth")
-    if isinstance(auth, dict) and isinstance(auth.get("password_file"), str) and not auth["password_file"].startswith("${"):
-        data["backend_auth"] = {**auth, "password_file": str(p.parent / auth["password_file"])}
+    # Files are relative to the config file's folder, wherever the bridge runs.
+    if isinstance(data.get("verify_tls"), str):
+        data["verify_tls"] = str(config_path(data["verify_tls"], "verify_tls", folder))
+    for section, keys in (("client_cert", ("cert", "key", "password_file")), ("backend_auth", ("password_file",))):
+        value = data.get(section)
+        if isinstance(value, dict):
+            data[section] = {k: str(config_path(v, f"{section}.{k}", folder)) if k in keys and isinstance(v, str) else v for k, v in value.items()}
     if data.get("auth") is not None:
         from .auth import parse_settings as parse_auth
 
-        data["auth"] = parse_auth(data["auth"], base=p.parent)  # its files are relative to the config file's folder
+        data["auth"] = parse_auth(data["auth"], base=folder)
     if data.get("wsse") is not None:
         from .wsse import parse_settings
 
-        # its file paths are relative to the config file's folder, wherever the bridge runs
-        data["wsse"] = parse_settings(data["wsse"], base=p.parent)
+        data["wsse"] = parse_settings(data["wsse"], base=folder)
     return data
 
 

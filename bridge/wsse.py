@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from . import namespaces
-from .envvars import expand_env, section_keys
+from .envvars import config_path, expand_env, read_secret, section_keys
 from .errors import ConfigError, WsseError
 from .namespaces import DS, WSSE, WSU
 
@@ -90,32 +90,6 @@ class WsseSettings:
         return self if self.enabled else None
 
 
-def _secret(data: dict[str, Any], name: str, where: str, base: Path | None) -> str | None:
-    """A secret from ``name`` (with ``${VAR}``) or from the file ``name_file`` names (one line)."""
-    value, path = data.pop(name, None), data.pop(f"{name}_file", None)
-    if value is not None and path is not None:
-        raise ConfigError(f"{where}: give {name} or {name}_file, not both")
-    if path is not None:
-        p = _path(path, f"{where}.{name}_file", base)
-        try:
-            return p.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigError(f"{where}.{name}_file: cannot read {p}: {exc.strerror}") from None
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}.{name}: expected a string")
-    return str(expand_env(value, f"{where}.{name}"))
-
-
-def _path(value: Any, where: str, base: Path | None) -> Path:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: expected a file path")
-    p = Path(str(expand_env(value, where))).expanduser()
-    return p if p.is_absolute() or base is None else base / p
-
-
-
 def parse_settings(data: Any, base: Path | None = None) -> WsseSettings | None:
     """The ``wsse`` section of a config as typed settings. Relative file paths are taken from
     ``base`` (the config file's folder). Files are checked by ``Security``, when a bridge loads.
@@ -147,7 +121,7 @@ def _only_services(per_service: dict[str, WsseSettings]) -> WsseSettings:
 
 def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings:
     d = dict(d)
-    password = _secret(d, "password", f"{where}", base)
+    password = read_secret(d, "password", f"{where}", base)
     username = expand_env(d.get("username"), f"{where}.username")
     if username is not None and not isinstance(username, str):
         raise ConfigError(f"{where}.username: expected a string")
@@ -178,10 +152,10 @@ def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings
         if not isinstance(headers, list) or not all(isinstance(h, str) and h for h in headers):
             raise ConfigError(f"{where}.sign.headers: expected a list of header element names ({{namespace}}Name or Name)")
         sign = SignSettings(
-            key=str(_path(s["key"], f"{where}.sign.key", base)),
-            cert=str(_path(s["cert"], f"{where}.sign.cert", base)),
+            key=str(config_path(s["key"], f"{where}.sign.key", base)),
+            cert=str(config_path(s["cert"], f"{where}.sign.cert", base)),
             algorithm=algorithm,
-            password=_secret(s, "password", f"{where}.sign", base),
+            password=read_secret(s, "password", f"{where}.sign", base),
             reference=reference,
             headers=tuple(headers),
         )
@@ -194,8 +168,8 @@ def _parse_one(d: dict[str, Any], base: Path | None, where: str) -> WsseSettings
         if not isinstance(required, bool):
             raise ConfigError(f"{where}.verify_reply.required: expected true or false, got {required!r}")
         verify = VerifySettings(
-            cert=str(_path(v["cert"], f"{where}.verify_reply.cert", base)) if "cert" in v else None,
-            ca=str(_path(v["ca"], f"{where}.verify_reply.ca", base)) if "ca" in v else None,
+            cert=str(config_path(v["cert"], f"{where}.verify_reply.cert", base)) if "cert" in v else None,
+            ca=str(config_path(v["ca"], f"{where}.verify_reply.ca", base)) if "ca" in v else None,
             required=required,
         )
     if not username and sign is None and verify is None:
@@ -575,11 +549,11 @@ def parse_mock_requirements(data: Any, base: Path | None = None) -> MockRequirem
     """The mock's WS-Security requirements from a config mapping (``soapbridge mock --require-wsse``);
     relative paths are against ``base``. Raises ``ConfigError``."""
     d = section_keys(data, "mock wsse", {"username", "password", "password_file", "cert", "timestamp"})
-    password = _secret(d, "password", "mock wsse", base)
+    password = read_secret(d, "password", "mock wsse", base)
     username = expand_env(d.get("username"), "mock wsse.username")
     if bool(username) != (password is not None):
         raise ConfigError("mock wsse: give username and password together")
-    cert = str(_path(d["cert"], "mock wsse.cert", base)) if d.get("cert") is not None else None
+    cert = str(config_path(d["cert"], "mock wsse.cert", base)) if d.get("cert") is not None else None
     timestamp = d.get("timestamp", False)
     if not isinstance(timestamp, bool):
         raise ConfigError("mock wsse.timestamp: expected true or false")

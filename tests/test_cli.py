@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -68,6 +69,24 @@ def test_call(capsys: pytest.CaptureFixture[str], calculator_mock_server: Server
     )
     assert code == 0
     assert isinstance(json.loads(out)["result"], int)
+
+
+def test_call_reads_data_from_a_file_or_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, calculator_mock_server: ServerThread
+) -> None:
+    """--data @FILE and --data - (stdin): a large value does not fit one command-line argument (128 KiB on Linux)."""
+    (tmp_path / "in.json").write_text('{"a": 1, "b": 2}')
+    call = ["call", str(sample("calculator.wsdl")), "Add", "--backend", calculator_mock_server.url + "/"]
+    code, out, err = run(capsys, *call, "--data", f"@{tmp_path / 'in.json'}")
+    assert code == 0 and isinstance(json.loads(out)["result"], int), err
+    monkeypatch.setattr(sys, "stdin", argparse.Namespace(buffer=io.BytesIO(b'{"a": 3, "b": 4}')))
+    code, out, err = run(capsys, *call, "--data", "-")
+    assert code == 0 and isinstance(json.loads(out)["result"], int), err
+    code, _, err = run(capsys, *call, "--data", f"@{tmp_path / 'missing.json'}")
+    assert code == 1 and err.startswith(f"soapbridge: --data @{tmp_path / 'missing.json'}: cannot read") and "Traceback" not in err
+    (tmp_path / "bad.json").write_bytes(b"\xff{")
+    code, _, err = run(capsys, *call, "--data", f"@{tmp_path / 'bad.json'}")
+    assert code == 1 and "is not valid JSON" in err and "Traceback" not in err
 
 
 def test_call_with_invalid_data(capsys: pytest.CaptureFixture[str]) -> None:

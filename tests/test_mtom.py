@@ -3,7 +3,8 @@
 Oracles: the replies are written as the XOP 1.0 spec's example and the JAX-WS RI's wire format
 (JAX-WS's boundary, Content-IDs and root type) by hand, or built with the stdlib ``email`` package;
 the requests the bridge sends are read back with the stdlib ``email`` parser, not with bridge.mime.
-Interop with the JAX-WS RI's @MTOM endpoint is in tests/interop/test_mtom_jaxws.py.
+Interop with the JAX-WS RI's @MTOM endpoint is in tests/interop/test_mtom_jaxws.py, with gSOAP's in
+tests/interop/test_mtom_gsoap.py; gSOAP's wire shape is reproduced here from a capture.
 """
 
 from __future__ import annotations
@@ -86,6 +87,37 @@ def _jaxws_mtom_reply(
     return body, ct
 
 
+def _gsoap_mtom_reply(data: bytes, *, version: str = "1.1") -> tuple[bytes, str]:
+    """A Download reply as gSOAP 2.8.124 writes one with SOAP_ENC_MTOM (captured from
+    tests/interop/gsoap/files_server.cpp): a boundary of base64 characters between "==" (so "/", "+"
+    and "=" in it), ``charset`` before it, the root's Content-ID ``<SOAP-ENV:Envelope>`` (no "@"),
+    the part's ``<id1>`` (``cid:id1``), SOAP 1.2's ``action`` beside ``start-info`` rather than in it,
+    the XML declaration on a line of its own and no CRLF after the closing delimiter."""
+    boundary = "==h9cHwp+hBh8n+B+XqcrWP4cqsw77yv8UsYbcCa+D76q67pRmF88U1Y+hJ5c7/=="
+    env_ns, enc_ns = (
+        ("http://schemas.xmlsoap.org/soap/envelope/", "http://schemas.xmlsoap.org/soap/encoding/")
+        if version == "1.1"
+        else ("http://www.w3.org/2003/05/soap-envelope", "http://www.w3.org/2003/05/soap-encoding")
+    )
+    soap_type = "text/xml" if version == "1.1" else "application/soap+xml"
+    root = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<SOAP-ENV:Envelope xmlns:SOAP-ENV="{env_ns}" xmlns:SOAP-ENC="{enc_ns}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+        f'xmlns:ns1="{NS}"><SOAP-ENV:Body><ns1:DownloadResponse><ns1:content><xop:Include xmlns:xop="{XOP}" href="cid:id1"/>'
+        "</ns1:content></ns1:DownloadResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    ).encode()
+    body = (
+        f'--{boundary}\r\nContent-Type: application/xop+xml; charset=utf-8; type="{soap_type}"\r\n'
+        "Content-Transfer-Encoding: binary\r\nContent-ID: <SOAP-ENV:Envelope>\r\n\r\n"
+    ).encode()
+    body += root + f"\r\n\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n".encode()
+    body += b"Content-Transfer-Encoding: binary\r\nContent-ID: <id1>\r\n\r\n" + data + f"\r\n--{boundary}--".encode()
+    ct = f'multipart/related; charset=utf-8; boundary="{boundary}"; type="application/xop+xml"; start="<SOAP-ENV:Envelope>"; start-info="{soap_type}"'
+    if version == "1.2":
+        ct += '; action="http://soapbridge.dev/samples/files/Download"'
+    return body, ct
+
+
 def _swa_reply(data: bytes) -> tuple[bytes, str]:
     """A SwA Download reply built by the stdlib email package: the element refers to the part by href="cid:"
     (%-escaped, RFC 2392), both parts in base64 transfer encoding."""
@@ -118,6 +150,19 @@ def test_a_jaxws_style_mtom_reply_gives_the_binary_as_base64(version: str) -> No
         got = b.call(op, {"name": "x"})
         assert base64.b64decode(got["content"]) == PAYLOAD
         assert asyncio.run(b.acall(op, {"name": "x"}))["content"] == got["content"]
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+@pytest.mark.parametrize("data", [PAYLOAD, b"\x00", b""], ids=["10KiB", "1B", "empty"])
+def test_a_gsoap_style_mtom_reply_gives_the_binary_as_base64(version: str, data: bytes) -> None:
+    """gSOAP's shape (see _gsoap_mtom_reply): its boundary, Content-IDs and parameters are read as
+    MIME says; an empty attachment is an empty value. Live: tests/interop/test_mtom_gsoap.py."""
+    body, ct = _gsoap_mtom_reply(data, version=version)
+    with _bridge(_reply_transport(body, ct), ports={"FileService": "FileSoap" if version == "1.1" else "FileSoap12"}) as b:
+        assert base64.b64decode(b.call("Download", {"name": "x"})["content"]) == data
+        assert base64.b64decode(asyncio.run(b.acall("Download", {"name": "x"}))["content"]) == data
+        r = TestClient(b.asgi()).post("/FileService/Download", json={"name": "x"}, headers={"accept": "application/octet-stream"})
+    assert r.status_code == 200 and r.content == data
 
 
 def test_a_swa_reply_with_an_href_cid_reference_gives_the_binary_as_base64() -> None:

@@ -151,3 +151,39 @@ def test_rpc_parts_are_the_body_fields() -> None:
     assert set(req["required"]) == {"sku", "warehouse"}
     res = spec["components"]["schemas"]["InventoryService_CheckStockResponse"]
     assert res["properties"]["available"]["type"] == "boolean"
+
+
+def test_unreachable_components_are_dropped_and_examples_are_data() -> None:
+    """A component reached only from example values (data) is dropped; one reached through a property,
+    a path or a media type that happens to be called "example" or "examples" is kept."""
+    from bridge.openapi import _drop_unreachable
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    media = {"schema": ref("Req"), "example": ref("OnlyInExample"), "examples": {"one": {"value": ref("OnlyInExample")}}}
+    doc: dict[str, Any] = {
+        "paths": {"/example": {"post": {
+            "requestBody": {"content": {"application/json": media}},
+            "responses": {"200": {"content": {"example": {"schema": ref("ByMediaTypeName")}}, "headers": {"examples": {"schema": ref("ByHeaderName")}}}},
+        }}},
+        "components": {
+            "schemas": {
+                "Req": {
+                    "type": "object",
+                    "properties": {"example": ref("ByPropertyName"), "examples": {"type": "array", "items": ref("ByListProperty")}},
+                    "examples": [ref("InSchemaExamples")],
+                    "default": ref("InDefault"),  # data too, but only examples are skipped
+                },
+                "Root": {"allOf": [ref("FromRoot")]},
+                **{name: {"type": "string"} for name in ("OnlyInExample", "ByMediaTypeName", "ByHeaderName", "ByPropertyName", "ByListProperty",
+                                                         "InSchemaExamples", "InDefault", "FromRoot", "Unused")},
+            },
+            "headers": {"H": {"schema": ref("FromHeaderComponent")}},
+        },
+    }
+    doc["components"]["schemas"]["FromHeaderComponent"] = {"type": "integer"}
+    _drop_unreachable(doc, {"Root", "NotAComponent"})
+    assert sorted(doc["components"]["schemas"]) == sorted(
+        ["Req", "Root", "FromRoot", "ByMediaTypeName", "ByHeaderName", "ByPropertyName", "ByListProperty", "InDefault", "FromHeaderComponent"]
+    )

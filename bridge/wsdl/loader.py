@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import zeep
@@ -31,22 +32,37 @@ def zeep_settings() -> zeep.Settings:
 
 
 def load_model(
-    source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True
+    source: str | os.PathLike[str],
+    *,
+    allow_network: bool = False,
+    timeout: float = 30.0,
+    verify_tls: bool | str = True,
+    progress: Callable[[str], None] | None = None,
 ) -> ServiceModel:
     """The service model of a WSDL (path or URL) and what it imports; raises ``WsdlError`` when it cannot be
-    loaded, is a URL while ``allow_network`` is off, or yields no SOAP operation."""
-    return load_model_traced(source, allow_network=allow_network, timeout=timeout, verify_tls=verify_tls)[0]
+    loaded, is a URL while ``allow_network`` is off, or yields no SOAP operation. ``progress`` is told each
+    stage as text (the CLI's spinner, ``bridge.console.Stages``)."""
+    return load_model_traced(source, allow_network=allow_network, timeout=timeout, verify_tls=verify_tls, progress=progress)[0]
 
 
 def load_model_traced(
-    source: str | os.PathLike[str], *, allow_network: bool = False, timeout: float = 30.0, verify_tls: bool | str = True, proxies: Proxies | None = None
+    source: str | os.PathLike[str],
+    *,
+    allow_network: bool = False,
+    timeout: float = 30.0,
+    verify_tls: bool | str = True,
+    proxies: Proxies | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[ServiceModel, dict[str, tuple[str, str, bool]]]:
     """The model, and where every document asked for came from: URL -> (kind, path or URL, loaded?)
-    (see ``LoaderTransport.sources``), for the disk cache to re-check."""
+    (see ``LoaderTransport.sources``), for the disk cache to re-check. ``progress``: as ``load_model``."""
     location = resolve_location(source)
     if urlparse(location).scheme in ("http", "https") and not allow_network:
         raise WsdlError(f"{location} is a URL and network loading is off (allow_network=True / --allow-network)")
     transport = LoaderTransport(allow_network=allow_network, timeout=timeout, verify_tls=verify_tls, proxies=proxies)
+    if progress is not None:
+        progress("parsing the WSDL and its imports")
+        transport.loaded = lambda n: progress(f"parsing the WSDL and its imports ({n} document{'s' if n > 1 else ''})")
     zeep_ops: dict[str, set[str]] | None = None
     zeep_error: str | None = None
     # zeep reports what it drops only as UserWarnings: keep them as the notes' reasons, and
@@ -67,6 +83,8 @@ def load_model_traced(
         except Exception as exc:  # zeep raises many unrelated types; we report and go on
             zeep_error = f"{type(exc).__name__}: {exc}"
     zeep_warnings = [str(w.message) for w in caught if "zeep" in (w.filename or "")]
+    if progress is not None:
+        progress("reading the schemas and operations")
     model = WsdlReader(transport.load).read(location)
     model.documents = dict(transport.documents)
     _refuse_offline_gaps(location, model, transport.refused)

@@ -5,6 +5,8 @@ Every document handed out is recorded, so the WSDL and XSD readers see exactly w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import zeep.transports
 
 from ..errors import NetworkDisabled, WsdlError
@@ -31,6 +33,7 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
         # The disk cache re-checks these files, so a change to any of them (or a missing import
         # appearing) invalidates a cached model.
         self.sources: dict[str, tuple[str, str, bool]] = {}
+        self.loaded: Callable[[int], None] | None = None  # told the number of documents read so far (progress)
 
     def load(self, url: str) -> bytes:
         """The bytes of the document at ``url`` (each fetched once); raises ``NetworkDisabled`` for a URL
@@ -44,6 +47,8 @@ class LoaderTransport(zeep.transports.Transport):  # type: ignore[misc]
         content = self._fetch(url, kind, target)
         self.sources[url] = (kind, target, True)
         self.documents[url] = content
+        if self.loaded is not None:
+            self.loaded(len(self.documents))
         return content
 
     def _fetch(self, url: str, kind: str, target: str) -> bytes:

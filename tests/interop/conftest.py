@@ -14,7 +14,8 @@ in wsdl/:
 spyne (``spyne_server``, tests/interop/spyne_peer.py) and node-soap (``node_server``,
 tests/interop/node/server.js): the interop contract at {base}/soap11 and {base}/soap12.
 gSOAP (``gsoap_server``, tests/interop/gsoap/server.cpp, built from the WSDL by the fixture): the
-interop contract, SOAP 1.1 and 1.2 on any path. The JAX-WS RI (``jaxws_server``,
+interop contract, SOAP 1.1 and 1.2 on any path. gSOAP with MTOM (``gsoap_files_server``,
+tests/interop/gsoap/files_server.cpp): wsdl/files.wsdl, SOAP 1.1 and 1.2 on any path. The JAX-WS RI (``jaxws_server``,
 tests/interop/jaxws/InteropServer.java, wsimport from the WSDL): {base}/soap11 and {base}/soap12.
 The JAX-WS RI with MTOM (``jaxws_files_server``, tests/interop/jaxws/FileServer.java): wsdl/files.wsdl
 at {base}/soap11 and {base}/soap12. The JAX-WS RI with WS-I swaRef (``jaxws_claims_server``,
@@ -27,7 +28,7 @@ CGI script per request by ``tests.interop.test_soaplite.CgiTransport`` (no serve
 Built peers are cached in .soapbridge-cache (gitignored).
 
 When a peer cannot run (no PHP or no soap extension; spyne not installed; no node or node-soap
-not installed in tests/interop/node; no gSOAP tools or g++; no JAX-WS RI or JDK; no Axis) its tests are skipped,
+not installed in tests/interop/node; no gSOAP tools or g++ (or, for the MTOM peer, OpenSSL's headers); no JAX-WS RI or JDK; no Axis) its tests are skipped,
 except when the environment variable CI is "true": then they fail, so CI cannot silently lose
 interop coverage. ``.ci/install-peers`` installs what they need.
 
@@ -40,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -70,6 +72,7 @@ PEER_SERVICES = {
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
 GSOAP_DIR = REPO_ROOT / "tests" / "interop" / "gsoap"
 GSOAP_IMPORT = Path("/usr/share/gsoap/import")  # Debian's gsoap package: soap12.h, stlvector.h, ...
+OPENSSL_EVP = Path("/usr/include/openssl/evp.h")  # libssl-dev: the gSOAP MTOM peer's SHA-256
 JAXWS_DIR = REPO_ROOT / "tests" / "interop" / "jaxws"
 JAXWS_RT = Path("/usr/share/java/jaxws-rt.jar")  # Debian's libjaxws-java; its manifest names the other jars
 AXIS_DIR = REPO_ROOT / "tests" / "interop" / "axis"
@@ -320,7 +323,8 @@ def _cached_build(name: str, inputs: list[Path], tools: list[str], steps: list[S
     except OSError:  # another session built it meanwhile
         shutil.rmtree(work, ignore_errors=True)
     for old in BUILD_CACHE.glob(f"{name}-*"):
-        if old != done_dir:
+        # only this peer's builds: "gsoap-*" also matches the running "gsoap-files-..." peer's
+        if old != done_dir and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}", old.name):
             shutil.rmtree(old, ignore_errors=True)
     return done_dir / product
 
@@ -349,6 +353,35 @@ def gsoap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = _build_gsoap()
     log_path = tmp_path_factory.mktemp("gsoap-peer") / "gsoap-server.log"
     with _serve_process("the gSOAP peer", lambda port: [str(binary), str(port)], log_path) as url:
+        yield url
+
+
+def _build_gsoap_files() -> Path:
+    """Generate the gSOAP MTOM service from wsdl/files.wsdl and compile it with files_server.cpp."""
+    return _cached_build(
+        "gsoap-files",
+        [WSDL_DIR / "files.wsdl", GSOAP_DIR / "files_server.cpp"],
+        ["wsdl2h", "soapcpp2", "g++"],
+        [
+            ["wsdl2h", "-o", "files.h", "files.wsdl"],
+            ["soapcpp2", "-j", "-S", "-x", "-L", f"-I{GSOAP_IMPORT}", "files.h"],
+            ["g++", "-O0", "-DWITH_PURE_VIRTUAL", "-o", "files-server", "files_server.cpp", "soapC.cpp", "soapFileSoapService.cpp", "-lgsoap++", "-lcrypto"],
+        ],
+        "files-server",
+    )
+
+
+@pytest.fixture(scope="session")
+def gsoap_files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of gSOAP serving wsdl/files.wsdl with MTOM (tests/interop/gsoap/files_server.cpp):
+    SOAP 1.1 and 1.2 on any path, downloads streamed (chunked) on paths ending in ``/stream``;
+    ``/last-request`` says how the last Upload arrived."""
+    problem = _gsoap_problem() or (None if OPENSSL_EVP.is_file() else f"{OPENSSL_EVP} is missing (apt-get install libssl-dev)")
+    if problem is not None:
+        _unavailable(problem, "the gSOAP MTOM interop peer")
+    binary = _build_gsoap_files()
+    log_path = tmp_path_factory.mktemp("gsoap-files-peer") / "gsoap-files-server.log"
+    with _serve_process("the gSOAP MTOM peer", lambda port: [str(binary), str(port)], log_path) as url:
         yield url
 
 
