@@ -14,16 +14,16 @@ import logging
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import certifi
 
 from . import observability
-from .errors import UpstreamError, UpstreamKind
+from .errors import UpstreamError, UpstreamKind, XmlError
 from .proxies import Proxies
 from .settings import BackendAuth, ClientCert, Settings
 
@@ -35,13 +35,39 @@ if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start
 log = logging.getLogger("soapbridge.client")
 
 
+class ReplySink(Protocol):
+    """Where a reply's body goes as it arrives, in place of memory (a multipart reply's parts,
+    bridge.mime.PartStream): ``write`` each chunk, then ``finish`` gives what it made of them;
+    ``abort`` drops it after a failure. ``write`` and ``finish`` may raise ``XmlError``."""
+
+    def write(self, chunk: bytes) -> None:
+        """Takes the next bytes of the body."""
+
+    def finish(self) -> Any:
+        """What the sink made of the whole body."""
+
+    def abort(self) -> None:
+        """Drops what was taken so far."""
+
+
+#: Given a reply's Content-Type, the sink to stream its body into, or None to read it whole.
+SinkFor = Callable[[str], ReplySink | None]
+
+
 @dataclass
 class Reply:
-    """An upstream HTTP reply, read whole: status, Content-Type and body."""
+    """An upstream HTTP reply: status, Content-Type and body, read whole; or, when a sink took the
+    body as it arrived, ``streamed`` (what the sink made of it) and an empty ``body``."""
 
     status: int
     content_type: str
     body: bytes
+    streamed: Any = None
+    size: int = -1  # bytes of the body as received (-1: len(body))
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.body)
 
 
 def _tls_context(verify: bool | str, client_cert: ClientCert | None = None) -> ssl.SSLContext | bool:
@@ -346,10 +372,14 @@ envelopes; one pool each, opened lazily."""
             self._sync = httpx.Client(timeout=_timeout(self.settings), transport=transport, trust_env=False, auth=self._digest())
         return self._sync
 
-    def post(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+    ) -> Reply:
         """POSTs an envelope and returns the reply, within the call's deadline and size limit. Retries once on
         a new connection when a reused one failed before any reply, or on any connection failure when
-        ``idempotent``; raises ``UpstreamError`` otherwise (``what`` names the call in its message)."""
+        ``idempotent``; raises ``UpstreamError`` otherwise (``what`` names the call in its message).
+        ``sink``: for a reply whose Content-Type it takes, the body goes there chunk by chunk as it
+        arrives (the size limit counted as it goes), never whole in memory."""
         import httpx
 
         call = _SyncCall(time.monotonic() + self.deadline)
@@ -359,8 +389,12 @@ envelopes; one pool each, opened lazily."""
                 call.stream, call.reused, call.reply_bytes = None, False, 0
                 try:
                     with self._sync_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
+                        ctype = r.headers.get("content-type", "")
+                        into = self._sink(sink, ctype, r.status_code)
+                        if into is not None:
+                            return self._stream(r.iter_bytes(), into, r.status_code, ctype, what, url)
                         data = self._read_sync(r, what, url)
-                        return Reply(r.status_code, r.headers.get("content-type", ""), data)
+                        return Reply(r.status_code, ctype, data)
                 except UpstreamError:
                     raise
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -375,6 +409,54 @@ envelopes; one pool each, opened lazily."""
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             _CALL.reset(token)
+
+    @staticmethod
+    def _sink(sink: SinkFor | None, content_type: str, status: int) -> ReplySink | None:
+        if sink is None:
+            return None
+        try:
+            return sink(content_type)
+        except XmlError as exc:  # a Content-Type the sink cannot take (a multipart without boundary)
+            raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
+
+    def _stream(self, chunks: Any, into: ReplySink, status: int, ctype: str, what: str, url: str) -> Reply:
+        limit = self.settings.max_reply_bytes
+        size = 0
+        try:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise self._too_large(what, url)
+                into.write(chunk)
+            if size == 0:  # no body at all: said as for any empty reply (Bridge._finish)
+                into.abort()
+                return Reply(status, ctype, b"")
+            return Reply(status, ctype, b"", into.finish(), size)
+        except BaseException as exc:
+            into.abort()
+            if isinstance(exc, XmlError):
+                raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
+            raise
+
+    async def _astream(self, chunks: Any, into: ReplySink, status: int, ctype: str, what: str, url: str) -> Reply:
+        """``_stream`` of an async iterator of chunks."""
+        limit = self.settings.max_reply_bytes
+        size = 0
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise self._too_large(what, url)
+                into.write(chunk)
+            if size == 0:
+                into.abort()
+                return Reply(status, ctype, b"")
+            return Reply(status, ctype, b"", into.finish(), size)
+        except BaseException as exc:
+            into.abort()
+            if isinstance(exc, XmlError):
+                raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
+            raise
 
     def _read_sync(self, r: httpx.Response, what: str, url: str) -> bytes:
         chunks: list[bytes] = []
@@ -442,18 +524,20 @@ envelopes; one pool each, opened lazily."""
             await session.close()
             await asyncio.sleep(0)  # the transports' connection_lost callbacks close the sockets
 
-    async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
-        """The async ``post``: aiohttp, or httpx for an in-process transport; same deadline, limits, retry and
-        errors. In a served request it sends the request ID and trace context along, and notes the
+    async def apost(
+        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+    ) -> Reply:
+        """The async ``post``: aiohttp, or httpx for an in-process transport; same deadline, limits, retry,
+        ``sink`` and errors. In a served request it sends the request ID and trace context along, and notes the
         upstream status and time for the metrics and the log (bridge.observability)."""
         rec = observability.CURRENT.get()
         if rec is None:
-            return await self._apost(url, body, headers, what, idempotent)
+            return await self._apost(url, body, headers, what, idempotent, sink)
         rec.upstream_called = True
         started = time.perf_counter()
         try:
             with observability.span("soapbridge.upstream", **{"server.address": host_of(url), "soapbridge.operation": what}):
-                reply = await self._apost(url, body, observability.upstream_headers(headers), what, idempotent)
+                reply = await self._apost(url, body, observability.upstream_headers(headers), what, idempotent, sink)
             rec.upstream_status = reply.status
             return reply
         finally:
@@ -469,16 +553,16 @@ envelopes; one pool each, opened lazily."""
             async with session.get(url, headers=self._headers({}), allow_redirects=False, proxy=self._proxies.for_url(url)) as r:
                 return r.status
 
-    async def _apost(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool) -> Reply:
+    async def _apost(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None = None) -> Reply:
         try:
             async with asyncio.timeout(self.deadline):
                 if self._async_transport is not None:  # an in-process transport (tests, replay)
-                    return await self._apost_httpx(url, body, headers, what)
-                return await self._apost_aiohttp(url, body, headers, what, idempotent)
+                    return await self._apost_httpx(url, body, headers, what, sink)
+                return await self._apost_aiohttp(url, body, headers, what, idempotent, sink)
         except TimeoutError:  # only the deadline's: the calls map their own timeouts
             raise self._deadline_passed(what, url) from None
 
-    async def _apost_aiohttp(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool) -> Reply:
+    async def _apost_aiohttp(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None) -> Reply:
         import aiohttp
 
         session = await self._session()
@@ -493,7 +577,14 @@ envelopes; one pool each, opened lazily."""
                         url, data=body, headers=self._headers(headers), allow_redirects=False, trace_request_ctx=trace, proxy=self._proxies.for_url(url)
                     ) as r:
                         started = True
-                        return Reply(r.status, r.headers.get("Content-Type", ""), await self._read_async(r, what, url))
+                        ctype = r.headers.get("Content-Type", "")
+                        into = self._sink(sink, ctype, r.status)
+                        if into is not None:
+                            if r.content_length is not None and r.content_length > self.settings.max_reply_bytes:
+                                into.abort()
+                                raise self._too_large(what, url)
+                            return await self._astream(r.content.iter_any(), into, r.status, ctype, what, url)
+                        return Reply(r.status, ctype, await self._read_async(r, what, url))
                 except UpstreamError:
                     raise
                 except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
@@ -523,11 +614,15 @@ envelopes; one pool each, opened lazily."""
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _apost_httpx(self, url: str, body: bytes, headers: dict[str, str], what: str) -> Reply:
+    async def _apost_httpx(self, url: str, body: bytes, headers: dict[str, str], what: str, sink: SinkFor | None = None) -> Reply:
         import httpx
 
         try:
             async with self._async_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
+                ctype = r.headers.get("content-type", "")
+                into = self._sink(sink, ctype, r.status_code)
+                if into is not None:
+                    return await self._astream(r.aiter_bytes(), into, r.status_code, ctype, what, url)
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in r.aiter_bytes():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import gcpause, observability
 from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
-from .client import Reply, SoapClient
+from .client import Reply, ReplySink, SoapClient
 from .errors import (
     ConfigError,
     OperationNotFound,
@@ -38,6 +38,8 @@ from .settings import Settings, make_settings
 from .xsd.lexical import readable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
     from lxml import etree
     from starlette.applications import Starlette
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from .auth import Credentials
     from .codec import Codec
     from .compiled import CompiledCodec
+    from .mime import Limits
     from .wsse import Security
 
 log = logging.getLogger("soapbridge")
@@ -139,6 +142,7 @@ class Bridge:
         self._pieces: dict[tuple[str, tuple[tuple[str, ...], ...]], Pieces] = {}
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None  # for large replies (_afinish)
         self._binary_tags: dict[int, frozenset[str]] = {}  # per operation: its base64Binary elements (MTOM)
+        self._swarefs: dict[int, frozenset[str]] = {}  # per message: its WS-I swaRef elements
 
     @functools.cached_property
     def codec(self) -> Codec:
@@ -320,8 +324,11 @@ class Bridge:
         ``UpstreamError`` (``bad_reply``) for XML that is unsafe or breaks the WSDL."""
         return self._decode_reply(self.operation(operation), body)
 
-    def _decode_reply(self, op: Operation, body: bytes | etree._Element) -> dict[str, Any]:
-        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded."""
+    def _decode_reply(
+        self, op: Operation, body: bytes | etree._Element, resolved: list[tuple[etree._Element, str]] | None = None
+    ) -> dict[str, Any]:
+        """A reply's bytes, or the tree of an MTOM/SwA reply's envelope (bridge.mime), decoded.
+        ``resolved``: its swaRef elements with their text as received, which the signature covers."""
         if isinstance(body, bytes) and OFFLOAD_BYTES <= len(body) <= self.settings.max_reply_bytes:
             data = self._decode_streaming(op, body)
             if data is not None:
@@ -337,7 +344,12 @@ class Bridge:
             del body
             wsse = self._wsse.get(op.service)
             if wsse is not None:  # before anything of the reply is used, faults included
-                wsse.verify(env.header, env.body, op.key)
+                from .mime import as_received
+
+                with as_received(resolved or []):
+                    wsse.verify(env.header, env.body, op.key)
+            if resolved:
+                resolved.clear()  # its elements would keep the tree alive while the result is validated
             fault = find_fault(env)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc)) from None
@@ -423,55 +435,118 @@ class Bridge:
         wsse = self._wsse.get(op.service)
         if credentials is not None and credentials.wsse is not None:
             wsse = credentials.wsse  # the authenticated consumer's own UsernameToken, in place of the global one
-        if wsse is not None:
-            body = wsse.apply(body)
         http = http_headers(op.soap_version, action)
-        body, http = self._mtom(op, body, http, action)
+        if op.input.attachments:  # SwA: signed (if at all) once the bound parts are out of the envelope
+            body, http = self._swa(op, body, http, wsse)
+        else:
+            swarefs: list[tuple[str, bytes]] = []
+            tags = self._swaref_tags(op.input)
+            if tags:  # WS-I swaRef values become parts, cid: URIs in their place: what is signed and sent
+                from .mime import take_swarefs
+
+                body, swarefs = take_swarefs(body, tags)
+            if wsse is not None:
+                body = wsse.apply(body)
+            body, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs, extra=swarefs)
         if credentials is not None and credentials.authorization is not None:
             http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
         return op, body, http
 
-    def _mtom(self, op: Operation, body: bytes, http: dict[str, str], action: str) -> tuple[bytes, dict[str, str]]:
+    def _swa(self, op: Operation, body: bytes, http: dict[str, str], wsse: Security | None) -> tuple[bytes, dict[str, str]]:
+        """The request as SOAP with Attachments (the WSDL binds parts to MIME parts). WS-Security
+        applies to the envelope as sent, without those parts: signed before, its signature would cover
+        elements the receiver never sees. The attachments themselves are not signed (no WSS SwA profile)."""
+        from .mime import bound_parts, pack_swa
+
+        swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments, finish=wsse.apply if wsse else None)
+        return swa.body, {**http, "Content-Type": swa.content_type}
+
+    def _swaref_tags(self, message: Any) -> frozenset[str]:
+        """The tags of a message's WS-I swaRef elements (bridge.mime), once per message."""
+        tags = self._swarefs.get(id(message))
+        if tags is None:
+            from .mime import swaref_tags
+
+            tags = self._swarefs[id(message)] = swaref_tags(message)
+        return tags
+
+    def _mtom(
+        self, op: Operation, body: bytes, http: dict[str, str], action: str, *, exact: bool = False, extra: list[tuple[str, bytes]] | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
         base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
-        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so."""
-        if op.input.attachments:  # the WSDL binds parts to MIME parts: SOAP with Attachments
-            from .mime import bound_parts, pack_swa
-
-            swa = pack_swa(body, op.soap_version, bound_parts(op.input, op.style), op.input.attachments)
-            return swa.body, {**http, "Content-Type": swa.content_type}
+        MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so.
+        ``exact``: the envelope is signed, so only canonical base64 values become parts (``mime.pack``).
+        ``extra``: swaRef parts the envelope refers to: sent along, as SwA when nothing goes as MTOM."""
         m = self.settings.mtom
-        if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
+        on = m.enabled is True or (m.enabled == "auto" and op.mtom_policy)
+        if not on and not extra:
             return body, http
         from .mime import XOP_MEDIA, binary_tags, pack
 
-        tags = self._binary_tags.get(id(op))
-        if tags is None:
-            tags = self._binary_tags[id(op)] = binary_tags(op.input)
-        soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
-        http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
-        packed = pack(body, op.soap_version, action, tags, m.threshold)
+        tags = frozenset[str]()
+        if on:
+            got = self._binary_tags.get(id(op))
+            if got is None:  # swaRef values are not XOP-optimized: they are parts already
+                got = self._binary_tags[id(op)] = binary_tags(op.input) - self._swaref_tags(op.input)
+            tags = got
+            soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
+            http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
+        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact, extra=extra)
         if packed is None:
             return body, http
         return packed.body, {**http, "Content-Type": packed.content_type}
 
-    def _unpack(self, op: Operation, reply: Reply) -> etree._Element:
-        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined."""
-        from .mime import Limits, unpack
+    def _mime_limits(self) -> Limits:
+        from .mime import Limits
 
         s = self.settings
-        limits = Limits(
+        return Limits(
             max_part_bytes=s.mtom.max_part_bytes or s.max_reply_bytes,
             max_parts=s.mtom.max_parts,
             spool_bytes=s.mtom.spool_bytes,
             max_xml_bytes=s.max_reply_bytes,
             max_depth=s.max_xml_depth,
         )
-        try:
-            from .mime import bound_parts
 
+    def _reply_sink(self, op: Operation) -> Callable[[str], ReplySink | None]:
+        """For the client: a multipart/related reply's bytes go into the MIME parser as they arrive
+        (bridge.mime.PartStream, parts spooled), never whole in memory; any other reply is read whole."""
+
+        def sink(content_type: str) -> ReplySink | None:
+            if "multipart" not in content_type[:24].lower():
+                return None  # the plain reply's path: nothing more than this test
+            from .mime import PartStream, is_multipart
+
+            if not is_multipart(content_type):
+                return None
+            return PartStream(content_type, self._mime_limits(), f"the SOAP reply to {op.key}")
+
+        return sink
+
+    @staticmethod
+    def _discard(reply: Reply | None) -> None:
+        """Deletes the spooled parts of a streamed reply nothing decoded (the call failed first)."""
+        if reply is not None and reply.streamed is not None:
+            from .mime import close_parts
+
+            parts, reply.streamed = reply.streamed[0], None
+            close_parts(parts)
+
+    def _unpack(self, op: Operation, reply: Reply, resolved: list[tuple[etree._Element, str]]) -> etree._Element:
+        """A multipart/related reply (MTOM or SwA) as its envelope's tree, the parts inlined: from the
+        parts the client streamed them into, else (a reply read whole) from its body. ``resolved``
+        gets the swaRef elements and their cid: text (which a signature covers)."""
+        from .mime import bound_parts, unpack, unpack_parts
+
+        what = f"the SOAP reply to {op.key}"
+        swarefs = self._swaref_tags(op.output)
+        try:
             bound = bound_parts(op.output, op.style)
-            return unpack([reply.body], reply.content_type, limits, what=f"the SOAP reply to {op.key}", bound=bound)
+            if reply.streamed is not None:
+                (parts, params), reply.streamed = reply.streamed, None
+                return unpack_parts(parts, params, self._mime_limits(), what, bound=bound, swarefs=swarefs, resolved=resolved)
+            return unpack([reply.body], reply.content_type, self._mime_limits(), what=what, bound=bound, swarefs=swarefs, resolved=resolved)
         except XmlError as exc:
             raise UpstreamError("bad_reply", str(exc), status=reply.status if reply.status >= 400 else None) from None
 
@@ -489,11 +564,13 @@ class Bridge:
     def _finish(self, op: Operation, reply: Reply) -> dict[str, Any]:
         from .mime import is_multipart
 
-        if is_multipart(reply.content_type) and reply.body.strip():
-            root = self._unpack(op, reply)
+        if reply.streamed is not None or (is_multipart(reply.content_type) and reply.body.strip()):
+            resolved: list[tuple[etree._Element, str]] = []
+            tree = [self._unpack(op, reply, resolved)]
             reply.body = b""  # the raw message is no longer needed: not held while decoding
             try:
-                return self._decode_reply(op, root)
+                # passed on, not kept here: _decode_reply frees the tree (its 4/3-size base64 text) before validating
+                return self._decode_reply(op, tree.pop(), resolved)
             except UpstreamError as exc:
                 if reply.status >= 400:
                     raise UpstreamError(exc.kind, f"HTTP {reply.status}: {exc}", status=reply.status) from None
@@ -558,9 +635,12 @@ class Bridge:
         reply: Reply | None = None
         try:
             op, body, http = self._prepare(op, data, headers)
-            reply = self.client.post(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
+            reply = self.client.post(
+                self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent, sink=self._reply_sink(op)
+            )
             result = self._finish(op, reply)
         except BaseException as exc:
+            self._discard(reply)
             self._outcome(op, started, exc, reply)
             raise
         self._outcome(op, started, None, reply)
@@ -576,10 +656,13 @@ class Bridge:
         reply: Reply | None = None
         try:
             op, body, http = self._prepare(op, data, headers, credentials)
-            reply = await self.client.apost(self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent)
-            with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": len(reply.body)}):
+            reply = await self.client.apost(
+                self.endpoint(op), body, http, what=op.key, idempotent=id(op) in self._idempotent, sink=self._reply_sink(op)
+            )
+            with observability.span("soapbridge.decode", **{"soapbridge.reply_bytes": reply.size}):
                 result = await self._afinish(op, reply)
         except BaseException as exc:
+            self._discard(reply)
             self._outcome(op, started, exc, reply)
             raise
         self._outcome(op, started, None, reply)
@@ -589,7 +672,7 @@ class Bridge:
         """``_finish``, in a decoder thread for a large reply: decoding 45 MB takes seconds, and
         on the event loop every other request (and /healthz) would wait for it. One thread, one reply
         at a time, so that concurrent large replies queue rather than multiply peak memory."""
-        if len(reply.body) < OFFLOAD_BYTES:
+        if reply.size < OFFLOAD_BYTES:
             return self._finish(op, reply)
         if self._decoder is None:
             self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soapbridge-decode")

@@ -31,7 +31,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType
+from .model import XSD_NS, Attribute, ComplexType, Element, Group, QName, SimpleType, XsdType, is_swaref
 from .model import Any as AnyParticle
 from .names import NameTable, ascii_name, decode_name
 from .xsd.lexical import (
@@ -283,6 +283,8 @@ class SchemaBuilder:
         elif kind == "string":
             if b == "base64Binary":
                 s["contentEncoding"] = "base64"
+                if is_swaref(t):  # on the wire a cid: URI; here the content of the part it names
+                    s["description"] = "WS-I swaRef: the content of the SOAP attachment (MIME part) it refers to, in base64; sent as a part of a multipart/related message, its cid: URI in the element."
             # The type's lexical space as a pattern; no "format": RFC 3339 refuses XSD dates
             # without a time zone, with 24:00:00 or with years beyond 9999.
             patterns: list[str] = [PATTERNS[b]] if b in PATTERNS else []

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import quopri
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote
 
 from .errors import MimeError, XmlError
-from .model import ComplexType, Element, Group, Message, SimpleType
+from .model import ComplexType, Element, Group, Message, SimpleType, is_swaref
 
 if TYPE_CHECKING:  # lxml where used: the REST app reads forms (bridge.restbinary) without it
     from lxml import etree
@@ -172,44 +173,76 @@ class _Reader:
         self.ended = True
 
 
+class PartStream:
+    """A multipart message parsed as its bytes arrive (``write``, chunk by chunk), each part spooled:
+    the message is never held whole. ``finish`` gives the parts and the Content-Type's parameters,
+    and the caller closes the parts (``close_parts``); ``abort`` closes them after a failure.
+    Raises ``MimeError`` for a malformed message, as soon as it shows."""
+
+    def __init__(self, content_type: str, limits: Limits, what: str) -> None:
+        from python_multipart.multipart import MultipartParser
+
+        ctype, self.params = media_type(content_type)
+        boundary = self.params.get("boundary")
+        if not ctype.startswith("multipart/") or not boundary:
+            raise MimeError(f"{what} is {ctype or 'untyped'} without a MIME boundary")
+        self.boundary = boundary
+        self.what = what
+        self.reader = r = _Reader(limits, what)
+        callbacks = {
+            "on_part_begin": r.part_begin,
+            "on_part_data": r.part_data,
+            "on_part_end": r.part_end,
+            "on_header_field": r.header_field,
+            "on_header_value": r.header_value,
+            "on_header_end": r.header_end,
+            "on_headers_finished": r.headers_finished,
+            "on_end": r.end,
+        }
+        self.parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+
+    def write(self, chunk: bytes) -> None:
+        """Parses the next bytes of the message."""
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.write(chunk)
+        except MultipartParseError as exc:
+            self.abort()
+            raise MimeError(f"{self.what} is not a well-formed multipart message (boundary {self.boundary!r}): {exc}") from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def finish(self) -> tuple[list[Part], dict[str, str]]:
+        """The parts, once the whole message was written; raises ``MimeError`` if it was cut short."""
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.finalize()
+        except MultipartParseError as exc:
+            self.abort()
+            raise MimeError(f"{self.what} is not a well-formed multipart message (boundary {self.boundary!r}): {exc}") from None
+        r = self.reader
+        if not r.ended or not r.parts:
+            self.abort()
+            raise MimeError(
+                f"{self.what} is a multipart message without its closing boundary {('--' + self.boundary + '--')!r}: cut short, or another boundary"
+            )
+        return r.parts, self.params
+
+    def abort(self) -> None:
+        """Closes (and so deletes) the parts spooled so far."""
+        close_parts(self.reader.parts)
+
+
 def read_parts(chunks: Iterable[bytes], content_type: str, limits: Limits, what: str) -> tuple[list[Part], dict[str, str]]:
     """The parts of a multipart message, spooled, and the Content-Type's parameters. The caller closes
     each part's file (``close_parts``). Raises ``MimeError`` for a malformed message."""
-    from python_multipart.exceptions import MultipartParseError
-    from python_multipart.multipart import MultipartParser
-
-    ctype, params = media_type(content_type)
-    boundary = params.get("boundary")
-    if not ctype.startswith("multipart/") or not boundary:
-        raise MimeError(f"{what} is {ctype or 'untyped'} without a MIME boundary")
-    r = _Reader(limits, what)
-    callbacks = {
-        "on_part_begin": r.part_begin,
-        "on_part_data": r.part_data,
-        "on_part_end": r.part_end,
-        "on_header_field": r.header_field,
-        "on_header_value": r.header_value,
-        "on_header_end": r.header_end,
-        "on_headers_finished": r.headers_finished,
-        "on_end": r.end,
-    }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
-    try:
-        for chunk in chunks:
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
-        close_parts(r.parts)
-        raise MimeError(f"{what} is not a well-formed multipart message (boundary {boundary!r}): {exc}") from None
-    except BaseException:
-        close_parts(r.parts)
-        raise
-    if not r.ended or not r.parts:
-        close_parts(r.parts)
-        raise MimeError(
-            f"{what} is a multipart message without its closing boundary {('--' + boundary + '--')!r}: cut short, or another boundary"
-        )
-    return r.parts, params
+    stream = PartStream(content_type, limits, what)
+    for chunk in chunks:
+        stream.write(chunk)
+    return stream.finish()
 
 
 def close_parts(parts: Iterable[Part]) -> None:
@@ -257,19 +290,41 @@ def _value(part: Part, kind: str) -> str:
 
 
 def unpack(
-    chunks: Iterable[bytes], content_type: str, limits: Limits, what: str = "the SOAP reply", bound: list[Bound] | None = None
+    chunks: Iterable[bytes],
+    content_type: str,
+    limits: Limits,
+    what: str = "the SOAP reply",
+    bound: list[Bound] | None = None,
+    swarefs: frozenset[str] = frozenset(),
+    resolved: list[tuple[etree._Element, str]] | None = None,
 ) -> etree._Element:
     """A multipart/related SOAP message (MTOM/XOP or SwA) as one envelope's tree: every ``xop:Include``
     and every ``href="cid:..."`` reference replaced by its part's content in base64. A tree, not
     bytes: a value over 10 MB is one text node, which libxml2 parses only with huge_tree (no longer
     protected), while setting it in a tree has no such limit. ``bound``: parts the WSDL puts in MIME
     parts (SwA), found by their WS-I Attachments Profile Content-ID (``<name=...>``), else the next
-    part nothing refers to, and put back as elements. Raises ``MimeError``."""
+    part nothing refers to, and put back as elements. ``swarefs``: tags of WS-I swaRef elements,
+    whose ``cid:`` text is replaced by the part's content in base64 (WS-I AP 1.0 §4.4); each such
+    element and its text as received go to ``resolved`` (a signature covers that text, not the
+    content). Raises ``MimeError``."""
+    parts, params = read_parts(chunks, content_type, limits, what)
+    return unpack_parts(parts, params, limits, what, bound, swarefs, resolved)
+
+
+def unpack_parts(
+    parts: list[Part],
+    params: dict[str, str],
+    limits: Limits,
+    what: str = "the SOAP reply",
+    bound: list[Bound] | None = None,
+    swarefs: frozenset[str] = frozenset(),
+    resolved: list[tuple[etree._Element, str]] | None = None,
+) -> etree._Element:
+    """``unpack`` of a message already read into parts (``PartStream``); closes them."""
     from lxml import etree
 
     from .xmlparse import parse_untrusted
 
-    parts, params = read_parts(chunks, content_type, limits, what)
     try:
         by_id = {p.content_id: p for p in parts if p.content_id}
         start = params.get("start", "").strip().strip("<>").strip()
@@ -305,6 +360,15 @@ def unpack(
             parent.remove(include)
             parent.text = part.base64()
             used.add(id(part))
+        for el in list(root.iter(*swarefs)) if swarefs else ():
+            text = (el.text or "").strip()
+            if len(el) or text[:4].lower() != "cid:":
+                continue  # not a reference (the codec then refuses it as base64), or xsi:nil
+            part = _referenced(text, by_id, what, "swaRef")
+            if resolved is not None:
+                resolved.append((el, el.text or ""))
+            el.text = part.base64()
+            used.add(id(part))
         if root_type != XOP_MEDIA:  # SwA: an element referring to a part by href="cid:..."
             for el in root.iter():
                 href = el.get("href") if isinstance(el.tag, str) else None
@@ -333,6 +397,20 @@ def unpack(
         return root
     finally:
         close_parts(parts)
+
+
+@contextlib.contextmanager
+def as_received(resolved: list[tuple[etree._Element, str]]) -> Iterator[None]:
+    """Within it, the swaRef elements ``unpack`` resolved hold their ``cid:`` text again: what the
+    sender signed (a swaRef's value is that URI; XOP's reconstruction does not apply to it)."""
+    content = [(el, el.text) for el, _ in resolved]
+    for el, text in resolved:
+        el.text = text
+    try:
+        yield
+    finally:
+        for el, value in content:
+            el.text = value
 
 
 def _referenced(href: str | None, by_id: dict[str, Part], what: str, how: str) -> Part:
@@ -365,16 +443,37 @@ class Packed:
         return iter(self.pieces)
 
 
-def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str], threshold: int) -> Packed | None:
+def pack(
+    envelope: bytes,
+    version: str,
+    action: str,
+    binary_tags: frozenset[str],
+    threshold: int,
+    *,
+    exact: bool = False,
+    extra: list[tuple[str, bytes]] | None = None,
+) -> Packed | None:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
     and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no value
-    is that large: the envelope then goes as it is (the JAX-WS RI accepts either)."""
+    is that large: the envelope then goes as it is (the JAX-WS RI accepts either).
+
+    ``exact`` (a signed envelope): only values in the canonical lexical form of base64Binary (no
+    whitespace, zero pad bits) become parts, as XOP 1.0 §3.1 says, so that the envelope a receiver
+    reconstructs (each part's canonical base64 in place of its xop:Include) is, character for
+    character, the one signed; any other value stays inline.
+
+    ``extra``: parts ``(content id, bytes)`` the envelope already refers to (swaRef, ``take_swarefs``),
+    sent along; with no MTOM part the message is then SOAP with Attachments (root text/xml)."""
     from lxml import etree
 
-    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    if not binary_tags and not extra:
+        return None
     token = uuid.uuid4().hex
     binaries: list[tuple[str, bytes]] = []
-    for el in root.iter(*binary_tags) if binary_tags else ():
+    root = None
+    if binary_tags:
+        root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    for el in root.iter(*binary_tags) if root is not None else ():
         text = el.text or ""
         if len(el) or len(text) * 3 // 4 < threshold:  # len*3/4: the decoded size, near enough
             continue
@@ -382,26 +481,33 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
             data = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             continue  # validated before; left inline rather than guessed at
-        if len(data) < threshold:
+        if len(data) < threshold or (exact and not _canonical(text, data)):
             continue
         cid = f"{len(binaries) + 1}.{token}@soapbridge"
         el.text = None
         etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
         binaries.append((cid, data))
-    if not binaries:
+    if not binaries and not extra:
         return None
     boundary = f"uuid:{token}"
     root_id = f"root.{token}@soapbridge"
     soap_type = "application/soap+xml" if version == "1.2" else "text/xml"
     start_info = f'{soap_type}; action=\\"{action}\\"' if version == "1.2" and action else soap_type
+    if binaries:  # MTOM
+        assert root is not None
+        root_ct = f'{XOP_MEDIA}; charset=UTF-8; type="{start_info}"'
+        root_xml = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    else:  # SwA: the envelope as it is, its swaRef parts along
+        root_ct = f"{soap_type}; charset=UTF-8"
+        root_xml = envelope
     head = (
         f"--{boundary}\r\n"
-        f'Content-Type: {XOP_MEDIA}; charset=UTF-8; type="{start_info}"\r\n'
+        f"Content-Type: {root_ct}\r\n"
         "Content-Transfer-Encoding: binary\r\n"
         f"Content-ID: <{root_id}>\r\n\r\n"
     ).encode("ascii")
-    pieces = [head, etree.tostring(root, xml_declaration=True, encoding="utf-8")]
-    for cid, data in binaries:
+    pieces = [head, root_xml]
+    for cid, data in [*binaries, *(extra or [])]:
         pieces.append(
             (
                 f"\r\n--{boundary}\r\n"
@@ -412,10 +518,49 @@ def pack(envelope: bytes, version: str, action: str, binary_tags: frozenset[str]
         )
         pieces.append(data)
     pieces.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
-    content_type = f'multipart/related; type="{XOP_MEDIA}"; boundary="{boundary}"; start="<{root_id}>"; start-info="{start_info}"'
+    if binaries:
+        content_type = f'multipart/related; type="{XOP_MEDIA}"; boundary="{boundary}"; start="<{root_id}>"; start-info="{start_info}"'
+    else:
+        content_type = f'multipart/related; type="{soap_type}"; boundary="{boundary}"; start="<{root_id}>"'
     if version == "1.2" and action:
         content_type += f'; action="{action}"'
-    return Packed(content_type, pieces, len(binaries))
+    return Packed(content_type, pieces, len(binaries) + len(extra or []))
+
+
+def take_swarefs(envelope: bytes, tags: frozenset[str]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """WS-I swaRef (Attachments Profile 1.0 §4.4): each element in ``tags`` holding base64 gets,
+    in its place, a ``cid:`` URI naming a new part of those bytes. The envelope as it will be sent
+    (so sign it after this), and the parts ``(content id, bytes)`` for ``pack``'s ``extra``."""
+    from lxml import etree
+
+    if not tags:  # (iter() of no tag is every element)
+        return envelope, []
+    root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    token = uuid.uuid4().hex
+    parts: list[tuple[str, bytes]] = []
+    for el in list(root.iter(*tags)):
+        if len(el) or el.text is None:
+            continue  # xsi:nil, or no value
+        try:
+            data = base64.b64decode("".join(el.text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            continue  # validated before (the schema says base64); left as it is rather than guessed at
+        cid = f"swaref{len(parts) + 1}.{token}@soapbridge"
+        el.text = f"cid:{cid}"
+        parts.append((cid, data))
+    if not parts:
+        return envelope, []
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8"), parts
+
+
+def _canonical(text: str, data: bytes) -> bool:
+    """Whether ``text`` (valid base64 of ``data``) is its canonical form: no whitespace (then it would
+    be longer), and the last quantum as the encoder writes it (pad bits zero; checked on the tail,
+    not on a second copy of a large value)."""
+    if len(text) != (len(data) + 2) // 3 * 4:
+        return False
+    tail = data[len(data) - (len(data) % 3 or 3) :] if data else b""
+    return base64.b64encode(tail).decode("ascii") == text[len(text) - len(base64.b64encode(tail)) :]
 
 
 def package(root_xml: bytes, version: str, attachments: list[tuple[str, str, bytes]], *, mtom: bool) -> tuple[str, bytes]:
@@ -474,7 +619,18 @@ def split_binaries(
 
 def binary_tags(message: Message | None) -> frozenset[str]:
     """The tags (Clark notation) of the elements of a message that hold xs:base64Binary values, as
-    simple types or simpleContent, in its parts and every type below them (derived types included)."""
+    simple types or simpleContent, in its parts and every type below them (derived types included).
+    WS-I swaRef elements are among them (their JSON value is base64 too): see ``swaref_tags``."""
+    return _tags(message, lambda t: t.variety == "atomic" and t.builtin == "base64Binary")
+
+
+def swaref_tags(message: Message | None) -> frozenset[str]:
+    """The tags of the elements of a message typed WS-I swaRef (``model.is_swaref``): their value
+    goes as a MIME part, the element holding its ``cid:`` URI."""
+    return _tags(message, is_swaref)
+
+
+def _tags(message: Message | None, wanted: Callable[[SimpleType], bool]) -> frozenset[str]:
     if message is None:
         return frozenset()
     tags: set[str] = set()
@@ -484,11 +640,11 @@ def binary_tags(message: Message | None) -> frozenset[str]:
         for e in [el, *el.substitutes]:
             t = e.type
             if isinstance(t, SimpleType):
-                if t.variety == "atomic" and t.builtin == "base64Binary":
+                if wanted(t):
                     tags.add(str(e.qname))
             else:
                 vt = t.value_type()
-                if vt is not None and vt.variety == "atomic" and vt.builtin == "base64Binary":
+                if vt is not None and wanted(vt):
                     tags.add(str(e.qname))
                 complex_type(t)
 
@@ -513,10 +669,18 @@ def binary_tags(message: Message | None) -> frozenset[str]:
     return frozenset(tags)
 
 
-def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str, tuple[str, ...]]) -> Packed:
+def pack_swa(
+    envelope: bytes,
+    version: str,
+    bound: list[Bound],
+    media: dict[str, tuple[str, ...]],
+    *,
+    finish: Callable[[bytes], bytes] | None = None,
+) -> Packed:
     """The envelope as SOAP with Attachments (WSDL 1.1 §5, WS-I Attachments Profile 1.0): each
     ``bound`` part's element taken out of the Body and sent as a MIME part whose Content-ID is
-    ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream)."""
+    ``<name=uuid@soapbridge>`` (R2933), of the binding's first media type (a wildcard: octet-stream).
+    ``finish``: applied to the root part's envelope once the parts are out (WS-Security signs it)."""
     from lxml import etree
 
     root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
@@ -545,6 +709,9 @@ def pack_swa(envelope: bytes, version: str, bound: list[Bound], media: dict[str,
         )
         attachments.append(data)
     head = f"--{boundary}\r\nContent-Type: {soap_type}; charset=UTF-8\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n".encode()
-    pieces = [head, etree.tostring(root, xml_declaration=True, encoding="utf-8"), *attachments, f"\r\n--{boundary}--\r\n".encode()]
+    root_xml = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    if finish is not None:
+        root_xml = finish(root_xml)
+    pieces = [head, root_xml, *attachments, f"\r\n--{boundary}--\r\n".encode()]
     content_type = f'multipart/related; type="{soap_type}"; boundary="{boundary}"; start="<{root_id}>"'
     return Packed(content_type, pieces, len(attachments) // 2)

@@ -129,7 +129,7 @@ class MockService:
         operation (202), or a fault (500) for a bad request or when a fault is asked for."""
         version = "1.2" if "soap+xml" in content_type else "1.1"
         from .envelope import from_root
-        from .mime import Limits, bound_parts, is_multipart, unpack
+        from .mime import Limits, bound_parts, is_multipart, swaref_tags, unpack
 
         if is_multipart(content_type):  # an MTOM or SwA request: one envelope again
             limits = Limits(max_part_bytes=MAX_BYTES, max_parts=100, spool_bytes=1024 * 1024, max_xml_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
@@ -137,8 +137,10 @@ class MockService:
                 root = unpack([body], content_type, limits, what="the SOAP request")
                 # parts the WSDL binds to MIME (SwA): known once the operation is
                 op = self.find_operation(from_root(root), action)
-                if op is not None and op.input.attachments:
-                    root = unpack([body], content_type, limits, what="the SOAP request", bound=bound_parts(op.input, op.style))
+                if op is not None and (op.input.attachments or swaref_tags(op.input)):
+                    root = unpack(
+                        [body], content_type, limits, what="the SOAP request", bound=bound_parts(op.input, op.style), swarefs=swaref_tags(op.input)
+                    )
                 body = etree.tostring(root)
             except XmlError as exc:
                 return self._fault(version, "client", str(exc))
@@ -201,15 +203,25 @@ class MockService:
             return 200, swa.body, swa.content_type
         if self.attachments is not None:  # base64Binary values as MIME parts (bridge.mime)
             return self._multipart(op, version, headers, children)
+        swarefs = swaref_tags(op.output)
+        if swarefs:  # WS-I swaRef values are parts whatever the flag: SwA, as WS-I AP 1.0's example sends them
+            from .mime import pack, take_swarefs
+
+            envelope, parts = take_swarefs(build(version, headers, children), swarefs)
+            packed = pack(envelope, version, "", frozenset(), 0, extra=parts)
+            if packed is not None:
+                return 200, packed.body, packed.content_type
         return 200, build(version, headers, children), _content_type(version)
 
     def _multipart(self, op: Operation, version: str, headers: list[etree._Element], children: list[etree._Element]) -> tuple[int, bytes, str]:
         """The reply as MTOM/XOP (``attachments="mtom"``) or SOAP with Attachments (``"swa"``): every
         base64Binary value in a binary part, referred to by xop:Include or href="cid:"."""
-        from .mime import binary_tags, package, split_binaries
+        from .mime import binary_tags, package, split_binaries, swaref_tags, take_swarefs
 
-        root = etree.fromstring(build(version, headers, children))
-        parts = split_binaries(root, binary_tags(op.output), mtom=self.attachments == "mtom")
+        envelope, swarefs = take_swarefs(build(version, headers, children), swaref_tags(op.output))
+        root = etree.fromstring(envelope)
+        parts = split_binaries(root, binary_tags(op.output) - swaref_tags(op.output), mtom=self.attachments == "mtom")
+        parts += [(cid, "application/octet-stream", data) for cid, data in swarefs]
         content_type, body = package(etree.tostring(root, xml_declaration=True, encoding="utf-8"), version, parts, mtom=self.attachments == "mtom")
         return 200, body, content_type
 

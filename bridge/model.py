@@ -58,12 +58,18 @@ class Facets:
         return self == Facets()
 
 
+#: WS-I Attachments Profile 1.0's swaRef: an xsd:anyURI holding a ``cid:`` URI that names a MIME part.
+SWAREF = QName("http://ws-i.org/profiles/basic/1.1/xsd", "swaRef")
+
+
 @dataclass(eq=False)
 class SimpleType:
     """An atomic, list or union simple type.
 
     ``builtin`` is the local name of the XSD built-in it derives from (``int``,
-    ``decimal``, ``dateTime``...), the most specific built-in in its chain.
+    ``decimal``, ``dateTime``...), the most specific built-in in its chain. One exception:
+    ``SWAREF`` (and any type derived from it) has ``base64Binary``, not ``anyURI``: its value is
+    the content of the MIME part its ``cid:`` names, so it is base64 in JSON (``is_swaref``).
     """
 
     qname: QName | None
@@ -74,6 +80,16 @@ class SimpleType:
     member_types: list[SimpleType] = field(default_factory=list)  # union
     base: SimpleType | None = None  # the user-defined base, if any
     doc: str | None = None
+
+
+def is_swaref(t: SimpleType) -> bool:
+    """Whether a simple type is WS-I's swaRef or derives from it."""
+    st: SimpleType | None = t
+    while st is not None:
+        if st.qname == SWAREF:
+            return True
+        st = st.base
+    return False
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ import asyncio
 import difflib
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import httpx
 import yaml
 from lxml import etree
 
-from .client import Reply, SoapClient
+from .client import Reply, SinkFor, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
@@ -104,10 +105,29 @@ def canonical_xml(data: bytes) -> str:
     return etree.tostring(root, method="c14n", exclusive=False, with_comments=False).decode("utf-8") + "\n"
 
 
-def _soap_body(content: bytes) -> dict[str, Any]:
-    """The recorded form of a SOAP body: canonical envelope, raw text if it is not XML, nothing if empty."""
+# The random tokens (uuid4 hex) of a multipart message's boundary and Content-IDs, which change
+# with every message: recorded as TOKEN, so a recording is stable (consistently within a message,
+# so a recorded reply still parses when replayed).
+_MIME_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _stable(content_type: str) -> str:
+    """A Content-Type with a multipart message's random tokens as TOKEN."""
+    return _MIME_TOKEN.sub("TOKEN", content_type) if content_type.lower().startswith("multipart/") else content_type
+
+
+def _soap_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: _stable(v) if k == "content-type" else v for k, v in headers.items()}
+
+
+def _soap_body(content: bytes, content_type: str = "") -> dict[str, Any]:
+    """The recorded form of a SOAP body: canonical envelope, raw text if it is not XML, nothing if empty;
+    a multipart (MTOM, SwA) message as ``mime``: its bytes as Latin-1 text (binary parts kept
+    exactly), its random tokens as TOKEN."""
     if not content.strip():
         return {"envelope": None}
+    if content_type.lower().startswith("multipart/"):
+        return {"mime": _MIME_TOKEN.sub("TOKEN", content.decode("latin-1"))}
     try:
         return {"envelope": canonical_xml(content)}
     except XmlError:
@@ -115,6 +135,8 @@ def _soap_body(content: bytes) -> dict[str, Any]:
 
 
 def _soap_bytes(recorded: dict[str, Any]) -> bytes:
+    if recorded.get("mime") is not None:
+        return str(recorded["mime"]).encode("latin-1")
     if recorded.get("envelope") is not None:
         return str(recorded["envelope"]).encode()
     return str(recorded.get("text") or "").encode()
@@ -175,8 +197,10 @@ class RecordingClient(SoapClient):
         super().__init__(settings)
         self.captured: list[_Captured] = []
 
-    async def apost(self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False) -> Reply:
-        """``SoapClient.apost``, keeping the request as written and the reply."""
+    async def apost(
+        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+    ) -> Reply:
+        """``SoapClient.apost``, keeping the request as written and the reply (read whole, for the recording: no ``sink``)."""
         seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, body)
         reply = await super().apost(url, body, headers, what=what, idempotent=idempotent)
         seen.status, seen.content_type, seen.reply = reply.status, reply.content_type, reply.body
@@ -234,8 +258,8 @@ async def _exchange(client: httpx.AsyncClient, transport: _Recorder, op: Operati
     out: dict[str, Any] = {"name": f"fault {fault}" if fault else "example", "rest_request": request}
     if transport.captured:
         c = transport.captured[0]
-        out["soap_request"] = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
-        out["soap_reply"] = {"status": c.status, "content_type": c.content_type, **_soap_body(c.reply)}
+        out["soap_request"] = {"url": redact_url(c.url), "headers": _soap_headers(c.headers), **_soap_body(c.body, c.headers.get("content-type", ""))}
+        out["soap_reply"] = {"status": c.status, "content_type": _stable(c.content_type), **_soap_body(c.reply, c.content_type)}
     else:
         out["soap_request"] = out["soap_reply"] = None
     out["rest_response"] = response
@@ -469,7 +493,7 @@ def replay(wsdl: str | Path, recording: dict[str, Any], *, allow_network: bool =
                 sent = None
                 if transport.sent:
                     c = transport.sent[0]
-                    sent = {"url": redact_url(c.url), "headers": c.headers, **_soap_body(c.body)}
+                    sent = {"url": redact_url(c.url), "headers": _soap_headers(c.headers), **_soap_body(c.body, c.headers.get("content-type", ""))}
                 out.append(Replayed(e["name"], sent, response, e))
         await b.client.aclose()
         return out

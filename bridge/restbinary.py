@@ -2,8 +2,9 @@
 
 Requests: ``multipart/form-data`` with a ``json`` part (the request object) and file parts; a JSON
 string ``"cid:NAME"`` stands for the bytes of the file part named NAME, which become the field's
-base64 value before validation. The file parts are bounded by ``max_request_bytes`` (the whole
-body), not by ``json_limits.max_string_length``.
+base64 value before validation. The body is parsed as it arrives (``FormStream``), the file parts
+spooled, never held whole; they are bounded by ``max_request_bytes`` (the whole body), not by
+``json_limits.max_string_length``.
 
 Replies: ``Accept: application/octet-stream`` on an operation whose output has one base64Binary
 field at its top level returns that field's bytes as the body. Both are in the OpenAPI document
@@ -16,7 +17,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from .errors import MimeError, ValidationError, Violation
-from .mime import Limits, binary_tags, close_parts, media_type, read_parts
+from .mime import Limits, Part, PartStream, binary_tags, close_parts, media_type
 
 if TYPE_CHECKING:
     from .model import Operation
@@ -31,14 +32,49 @@ def is_form(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == FORM
 
 
+class FormStream:
+    """A ``multipart/form-data`` request body parsed as it arrives (``write`` each chunk), its parts
+    spooled (on disk above ``spool_bytes``): the body is never held whole. ``finish`` gives the
+    ``json`` part's bytes and the files in base64 (``form_fields``); ``abort`` deletes what was
+    spooled. Raises ``ValidationError`` for a malformed form."""
+
+    def __init__(self, content_type: str, max_bytes: int, spool_bytes: int = 1024 * 1024) -> None:
+        limits = Limits(max_part_bytes=max_bytes, max_parts=100, spool_bytes=spool_bytes, max_xml_bytes=max_bytes, max_depth=1)
+        try:
+            self.parts = PartStream(content_type, limits, "the multipart/form-data request")
+        except MimeError as exc:
+            raise ValidationError(str(exc), [Violation("", str(exc))]) from None
+
+    def write(self, chunk: bytes) -> None:
+        """Parses the next bytes of the body."""
+        try:
+            self.parts.write(chunk)
+        except MimeError as exc:
+            raise ValidationError(str(exc), [Violation("", str(exc))]) from None
+
+    def finish(self) -> tuple[bytes, dict[str, str]]:
+        """The ``json`` part's bytes and the file parts' contents in base64, by field name."""
+        try:
+            parts, _ = self.parts.finish()
+        except MimeError as exc:
+            raise ValidationError(str(exc), [Violation("", str(exc))]) from None
+        return form_fields(parts)
+
+    def abort(self) -> None:
+        """Deletes the parts spooled so far."""
+        self.parts.abort()
+
+
 def read_form(body: bytes, content_type: str, max_bytes: int) -> tuple[bytes, dict[str, str]]:
-    """The ``json`` part's bytes and the file parts' contents in base64, by field name. Raises
-    ``ValidationError`` for a malformed form, a missing ``json`` part or a field named twice."""
-    limits = Limits(max_part_bytes=max_bytes, max_parts=100, spool_bytes=1024 * 1024, max_xml_bytes=max_bytes, max_depth=1)
-    try:
-        parts, _ = read_parts([body], content_type, limits, "the multipart/form-data request")
-    except MimeError as exc:
-        raise ValidationError(str(exc), [Violation("", str(exc))]) from None
+    """``FormStream`` of a body read whole."""
+    form = FormStream(content_type, max_bytes)
+    form.write(body)
+    return form.finish()
+
+
+def form_fields(parts: list[Part]) -> tuple[bytes, dict[str, str]]:
+    """The ``json`` part's bytes and the file parts' contents in base64, by field name; closes the
+    parts. Raises ``ValidationError`` for a missing ``json`` part or a field named twice."""
     try:
         json_body: bytes | None = None
         files: dict[str, str] = {}

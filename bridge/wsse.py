@@ -313,10 +313,16 @@ class Security:
 
     # --- outbound ------------------------------------------------------------------------------
 
+    @property
+    def signs(self) -> bool:
+        """Whether requests are signed (``wsse.sign``)."""
+        return self._key is not None
+
     def apply(self, envelope: bytes) -> bytes:
         """The envelope with a ``wsse:Security`` header (timestamp, token, signature) added."""
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
-        root = etree.fromstring(envelope, parser)  # our own envelope: trusted
+        # our own envelope, trusted: huge_tree, for a base64Binary value over libxml2's 10 MB text limit
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False, huge_tree=True)
+        root = etree.fromstring(envelope, parser)
         ns = etree.QName(root).namespace
         body = root.find(f"{{{ns}}}Body")
         header = root.find(f"{{{ns}}}Header")

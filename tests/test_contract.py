@@ -36,6 +36,7 @@ orders = _schema("orders.wsdl")
 rpc_literal = _schema("rpc-literal.wsdl")
 interop = _schema("interop.wsdl")
 files = _schema("files.wsdl")
+claims = _schema("claims.wsdl")
 
 
 @pytest.mark.slow
@@ -69,5 +70,12 @@ def test_files_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
 
 
+@pytest.mark.slow
+@claims.parametrize()
+def test_claims_contract(case: schemathesis.Case) -> None:
+    """WS-I swaRef: base64 in JSON, sent and answered as SwA parts referred to by cid: URIs."""
+    case.call_and_validate(checks=CHECKS)
+
+
 def test_every_sample_is_covered() -> None:
-    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "interop.wsdl", "orders.wsdl", "rpc-literal.wsdl", "files.wsdl"}
+    assert {p.name for p in SAMPLES} == {"calculator.wsdl", "interop.wsdl", "orders.wsdl", "rpc-literal.wsdl", "files.wsdl", "claims.wsdl"}

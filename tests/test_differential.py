@@ -57,6 +57,7 @@ from zeep.loader import parse_xml
 import bridge
 from bridge.envelope import SOAP11, SOAP12, http_headers
 from bridge.jsonschema import element_keys, exact_decimals
+from bridge.mime import swaref_tags
 from bridge.mock import MockService
 from bridge.model import HEADERS_KEY, ComplexType, Operation, unwrapped_part
 from bridge.wsdl.loader import zeep_settings
@@ -304,6 +305,10 @@ def test_same_as_zeep(wsdl: str, key: str, inner_loop: str, data: st.DataObject)
 
     # decode: the mock's replies to this request
     if op.output is None:
+        return
+    if swaref_tags(op.output):
+        # zeep does not resolve WS-I swaRef (it gives the cid: URI, and reads no multipart reply): not
+        # comparable. Our reading of swaRef replies is tested in test_mtom.py, against WS-I AP 1.0's example shape.
         return
     binding = client.wsdl.services[op.service].ports[op.port].binding
     for seed in REPLY_SEEDS:

@@ -19,6 +19,7 @@ from bridge.compiled import GIVE_UP, generic_constructs
 from bridge.envelope import SOAP11, SOAP12, build
 from bridge.examples import message_example
 from bridge.model import Operation
+from bridge.wsdl import catalog
 from tests.conftest import SAMPLES
 
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -35,7 +36,9 @@ def _xsd_for(wsdl: Path) -> xmlschema.XMLSchema:
     root = etree.parse(str(wsdl)).getroot()
     schemas = root.findall(f".//{{{XSD}}}schema")
     assert len(schemas) == 1
-    return xmlschema.XMLSchema(etree.tostring(schemas[0]).decode())
+    # an import of a well-known schema (claims.wsdl: WS-I's swaref.xsd) read from the local copy, offline
+    offline = lambda url: local.as_uri() if (local := catalog.lookup(url)) is not None else url  # noqa: E731
+    return xmlschema.XMLSchema(etree.tostring(schemas[0]).decode(), uri_mapper=offline)
 
 
 def _cases() -> list[tuple[Path, str]]:

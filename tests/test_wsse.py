@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email
+import email.message
+import email.policy
 import hashlib
 import json
 import logging
@@ -650,3 +653,239 @@ def test_must_understand_can_be_left_out() -> None:
     b, up = load({"username": "u", "password": PASSWORD, "must_understand": False})
     b.call("Add", {"a": 1, "b": 2})
     assert security_of(up.sent[0]).get(f"{{{SOAP11}}}mustUnderstand") is None
+
+
+# --- WS-Security with MTOM attachments ---------------------------------------------------------------
+# XOP semantics (XOP 1.0 §3.2, as WSS stacks apply it): a receiver puts the base64 of each part back
+# where its xop:Include stands, and verifies the signature over that envelope. The reconstruction
+# here is the stdlib email parser and lxml, not bridge.mime; the verifier is xmlsec1.
+
+FILES_NS = "http://soapbridge.dev/samples/files"
+XOP = "http://www.w3.org/2004/08/xop/include"
+
+
+def _mime_parts(content_type: str, body: bytes) -> tuple[email.message.Message, list[email.message.Message]]:
+    msg = email.message_from_bytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body, policy=email.policy.HTTP)
+    return msg, list(msg.iter_parts())
+
+
+def xop_reconstruct(content_type: str, body: bytes) -> tuple[bytes, int]:
+    """The envelope of an MTOM message with every xop:Include replaced by its part's bytes in base64,
+    and how many there were."""
+    msg, parts = _mime_parts(content_type, body)
+    assert msg.get_content_type() == "multipart/related" and msg.get_param("type") == "application/xop+xml"
+    root_part = next(p for p in parts if p["Content-ID"] == msg.get_param("start"))
+    by_cid = {p["Content-ID"].strip("<>"): p for p in parts if p is not root_part}
+    root = etree.fromstring(root_part.get_payload(decode=True), etree.XMLParser(huge_tree=True))
+    includes = list(root.iter(f"{{{XOP}}}Include"))
+    for include in includes:
+        parent = include.getparent()
+        cid = include.get("href")[4:]
+        parent.remove(include)
+        parent.text = base64.b64encode(by_cid[cid].get_payload(decode=True)).decode()
+    return etree.tostring(root), len(includes)
+
+
+def files_bridge(pki: dict[str, Path], upstream: Upstream, **settings: Any) -> bridge.Bridge:
+    sign = {"key": str(pki["client.key"]), "cert": str(pki["client.crt"])}
+    return bridge.load(
+        sample("files.wsdl"), endpoint="http://service.invalid/files", transport=upstream, cache_dir=None,
+        wsse={"username": "u", "password": PASSWORD, "sign": sign}, **settings,
+    )  # fmt: skip
+
+
+class Recorder(Upstream):
+    """Keeps each request's Content-Type with its body."""
+
+    def __init__(self, reply: Any) -> None:
+        super().__init__(reply)
+        self.types: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.types.append(request.headers["content-type"])
+        return super().handle_request(request)
+
+
+def _upload_reply(body: bytes) -> bytes:
+    return f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><f:UploadResponse xmlns:f="{FILES_NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'.encode()
+
+
+@pytest.mark.parametrize(
+    ("size", "content"),
+    [
+        (10_000, "canonical"),
+        (9 * 1024 * 1024, "canonical"),  # base64 over libxml2's 10 MB text-node limit
+        (10_000, "wrapped at 76"),  # MIME-style line breaks: not canonical base64, so it stays inline (XOP 1.0 §3.1)
+    ],
+)
+def test_a_signed_mtom_request_verifies_after_xop_reconstruction(pki: dict[str, Path], tmp_path: Path, size: int, content: str) -> None:
+    data = os.urandom(size)
+    text = base64.b64encode(data).decode()
+    if content == "wrapped at 76":
+        text = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    up = Recorder(_upload_reply)
+    with files_bridge(pki, up, max_request_bytes=64 * 1024 * 1024, json_limits={"max_string_length": 64 * 1024 * 1024}) as b:
+        assert b.call("Upload", {"name": "n", "content": text}) == {"size": 1, "sha256": "x"}
+    ctype, body = up.types[0], up.sent[0]
+    if content == "wrapped at 76":
+        assert ctype.startswith("text/xml")
+        envelope, includes = body, 0
+    else:
+        assert ctype.startswith("multipart/related")
+        envelope, includes = xop_reconstruct(ctype, body)
+        assert includes == 1
+        assert b"<xop:Include" not in envelope
+    result = xmlsec1_verify(envelope, pki["client.crt"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "SignedInfo References (ok/all): 2/2" in result.stderr  # Body and Timestamp
+    got = etree.fromstring(envelope, etree.XMLParser(huge_tree=True)).findtext(f".//{{{FILES_NS}}}content")
+    assert base64.b64decode(got) == data
+    if includes:  # the oracle can fail: one byte of the attachment changed, and the signature breaks
+        _, parts = _mime_parts(ctype, body)
+        binary = parts[1].get_payload(decode=True)
+        tampered_body = body.replace(binary[:64], bytes([binary[0] ^ 1]) + binary[1:64], 1)
+        tampered, _ = xop_reconstruct(ctype, tampered_body)
+        assert xmlsec1_verify(tampered, pki["client.crt"], tmp_path).returncode != 0
+
+
+def _signed_download(key: Path, tmp_path: Path, data: bytes) -> bytes:
+    """A Download reply with the content inline, signed by xmlsec1 (Body and Timestamp)."""
+    now = dt.datetime.now(dt.UTC)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    ref = "".join(
+        f'<ds:Reference URI="#{i}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>'
+        '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>'
+        for i in ("body-1", "ts-1")
+    )
+    template = (
+        f'<soap:Envelope xmlns:soap="{SOAP11}" xmlns:wsu="{WSU}" xmlns:wsse="{WSSE}"><soap:Header>'
+        f'<wsse:Security soap:mustUnderstand="1"><wsu:Timestamp wsu:Id="ts-1"><wsu:Created>{(now - dt.timedelta(minutes=1)).strftime(fmt)}</wsu:Created>'
+        f"<wsu:Expires>{(now + dt.timedelta(minutes=5)).strftime(fmt)}</wsu:Expires></wsu:Timestamp>"
+        f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+        f'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>{ref}</ds:SignedInfo>'
+        "<ds:SignatureValue/></ds:Signature></wsse:Security></soap:Header>"
+        f'<soap:Body wsu:Id="body-1"><ns2:DownloadResponse xmlns:ns2="{FILES_NS}"><ns2:content>{base64.b64encode(data).decode()}</ns2:content>'
+        "</ns2:DownloadResponse></soap:Body></soap:Envelope>"
+    ).encode()
+    return xmlsec1_sign(template, key, tmp_path)
+
+
+def _as_mtom(envelope: bytes) -> tuple[bytes, str]:
+    """A signed envelope sent as MTOM the way the JAX-WS RI writes it: the base64Binary value moved
+    into a binary part, an xop:Include (declaring its own xop prefix) in its place."""
+    root = etree.fromstring(envelope, etree.XMLParser(huge_tree=True))
+    content = root.find(f".//{{{FILES_NS}}}content")
+    data = base64.b64decode(content.text)
+    content.text = None
+    etree.SubElement(content, f"{{{XOP}}}Include", nsmap={"xop": XOP}).set("href", "cid:5aeaa450@example.jaxws.sun.com")
+    boundary = "uuid:0b5f5a3c-8f0e-4a49-9d0b-6a6f1a4c3b21"
+    body = (
+        f'--{boundary}\r\nContent-Id: <rootpart*0b5f5a3c@example.jaxws.sun.com>\r\nContent-Type: application/xop+xml;charset=utf-8;type="text/xml"\r\n'
+        "Content-Transfer-Encoding: binary\r\n\r\n".encode()
+        + etree.tostring(root, xml_declaration=True, encoding="utf-8")
+        + f"\r\n--{boundary}\r\nContent-Id: <5aeaa450@example.jaxws.sun.com>\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Transfer-Encoding: binary\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--".encode()
+    )
+    ct = f'multipart/related;start="<rootpart*0b5f5a3c@example.jaxws.sun.com>";type="application/xop+xml";boundary="{boundary}";start-info="text/xml"'
+    return body, ct
+
+
+class MultipartReply(Upstream):
+    def __init__(self, body: bytes, content_type: str) -> None:
+        super().__init__()
+        self.body, self.content_type = body, content_type
+
+    def _answer(self, body: bytes) -> httpx.Response:
+        return httpx.Response(200, content=self.body, headers={"content-type": self.content_type})
+
+
+@pytest.mark.parametrize("case", ["as signed", "attachment changed"])
+def test_a_signed_mtom_reply_is_verified_after_xop_reconstruction(pki: dict[str, Path], tmp_path: Path, case: str) -> None:
+    data = os.urandom(50_000)
+    signed = _signed_download(pki["service.key"], tmp_path, data)
+    assert xmlsec1_verify(signed, pki["service.crt"], tmp_path).returncode == 0  # the signed inline envelope, as sent
+    body, ct = _as_mtom(signed)
+    if case == "attachment changed":
+        body = body.replace(data[:32], bytes([data[0] ^ 1]) + data[1:32], 1)
+    wsse = {"verify_reply": {"cert": str(pki["service.crt"])}}
+    with bridge.load(sample("files.wsdl"), endpoint="http://service.invalid/files", transport=MultipartReply(body, ct), cache_dir=None, wsse=wsse) as b:
+        if case == "as signed":
+            assert base64.b64decode(b.call("Download", {"name": "x"})["content"]) == data
+        else:
+            with pytest.raises(WsseError, match="does not verify"):
+                b.call("Download", {"name": "x"})
+
+
+def test_a_signed_swa_request_signs_the_envelope_as_sent(pki: dict[str, Path], tmp_path: Path) -> None:
+    """SwA (the WSDL binds the photo to a MIME part): the bound part leaves the Body before signing,
+    so the root part as sent verifies; the attachment itself is not covered (no WSS SwA profile)."""
+    from tests.test_mtom import SWA_WSDL
+
+    wsdl = tmp_path / "claims.wsdl"
+    wsdl.write_text(SWA_WSDL)
+    reply = f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><c:SendClaimResponse xmlns:c="urn:claims"><status>ok</status></c:SendClaimResponse></s:Body></s:Envelope>'.encode()
+    up = Recorder(reply)
+    sign = {"key": str(pki["client.key"]), "cert": str(pki["client.crt"])}
+    photo = os.urandom(5000)
+    with bridge.load(wsdl, endpoint="http://service.invalid/claims", transport=up, cache_dir=None, wsse={"sign": sign}) as b:
+        assert b.call("SendClaim", {"ClaimDetail": "dented", "ClaimPhoto": base64.b64encode(photo).decode()}) == {"status": "ok"}
+    msg, parts = _mime_parts(up.types[0], up.sent[0])
+    root = next(p for p in parts if p["Content-ID"] == msg.get_param("start"))
+    envelope = root.get_payload(decode=True)
+    assert b"ClaimPhoto" not in envelope and [p.get_payload(decode=True) for p in parts if p is not root] == [photo]
+    result = xmlsec1_verify(envelope, pki["client.crt"], tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_swaref_signed_both_ways(pki: dict[str, Path], tmp_path: Path) -> None:
+    """A swaRef's value is its cid: URI (WS-I AP 1.0 §4.4; no XOP reconstruction): a signed request
+    verifies on the envelope as sent, and a reply signed over its cid: text verifies though the
+    bridge resolves it to the part's content."""
+    from tests.test_mtom import CLAIMS, CLAIMS_NS
+
+    form = os.urandom(3000)
+    reply_env = (
+        f'<soap:Envelope xmlns:soap="{SOAP11}" xmlns:wsu="{WSU}" xmlns:wsse="{WSSE}"><soap:Header><wsse:Security soap:mustUnderstand="1">'
+        f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#body-1"><ds:Transforms>'
+        '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature></wsse:Security></soap:Header>"
+        f'<soap:Body wsu:Id="body-1"><c:GetClaimFormResponse xmlns:c="{CLAIMS_NS}"><c:claimForm>cid:form-1@example.org</c:claimForm></c:GetClaimFormResponse></soap:Body></soap:Envelope>'
+    ).encode()
+    signed = xmlsec1_sign(reply_env, pki["service.key"], tmp_path)
+    boundary = "MIME_boundary"
+    body = (
+        f"--{boundary}\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-ID: <claim@example.org>\r\n\r\n".encode()
+        + signed
+        + f"\r\n--{boundary}\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <form-1@example.org>\r\n\r\n".encode()
+        + form
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    ct = f'multipart/related; boundary={boundary}; type="text/xml"; start="<claim@example.org>"'
+    sign = {"key": str(pki["client.key"]), "cert": str(pki["client.crt"])}
+    sent: list[tuple[str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.headers["content-type"], request.read()))
+        if "GetClaimForm" in request.headers["soapaction"]:
+            return httpx.Response(200, content=body, headers={"content-type": ct})
+        plain = f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><c:SendClaimResponse xmlns:c="{CLAIMS_NS}"><c:claimId>c</c:claimId></c:SendClaimResponse></s:Body></s:Envelope>'
+        return httpx.Response(200, content=plain.encode(), headers={"content-type": "text/xml"})
+
+    verify = {"required": False, "cert": str(pki["service.crt"])}  # the SendClaim reply here is not signed
+    wsse = {"sign": sign, "verify_reply": verify}
+    with bridge.load(CLAIMS, endpoint="http://service.invalid/claims", transport=httpx.MockTransport(answer), cache_dir=None, wsse=wsse) as b:
+        assert base64.b64decode(b.call("GetClaimForm", {"claimId": "1"})["claimForm"]) == form
+        assert b.call("SendClaim", {"name": "n", "claimForm": base64.b64encode(form).decode()}) == {"claimId": "c"}
+        tampered = body.replace(b"cid:form-1@example.org", b"cid:form-2@example.org").replace(b"<form-1@", b"<form-2@")
+        body = tampered  # another part named: the signed cid: text no longer matches
+        with pytest.raises(WsseError, match="does not verify"):
+            b.call("GetClaimForm", {"claimId": "1"})
+    msg, parts = _mime_parts(*sent[1])
+    root = next(p for p in parts if p["Content-ID"] == msg.get_param("start"))
+    envelope = root.get_payload(decode=True)
+    assert etree.fromstring(envelope).findtext(f".//{{{CLAIMS_NS}}}claimForm").startswith("cid:")
+    result = xmlsec1_verify(envelope, pki["client.crt"], tmp_path)
+    assert result.returncode == 0, result.stderr

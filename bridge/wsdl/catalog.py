@@ -7,7 +7,7 @@ surrounding spaces, and the case of the scheme and host.
 
 Sources: xmlschema bundles the W3C schemas for SOAP 1.1 encoding and envelope, WSDL 1.1,
 ``xml.xsd`` and XML-DSig; ``bridge/xsd/schemas`` holds the ones soapbridge wrote itself
-(xmlmime, WS-Addressing 2004/08 and 1.0, WS-Security 1.0 secext and utility, the SOAP 1.2
+(xmlmime, WS-I's swaRef, WS-Addressing 2004/08 and 1.0, WS-Security 1.0 secext and utility, the SOAP 1.2
 envelope, an empty stand-in for the XML Schema namespace), each naming the specification it implements in a comment at its top.
 """
 
@@ -111,6 +111,13 @@ _add(
     (_OURS, "schemas/soap12-envelope.xsd"),
     "http://www.w3.org/2003/05/soap-envelope",
     "http://www.w3.org/2003/05/soap-envelope/soap-envelope.xsd",
+)
+
+
+_add(
+    (_OURS, "schemas/wsi-swaref.xsd"),
+    "http://ws-i.org/profiles/basic/1.1/xsd",
+    "http://ws-i.org/profiles/basic/1.1/swaref.xsd",
 )
 
 

@@ -65,6 +65,7 @@ from lxml import etree
 from bridge import namespaces
 from bridge.errors import WsdlError, XmlError
 from bridge.model import (
+    SWAREF,
     XSD_NS,
     Any,
     Attribute,
@@ -689,6 +690,8 @@ class _Reader:
         if result is None:
             self._skip(ctx, "simpleType without restriction, list or union; anySimpleType used")
             result = SimpleType(qname=qname, builtin="anySimpleType")
+        if qname == SWAREF and result.variety == "atomic":
+            result.builtin = "base64Binary"  # the content of the part its cid: names (model.SimpleType)
         result.doc = _doc(el)
         return result
 
