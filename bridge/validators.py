@@ -15,20 +15,79 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-# Expanded nodes above which a schema is not compiled by jsonschema_rs. Measured on netsuite:
-# 9.1 million nodes took 2 GB (about 220 bytes a node), so this is about 100 MB at most.
-EXPANDED_BUDGET = 500_000
+# Expanded nodes above which a schema is not compiled by jsonschema_rs. The count is an upper bound:
+# netsuite's 9.1 million took 2 GB, but chromedata-vehicleselection's 9.6 million only 21 MB (the
+# compiler shares more than this model sees), and ms-ews' 1.7 million 83 MB. Above this budget are
+# only netsuite's four largest and chromedata's four reply schemas (0.3 s to check a 216 KB reply).
+EXPANDED_BUDGET = 5_000_000
 
 _PREFIX = "#/components/schemas/"
 
 
+def _refs(node: Any) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith(_PREFIX):
+                    yield value[len(_PREFIX) :]
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _cyclic(components: dict[str, Any]) -> set[str]:
+    """The components on a reference cycle (Tarjan's strongly connected components, iteratively)."""
+    graph = {name: [r for r in set(_refs(schema)) if r in components] for name, schema in components.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    cyclic: set[str] = set()
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(graph[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                scc = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    scc.append(member)
+                    if member == node:
+                        break
+                if len(scc) > 1 or node in graph[node]:
+                    cyclic.update(scc)
+    return cyclic
+
+
 def expanded_size(doc: dict[str, Any], limit: int | None = None) -> int:
-    """The number of schema objects in ``doc`` with every ``#/components/schemas/`` reference
-    replaced by its target (a reference to a component being expanded counts once, as a cycle
-    is compiled lazily). Counting stops early once past ``limit``."""
+    """The number of schema objects jsonschema_rs compiles for ``doc``: every reference to a
+    ``#/components/schemas/`` component replaced by the component, except references to components on
+    a reference cycle, which it compiles lazily (they count one). Counting stops early past ``limit``."""
     components: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    lazy = _cyclic(components)
     sizes: dict[str, int] = {}
-    expanding: set[str] = set()
 
     def size(node: Any) -> int:
         total = 0
@@ -49,13 +108,10 @@ def expanded_size(doc: dict[str, Any], limit: int | None = None) -> int:
         return total
 
     def component(name: str) -> int:
-        if name in sizes:
-            return sizes[name]
-        if name in expanding or name not in components:
+        if name in lazy or name not in components:
             return 1
-        expanding.add(name)
-        sizes[name] = size(components[name])
-        expanding.discard(name)
+        if name not in sizes:
+            sizes[name] = size(components[name])
         return sizes[name]
 
     return size({k: v for k, v in doc.items() if k != "components"})
