@@ -107,6 +107,19 @@ def test_spec_is_valid_openapi_31(case: str) -> None:
     assert size <= SIZE_BUDGET * source, f"the spec is {size / source:.1f} times its {source} bytes of WSDL and schemas"
 
 
+def test_netsuite_search_is_checked_without_compiling_its_expansion() -> None:
+    """netsuite's search request expands to 20 million schema nodes (3.5 GB as a jsonschema_rs
+    validator): the bridge checks it with python-jsonschema, and still says where a request breaks."""
+    from bridge.validators import LazyValidator
+
+    b = bridge.load(entry("netsuite"))
+    op = b.operation("search")
+    with pytest.raises(bridge.ValidationError) as info:
+        b.validate_input(op, {"searchRecord": {"$type": "NoSuchSearch"}})
+    assert "/searchRecord" in [v.pointer for v in info.value.violations]
+    assert isinstance(b._validators[f"{id(op)}:Request"], LazyValidator)
+
+
 def _value(text: str) -> str:
     """Numbers compare by value: 488.90 and 488.9 are one xsd:decimal, and JSON keeps no trailing zero."""
     try:
