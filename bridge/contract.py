@@ -13,6 +13,7 @@ generator ran: a generator limit never ends an operation as failed or skipped.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import re
@@ -441,16 +442,18 @@ def run_contract(
 
     # An explicit config: a schemathesis.toml in the working directory must not change the run.
     # Generate what the bridge accepts: fractionDigits (an annotation in the spec) as multipleOf.
-    schema = schemathesis.openapi.from_dict(exact_decimals(spec), config=SchemathesisConfig())
-    operations: dict[str, Any] = {}
+    spec = exact_decimals(spec)
+    schema = schemathesis.openapi.from_dict(spec, config=SchemathesisConfig())
+    operations: dict[str, str] = {}  # id (or label) -> label
     invalid: dict[str, str] = {}  # operations schemathesis cannot read: reported as errors, never skipped
     for item in schema.get_all_operations():
         if isinstance(item, Ok):
             op = item.ok()
-            operations[str(op.definition.raw.get("operationId") or op.label)] = op
+            operations[str(op.definition.raw.get("operationId") or op.label)] = op.label
         else:
             error = item.err()
             invalid[f"{(error.method or '?').upper()} {error.path or '?'}"] = error.message
+    del schema
     chosen = sample_ids(list(operations) + list(invalid), sample, seed_value)
     report = ContractReport(str(wsdl), target, seed_value, max_examples, len(operations) + len(invalid))
     total = len(chosen) * len(MODES)
@@ -464,8 +467,11 @@ def run_contract(
                 if progress is not None:
                     progress(result, mode_result, done, total)
             continue
-        operation = operations[op_id]
-        result = OperationResult(op_id, operation.label)
+        # A schema per operation: schemathesis keeps what it compiles for an operation (its response
+        # validators: 1.9 GB for one netsuite reply schema) as long as the schema lives
+        fresh = schemathesis.openapi.from_dict(spec, config=SchemathesisConfig())
+        operation = fresh.find_operation_by_label(operations[op_id])
+        result = OperationResult(op_id, operations[op_id])
         report.operations.append(result)
         for mode in MODES:
             mode_result = _run_mode(operation, mode, call, max_examples, seed_value, model_ops.get(op_id))
@@ -474,6 +480,8 @@ def run_contract(
             done += 1
             if progress is not None:
                 progress(result, mode_result, done, total)
+        del fresh, operation
+        gc.collect()  # a schema and its operations reference each other: only the collector frees them
     report.duration = time.perf_counter() - started
     return report
 

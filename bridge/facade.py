@@ -35,6 +35,7 @@ from .model import HEADERS_KEY, Operation, ServiceModel
 from .pieces import Located, Pieces, targets
 from .routing import assign_routes
 from .settings import Settings, make_settings
+from .validators import make_validator
 from .xsd.lexical import readable
 
 if TYPE_CHECKING:
@@ -244,9 +245,7 @@ class Bridge:
             root = {"$ref": f"#/components/schemas/{name}"}
             # fractionDigits checked exactly here, where the spec only annotates it
             schema = {**root, "components": {"schemas": exact_decimals(reachable_components(root, schemas))}}
-            import jsonschema_rs  # imported on first use (30 ms of a warm start); warm_up loads it early
-
-            v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            v = make_validator(schema)  # jsonschema_rs, unless its compiled form would take GBs
             self._validators[key] = v
             self._documents[key] = schema
         return v
@@ -262,9 +261,7 @@ class Bridge:
         pkey = (key, tuple(path for path, _ in found))
         pieces = self._pieces.get(pkey)
         if pieces is None:
-            import jsonschema_rs
-
-            pieces = Pieces.build(doc, found, lambda s: jsonschema_rs.Draft202012Validator(s, validate_formats=True))
+            pieces = Pieces.build(doc, found, make_validator)
             self._pieces[pkey] = pieces
         return pieces
 

@@ -21,7 +21,6 @@ import uuid
 import zlib
 from typing import Any
 
-import jsonschema_rs
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,6 +35,7 @@ from .jsonschema import SchemaBuilder, exact_decimals, reachable_components
 from .model import Operation, ServiceModel, unwrapped_part
 from .openapi import message_schema
 from .portable_regex import portable_patterns
+from .validators import make_validator
 from .wsse import MockRequirements, RequestChecker
 
 FAULT_HEADER = "x-mock-fault"
@@ -94,7 +94,7 @@ class MockService:
             schema = {**root, "components": {"schemas": reachable_components(root, self._components)}}
             # as the bridge validates: decimal facets exact, patterns read alike by every engine (a copy)
             schema = portable_patterns(exact_decimals(schema))
-            v = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            v = make_validator(schema)  # jsonschema_rs, unless its compiled form would take GBs
             self._validators[id(op)] = v
         return v
 
