@@ -366,3 +366,30 @@ def test_sighup_with_workers_replaces_them_only_for_a_config_that_loads(tmp_path
             assert old.count == before  # no worker with the old config is left
         finally:
             assert server.stop() == 0
+
+
+def test_the_process_metrics_are_collected_once_for_the_whole_gateway(tmp_path: Path, backends: Any) -> None:
+    """Each service's registry leaves out the process, platform and GC collectors; the gateway's root
+    serves them once. Read with prometheus_client's own text parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    (_, erp_url), (_, carrier_url) = backends
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    app = gw.asgi()
+    with TestClient(app) as client:
+        assert client.post("/carrier/CalculatorService/Add", json={"a": 2, "b": 3}).status_code == 200
+        assert client.post("/erp/OrderService/GetOrder", json={"orderId": "A-1"}).status_code == 200
+        text = client.get("/metrics").text
+    names = [f.name for f in text_string_to_metric_families(text)]
+    process = [n for n in names if n.startswith(("process_", "python_"))]
+    assert {"process_resident_memory_bytes", "process_cpu_seconds", "python_info", "python_gc_collections"} <= set(process), names
+    assert len(process) == len(set(process))  # each family once
+    assert len(names) == len(set(names))
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    served = {s.labels["service"] for s in families["soapbridge_requests"].samples}
+    assert served == {"erp", "carrier"}
+    assert all("service" in s.labels for n, f in families.items() if n.startswith("soapbridge_") for s in f.samples)
+    # no service app's registry collects them (they were collected once per service and scrape)
+    for _, _, service_app in app.current.apps:
+        own = {f.name for f in service_app.state.metrics.registry.collect()}
+        assert own and not any(n.startswith(("process_", "python_")) for n in own), own
