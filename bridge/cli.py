@@ -363,6 +363,8 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
                 f"services.{name}.rate_limits.storage is memory://, which each of the {args.workers} workers would count separately: "
                 "set it to a redis:// URL, or serve with --workers 1"
             )
+    log_settings = replace(gw.settings.log, format=args.log_format or gw.settings.log.format, level=args.log_level or gw.settings.log.level)
+    configure_logging(log_settings)
     app = gw.asgi() if args.workers == 1 else None
     watched = gw.watched_files() if args.reload_on_change else None
     gc.freeze()
@@ -399,7 +401,8 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
     if metrics and not os.environ.get(MULTIPROC_ENV):  # as for one service: every worker's counts in one scrape
         metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir.name
-    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), **_cache(args)})
+    log = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), "log": log, **_cache(args)})
     # the supervisor checks a config before it replaces the workers, and watches the files
     supervisor = functools.partial(CheckedMultiprocess, path=args.config, overrides=_cache(args), watch=watched)
     try:

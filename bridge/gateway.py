@@ -228,7 +228,8 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
     configs = parse_gateway(path)
     top, _ = read_gateway(path)
     top.pop("services")
-    server = Settings().merged(server=top["server"]) if "server" in top else Settings()
+    # the process's own settings: the HTTP server's limits and the log (a service's log would not apply)
+    server = Settings().merged(**{k: top[k] for k in ("server", "log") if k in top})
     built: dict[str, Bridge] = {}
     problems: list[str] = []
     bar = progress_bar("loading WSDLs", progress)
