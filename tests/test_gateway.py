@@ -507,3 +507,20 @@ def test_reload_on_change_serves_an_edit_finishes_in_flight_calls_and_keeps_the_
             assert _status(f"{url}/calc/CalculatorService/Add") == 200
         finally:
             assert server.stop() == 0
+
+
+def test_the_files_a_config_names_are_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What --reload-on-change watches: the config, its WSDL (relative to its folder), a secret file
+    named through ${VAR}; not a URL, nor a value that names no file."""
+    shutil.copy(sample("calculator.wsdl"), tmp_path / "calculator.wsdl")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "password").write_text("s3cret\n")
+    monkeypatch.setenv("SECRETS", str(tmp_path / "secrets"))
+    cfg = _config(
+        tmp_path / "gw.yaml",
+        "auth: {enabled: false}\nservices:\n  calc:\n    wsdl: calculator.wsdl\n    backend: http://127.0.0.1:9/soap\n"
+        "    backend_auth: {type: basic, username: svc, password_file: '${SECRETS}/password'}\n    base_path: /calc\n",
+    )
+    with load_gateway(cfg, cache_dir=None) as gw:
+        watched = gw.watched_files()
+    assert watched == sorted([cfg, tmp_path / "calculator.wsdl", tmp_path / "secrets" / "password"])
