@@ -634,9 +634,13 @@ _DOCS = """<!doctype html>
 _INIT = """window.ui = SwaggerUIBundle({url: "%s/openapi.json", dom_id: "#ui", deepLinking: true});"""
 
 
-def create_app(bridge: BridgeLike) -> Starlette:
+def create_app(bridge: BridgeLike, *, name: str | None = None, process_metrics: bool = True) -> Starlette:
     """The Starlette app serving ``bridge``: a route per operation, ``/openapi.json``, ``/docs`` and
-    ``/healthz`` under the base path, every error as problem+json."""
+    ``/healthz`` under the base path, every error as problem+json.
+
+    ``name``: the service's name in a gateway (its rate-limit counters are kept under it; default:
+    the WSDL's service name). ``process_metrics``: the process, platform and GC collectors in the
+    app's metrics registry (a gateway registers them once for all its services)."""
     base = bridge.settings.base_path.rstrip("/")
     # The spec's bytes only: parsing a large one would cost a warm start more than everything else.
     spec_bytes = bridge.openapi_bytes()
@@ -673,7 +677,8 @@ def create_app(bridge: BridgeLike) -> Starlette:
     if bridge.settings.rate_limits is not None:
         from .ratelimit import RateLimiter  # only when configured: a warm start does not import limits
 
-        limiter = RateLimiter(bridge.settings.rate_limits)
+        # counters per service: two services of one gateway (or two bridges on one Redis) never share one
+        limiter = RateLimiter(bridge.settings.rate_limits, name or "+".join(sorted({op.service for op in bridge.routed})) or observability.OTHER)
     spec: dict[str, Any] | None = None
     for op in bridge.routed:
         params: list[dict[str, Any]] = []
@@ -720,7 +725,7 @@ def create_app(bridge: BridgeLike) -> Starlette:
 
     service = services[0] if len(services) == 1 else observability.OTHER
     # Observed first: it sees every answer, auth's and rate limits' included, and serves the probes ahead of them.
-    metrics = observability.Metrics() if settings.metrics else None
+    metrics = observability.Metrics(process_collectors=process_metrics) if settings.metrics else None
     middleware = [Middleware(observability.Observed, settings=settings, service=service, health=health, metrics=metrics), Middleware(_CatchAll)]
     cors = bridge.settings.cors
     if cors is not None:  # outside authentication: a browser's preflight carries no credentials

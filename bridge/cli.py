@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import gc
 import json
 import logging
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -241,10 +243,12 @@ def _url(sock: socket.socket, scheme: str = "http") -> str:
 
 
 def _serve(
-    app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None, reload_check: str | None = None
+    app: Any, sock: socket.socket, settings: Settings | None = None, workers: int = 1, tls: dict[str, Any] | None = None,
+    supervisor: Callable[..., Any] | None = None,
 ) -> None:
     """Serves on the socket ``_bind`` opened, with the client timeouts and limits of
     ``settings.server`` (bridge.server), and TLS when ``tls`` holds certfile, keyfile, client_ca.
+    ``supervisor``: makes the supervisor of the workers (default ``bridge.server.Supervisor``).
     Ctrl-C ends it quietly."""
     import uvicorn
 
@@ -261,14 +265,9 @@ def _serve(
     )  # fmt: skip
     try:
         if workers > 1:
-            from uvicorn.supervisors import Multiprocess
+            from .server import Supervisor
 
-            if reload_check is not None:  # a gateway: SIGHUP replaces the workers only if the config loads
-                from .gateway import CheckedMultiprocess
-
-                CheckedMultiprocess(config, sockets=[sock], path=reload_check).run()
-            else:
-                Multiprocess(config, sockets=[sock]).run()
+            (supervisor or Supervisor)(config, sockets=[sock]).run()
         else:
             server = uvicorn.Server(config)
 
@@ -313,6 +312,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gateway = args.config is not None and is_gateway_config(args.config)
     if args.wsdl is None and not gateway:
         raise BridgeError("serve: give a WSDL, or --config FILE listing services (a gateway, docs/gateway.md)")
+    if args.reload_on_change and not gateway:
+        raise BridgeError("--reload-on-change reloads a gateway config: give --config FILE listing services (docs/gateway.md)")
     if gateway:
         if args.wsdl is not None or args.backend:
             raise BridgeError(f"{args.config} lists services (a gateway): serve it with `soapbridge serve --config {args.config}`, without a WSDL or --backend")
@@ -382,8 +383,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
     """``soapbridge serve --config GATEWAY``: every service of the config in one process (or ``--workers``);
-    SIGHUP reloads the config (docs/gateway.md)."""
-    from .gateway import load_gateway
+    SIGHUP reloads the config, and so does a change to it or a file it names with ``--reload-on-change``
+    (docs/gateway.md)."""
+    from .gateway import CheckedMultiprocess, load_gateway
 
     sock = _bind(args.host, args.port)
     started = time.perf_counter()
@@ -396,7 +398,10 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
                 f"services.{name}.rate_limits.storage is memory://, which each of the {args.workers} workers would count separately: "
                 "set it to a redis:// URL, or serve with --workers 1"
             )
+    log_settings = replace(gw.settings.log, format=args.log_format or gw.settings.log.format, level=args.log_level or gw.settings.log.level)
+    configure_logging(log_settings)
     app = gw.asgi() if args.workers == 1 else None
+    watched = gw.watched_files() if args.reload_on_change else None
     gc.freeze()
     gc.enable()
     url = _url(sock, "https" if args.certfile else "http")
@@ -405,10 +410,11 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
         notice = _auth_notice(b.settings, tls).strip().replace("soapbridge: ", f"soapbridge: {name}: ", 1)
         if notice:
             notices.append(notice.split("\n")[0])
+    reloads = f"; SIGHUP reloads {args.config}" + (f", and so does a change to it or to the {len(watched) - 1} file(s) it names" if watched else "")
     print(
         f"soapbridge {__version__}: gateway of {len(gw.services)} service(s), {sum(len(b.routed) for b in gw.services.values())} operations"
         f" on {url}/ (docs: /docs)" + (f", {args.workers} workers" if args.workers > 1 else "")
-        + f"; loaded in {time.perf_counter() - started:.2f} s; SIGHUP reloads {args.config}",
+        + f"; loaded in {time.perf_counter() - started:.2f} s{reloads}",
         file=sys.stderr, flush=True,
     )  # fmt: skip
     _services_table(gw, sys.stderr)
@@ -416,16 +422,29 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
         print(notice, file=sys.stderr, flush=True)
     if app is not None:
         app.handle_sighup = True
+        app.reload_on_change = bool(args.reload_on_change)
         _serve(app, sock, gw.settings, tls=tls)
         return 0
     from .worker import ENV
 
     settings = gw.settings
+    metrics = any(b.settings.metrics for b in gw.services.values())
     gw.close()
     del gw
     gc.collect()
-    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), **_cache(args)})
-    _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls, reload_check=args.config)
+    metrics_dir = None
+    if metrics and not os.environ.get(MULTIPROC_ENV):  # as for one service: every worker's counts in one scrape
+        metrics_dir = tempfile.TemporaryDirectory(prefix="soapbridge-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir.name
+    log = {"format": log_settings.format, "level": log_settings.level}  # for the workers
+    os.environ[ENV] = json.dumps({"gateway": str(Path(args.config).resolve()), "log": log, **_cache(args)})
+    # the supervisor checks a config before it replaces the workers, and watches the files
+    supervisor = functools.partial(CheckedMultiprocess, path=args.config, overrides=_cache(args), watch=watched)
+    try:
+        _serve("bridge.worker:create_app", sock, settings, workers=args.workers, tls=tls, supervisor=supervisor)
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
     return 0
 
 
@@ -861,6 +880,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--backend", help="SOAP endpoint URL (overrides the WSDL's addresses)")
     sp.add_argument("--config", help="config file (YAML or JSON); one that lists services serves them all (docs/gateway.md)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1); they share the disk cache")
+    sp.add_argument(
+        "--reload-on-change", action="store_true",
+        help="a gateway --config: reload when it or a file it names (WSDLs, certificates, secret files) changes, as on SIGHUP",
+    )  # fmt: skip
     sp.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain) file")
     sp.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (default: in the certificate file)")
     sp.add_argument("--client-ca", metavar="PEM", help="ask for client certificates and verify them against these CAs (auth.mtls)")

@@ -689,10 +689,11 @@ class Bridge:
 
     # --- serving --------------------------------------------------------------------
 
-    def asgi(self) -> Starlette:
+    def asgi(self, *, name: str | None = None, process_metrics: bool = True) -> Starlette:
         """The REST API as an ASGI app (Starlette): one route per operation, ``/openapi.json``,
-        ``/docs`` and ``/healthz``. Serve it with any ASGI server, e.g. ``uvicorn``."""
-        return create_app(self)
+        ``/docs`` and ``/healthz``. Serve it with any ASGI server, e.g. ``uvicorn``.
+        ``name`` and ``process_metrics``: as ``bridge.app.create_app`` says (a gateway sets them)."""
+        return create_app(self, name=name, process_metrics=process_metrics)
 
     def close(self) -> None:
         """Closes the upstream connections ``call`` opened."""

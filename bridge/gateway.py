@@ -198,6 +198,14 @@ class Gateway:
         ``/docs`` at the root. ``reload``: what ``GatewayApp.reload`` loads (default: this config again)."""
         return GatewayApp(self, reload=reload)
 
+    def watched_files(self) -> list[Path]:
+        """What a change reloads: the config file, the files it names and every local document the
+        services' WSDLs were read from (their imports and includes too)."""
+        files = set(referenced_files(self.path)) if self.path else set()
+        for b in self.services.values():
+            files.update(Path(d) for d in b.model.documents if "://" not in d and Path(d).is_file())
+        return sorted(files)
+
     def close(self) -> None:
         """Closes every service's upstream connections."""
         for b in self.services.values():
@@ -220,7 +228,8 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
     configs = parse_gateway(path)
     top, _ = read_gateway(path)
     top.pop("services")
-    server = Settings().merged(server=top["server"]) if "server" in top else Settings()
+    # the process's own settings: the HTTP server's limits and the log (a service's log would not apply)
+    server = Settings().merged(**{k: top[k] for k in ("server", "log") if k in top})
     built: dict[str, Bridge] = {}
     problems: list[str] = []
     bar = progress_bar("loading WSDLs", progress)
@@ -247,6 +256,39 @@ def load_gateway(path: str | os.PathLike[str], *, progress: bool | None = None, 
     return gateway
 
 
+def referenced_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The config file and every local file one of its values names (relative to its folder, or
+    absolute, ``${VAR}`` expanded): WSDLs, certificates, keys, secret files. Nothing when it does
+    not read (the config file alone)."""
+    from .envvars import expand_env
+
+    p = Path(path)
+    found = {p}
+    try:
+        data, _ = read_gateway(p)
+    except GatewayConfigError:
+        return [p]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str) and "://" not in value and "\n" not in value and 0 < len(value) < 4096:
+            try:
+                f = Path(expand_env(value, "")) if "${" in value else Path(value)
+                f = f if f.is_absolute() else p.parent / f
+                if f.is_file():
+                    found.add(f)
+            except (ConfigError, OSError, ValueError):  # an unset variable, a name no file system takes
+                pass
+
+    walk(data)
+    return sorted(found)
+
+
 def is_gateway_config(path: str | os.PathLike[str]) -> bool:
     """Does the config file at ``path`` list ``services`` (a gateway) rather than one service's settings?"""
     try:
@@ -264,8 +306,10 @@ class _Generation:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        # the process collectors are the root app's, once: not collected again for each service
         self.apps: list[tuple[str, str, Starlette]] = sorted(
-            ((name, b.settings.base_path.rstrip("/"), b.asgi()) for name, b in gateway.services.items()), key=lambda t: -len(t[1])
+            ((name, b.settings.base_path.rstrip("/"), b.asgi(name=name, process_metrics=False)) for name, b in gateway.services.items()),
+            key=lambda t: -len(t[1]),
         )
         self.root = _root_app(gateway, {name: app for name, _, app in self.apps})
         self.inflight = 0
@@ -303,6 +347,9 @@ class GatewayApp:
         self.reloads = 0  # successful reloads, for tests and logs
         self.started = False
         self.handle_sighup = False  # `serve` sets it: SIGHUP then reloads (install_sighup at start-up)
+        #: `serve --reload-on-change` sets it: a change to the config or a file it names reloads, from start-up on
+        self.reload_on_change = False
+        self.watcher: Any = None  # the FileWatcher, while it runs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serves a request with the services current when it arrived; runs the services' start-up and shut-down."""
@@ -331,11 +378,15 @@ class GatewayApp:
                     self.started = True
                     if self.handle_sighup:
                         self.install_sighup()
+                    if self.reload_on_change:
+                        self.watch_files()
                 except Exception as exc:  # the server says it and exits
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.watcher is not None:
+                    await asyncio.get_running_loop().run_in_executor(None, self.watcher.stop)
                 await self.current.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -366,10 +417,25 @@ class GatewayApp:
                 return False
             old, self.current = self.current, new
             self.reloads += 1
+            if self.watcher is not None:  # the new config may name other files
+                self.watcher.watch(await asyncio.get_running_loop().run_in_executor(None, gateway.watched_files))
             log.warning("reloaded %s: %d service(s): %s", gateway.path, len(gateway.services), ", ".join(gateway.services))
         if self.started:
             asyncio.get_running_loop().create_task(old.stop())
         return True
+
+    def watch_files(self) -> None:
+        """Reloads when the config file or a file it names changes (call it in the running event loop):
+        a thread watches them (``bridge.watch``) and runs what SIGHUP runs."""
+        from .watch import FileWatcher
+
+        loop = asyncio.get_running_loop()
+
+        def trigger() -> None:  # from the watching thread
+            loop.call_soon_threadsafe(lambda: loop.create_task(self.reload()))
+
+        self.watcher = FileWatcher(self.current.gateway.watched_files(), trigger)
+        self.watcher.start()
 
     def install_sighup(self) -> None:
         """Reloads on SIGHUP (call it in the running event loop)."""
@@ -426,11 +492,20 @@ def _root_app(gateway: Gateway, apps: dict[str, Starlette]) -> Starlette:
         body = {"status": "ready" if ok else "not ready", "services": {n: why for n, (_, why) in services.items()}}
         return JSONResponse(body, status_code=200 if ok else 503, headers={"cache-control": "no-store"})
 
+    registries = [app.state.metrics for app in apps.values() if app.state.metrics is not None]
+    process = None
+    if registries and not registries[0].multiprocess:
+        from prometheus_client import CollectorRegistry
+
+        from .observability import add_process_collectors
+
+        process = CollectorRegistry(auto_describe=False)
+        add_process_collectors(process)
+
     async def metrics(request: Request) -> Response:
-        registries = [app.state.metrics for app in apps.values() if app.state.metrics is not None]
         if not registries:
             return problem(404, "not-found", "Not found", "metrics are off (metrics: false)")
-        data, ctype = merged_exposition(registries)
+        data, ctype = merged_exposition(registries, process)
         return Response(data, headers={"content-type": ctype, "cache-control": "no-store"})
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -458,10 +533,11 @@ def _root_app(gateway: Gateway, apps: dict[str, Starlette]) -> Starlette:
     )
 
 
-def merged_exposition(registries: list[Any]) -> tuple[bytes, str]:
+def merged_exposition(registries: list[Any], process: Any = None) -> tuple[bytes, str]:
     """One Prometheus text page for every service's registry (``observability.Metrics``): the
-    soapbridge_* families merged (their samples differ by the service label), the process collectors
-    each registry also has, once. Under ``--workers`` the multi-process files hold every service."""
+    soapbridge_* families merged (their samples differ by the service label), then the families of
+    ``process`` (a registry of the process collectors, the gateway's one). A collector in several
+    registries is shown once. Under ``--workers`` the multi-process files hold every service."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     from prometheus_client.metrics_core import Metric
 
@@ -469,8 +545,8 @@ def merged_exposition(registries: list[Any]) -> tuple[bytes, str]:
         return tuple(registries[0].exposition())  # type: ignore[return-value]
     families: dict[str, Metric] = {}
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    for metrics in registries:
-        for family in metrics.registry.collect():
+    for source in [m.registry for m in registries] + ([process] if process is not None else []):
+        for family in source.collect():
             merged = families.get(family.name)
             if merged is None:
                 merged = families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
@@ -500,18 +576,49 @@ def check_config(path: str | os.PathLike[str], *, progress: bool | None = False,
 
 
 def _checked_multiprocess() -> type:
-    from uvicorn.supervisors import Multiprocess
+    import signal
 
-    class Checked(Multiprocess):  # type: ignore[misc]
-        """uvicorn's supervisor, which replaces its workers one by one on SIGHUP: here only once the
-        config loads, so that a bad one leaves the running workers serving the old config."""
+    from .server import Supervisor
 
-        def __init__(self, *args: Any, path: str, **kwargs: Any) -> None:
+    class Checked(Supervisor):
+        """The supervisor of ``serve --config GATEWAY --workers N``. On SIGHUP uvicorn's replaces its
+        workers one by one; here only once the config loads, so that a bad one leaves the running
+        workers serving the old config. With ``watch`` (the files to watch, ``--reload-on-change``),
+        a change to one of them is handled as a SIGHUP: the supervisor watches, not the workers."""
+
+        def __init__(self, *args: Any, path: str, overrides: dict[str, Any] | None = None, watch: list[Path] | None = None, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.path = path
+            self.overrides = overrides or {}
+            self.watcher: Any = None
+            if watch is not None:
+                from .watch import FileWatcher
+
+                # the same path as a SIGHUP: the main loop handles the queued signal
+                self.watcher = FileWatcher(watch, lambda: self.signal_queue.append(signal.SIGHUP))
+
+        def run(self) -> None:
+            """Supervises the workers (and watches the files) until told to stop."""
+            if self.watcher is not None:
+                self.watcher.start()
+            try:
+                super().run()
+            finally:
+                if self.watcher is not None:
+                    self.watcher.stop()
 
         def handle_hup(self) -> None:
-            problems = list(check_config(self.path))
+            try:
+                gateway = load_gateway(self.path, progress=False, **self.overrides)
+            except GatewayConfigError as exc:
+                problems = exc.problems
+            except BridgeError as exc:
+                problems = [f"{self.path}: {exc}"]
+            else:
+                problems = []
+                if self.watcher is not None:  # the new config may name other files
+                    self.watcher.watch(gateway.watched_files())
+                gateway.close()
             if problems:
                 log.error("reload failed, still serving the previous config: %s", "; ".join(problems))
                 return

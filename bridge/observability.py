@@ -201,9 +201,12 @@ _SIZE_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 167772
 
 
 class Metrics:
-    """The soapbridge_* metrics, in their own registry (several apps may live in one process)."""
+    """The soapbridge_* metrics, in their own registry (several apps may live in one process).
+    ``process_collectors``: the process, platform and GC collectors in the registry too (one
+    process; left out in multi-process mode); a gateway leaves them out of each service's registry
+    and serves them once."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, process_collectors: bool = True) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
@@ -220,11 +223,8 @@ class Metrics:
         self.in_flight = Gauge("soapbridge_in_flight_requests", "REST calls under way", ["service"], registry=r, multiprocess_mode="livesum")
         self.reply_size = Histogram("soapbridge_reply_size_bytes", "REST reply body, bytes", so, buckets=_SIZE_BUCKETS, registry=r)
         self._children: dict[tuple[Any, ...], Any] = {}
-        if not self.multiprocess:
-            from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
-
-            for c in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
-                r.register(c)
+        if process_collectors and not self.multiprocess:
+            add_process_collectors(r)
 
     def child(self, metric: Any, *labels: str) -> Any:
         """``metric.labels(*labels)``, cached: labels() takes a lock and builds a tuple each call."""
@@ -254,10 +254,49 @@ class Metrics:
         if self.multiprocess:
             from prometheus_client import CollectorRegistry, multiprocess
 
+            forget_dead_workers()
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def add_process_collectors(registry: Any) -> None:
+    """Registers prometheus_client's process, platform and GC collectors (process_*, python_info,
+    python_gc_*) in ``registry``."""
+    from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+
+    for c in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(c)
+
+
+def forget_dead_workers() -> None:
+    """Drops the live gauges (in-flight requests) of workers that no longer exist from the
+    multi-process directory: a worker killed (SIGKILL, the OOM killer) never removed its own, and
+    the scrape would add them up for ever. The supervisor of ``serve --workers`` does it as it
+    replaces a dead worker; this covers other process managers too."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if not folder:
+        return
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = _LIVE_GAUGE_FILE.fullmatch(name)
+        if m is None:
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            mark_process_dead(pid)
+        except OSError:  # exists, another user's: alive
+            pass
+
+
+# prometheus_client's file of one process's live gauges: gauge_livesum_<pid>.db (and liveall, livemax, ...)
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
 
 
 # --- logging ------------------------------------------------------------------------------------
@@ -533,9 +572,10 @@ class Observed:
         await response(scope, receive, send)
 
 
-def mark_process_dead() -> None:
-    """Drops this worker's live gauges from the multi-process directory (on its shutdown)."""
+def mark_process_dead(pid: int | None = None) -> None:
+    """Drops a worker's live gauges from the multi-process directory: this one's on its shutdown,
+    or ``pid``'s once it died."""
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(os.getpid())
+        multiprocess.mark_process_dead(os.getpid() if pid is None else pid)

@@ -35,7 +35,8 @@ log = logging.getLogger("soapbridge.ratelimit")
 # After the counters fail, requests skip them this long (on_storage_error decides), so a dead
 # Redis costs one timeout per interval and worker, not one per request.
 RETRY_INTERVAL = 1.0
-# Keys in the storage: soapbridge/<policy>/<partition>/<limit>, the last part by limits.
+# Keys in the storage: soapbridge/<service>/<policy>/<partition>/<limit>, the last part by limits;
+# <service> is the gateway's name for the service, or the WSDL's service name(s) joined by "+".
 NAMESPACE = "soapbridge"
 
 
@@ -110,8 +111,12 @@ def storage_uri(uri: str) -> str:
 class RateLimiter:
     """Counts requests against the configured policies; one per app (and so per worker)."""
 
-    def __init__(self, config: RateLimits) -> None:
+    def __init__(self, config: RateLimits, service: str = "") -> None:
+        """``service``: the name the counters are kept under, so that services sharing a storage
+        count apart."""
         self.config = config
+        self.service = service
+        self._prefix = (NAMESPACE, service) if service else (NAMESPACE,)
         uri = storage_uri(config.storage)
         options: dict[str, Any] = {}
         # memory counters never wait: the timeout (4.5 us a request) only guards a remote storage
@@ -221,7 +226,7 @@ class RateLimiter:
             async with asyncio.timeout(None if self.memory else self.timeout):
                 counts = []
                 for p in plan.policies:
-                    key = p.item.key_for(NAMESPACE, p.name, partition)
+                    key = p.item.key_for(*self._prefix, p.name, partition)
                     # what limits' FixedWindowRateLimiter.hit does, keeping the count for the headers
                     count = await self.storage.incr(key, p.item.get_expiry())
                     counts.append((p, count, await self.storage.get_expiry(key)))

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
 
 from .errors import ConfigError
+from .observability import mark_process_dead
 from .settings import ServerLimits, Settings
 
 log = logging.getLogger("soapbridge.server")
@@ -236,3 +238,30 @@ def tls_options(certfile: str | None, keyfile: str | None, client_ca: str | None
     if client_ca:
         options.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_OPTIONAL)
     return options
+
+
+class Supervisor(Multiprocess):  # type: ignore[misc]
+    """uvicorn's supervisor of ``serve --workers N``, which replaces a worker that died. Here it also
+    drops a gone worker's live gauges (requests in flight) from the multi-process metrics directory
+    (prometheus_client's ``mark_process_dead``): a worker that was killed never removed its own, and
+    every scrape would go on adding them up."""
+
+    def _pids(self) -> set[int]:
+        return {p.pid for p in self.processes if p.pid is not None}
+
+    def _forget(self, before: set[int]) -> None:
+        for pid in before - self._pids():
+            mark_process_dead(pid)
+
+    def keep_subprocess_alive(self) -> None:
+        """Replaces the workers that died, and forgets their gauges."""
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._forget(before)
+
+    def handle_signals(self) -> None:
+        """Handles the signals received (SIGHUP replaces the workers, SIGTTOU stops one), and forgets
+        the gauges of the workers they stopped."""
+        before = self._pids()
+        super().handle_signals()
+        self._forget(before)

@@ -32,9 +32,11 @@ def create_app() -> Any:
     options = json.loads(raw)
     if "gateway" in options:  # `serve --config GATEWAY --workers N`: the supervisor handles SIGHUP
         from .gateway import load_gateway
+        from .settings import LogSettings
 
+        log = options.pop("log", None)  # the CLI's --log-format and --log-level applied
         gateway = load_gateway(options.pop("gateway"), progress=False, **options)
-        configure_logging(gateway.settings.log)  # a fresh process: the CLI's logging set-up is not inherited
+        configure_logging(LogSettings(**log) if log else gateway.settings.log)  # a fresh process: the CLI's set-up is not inherited
         app: Any = gateway.asgi()
         gc.freeze()
         return app

@@ -4,10 +4,11 @@ import atexit
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,24 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def wait_until_serving(
+    proc: subprocess.Popen[Any], base: str, *, path: str = "/healthz", timeout: float = 60, log: Callable[[], str] | None = None
+) -> None:
+    """Polls ``base + path`` until it answers 200 (``serve --workers N``: a worker is up). Fails when
+    ``proc`` exits first (with ``log()``, what it wrote) or after ``timeout`` seconds, a generous bound."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"serve exited with {proc.returncode}: {log() if log is not None else ''}")
+        try:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"serve did not answer {path} in {timeout:g} s"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

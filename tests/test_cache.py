@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import bridge.wsdl.loader as loader
 from bridge import cache
 from bridge.cli import main
 from bridge.settings import make_settings
-from tests.conftest import ROOT, ServerThread, free_port, mock_transport, sample
+from tests.conftest import ROOT, ServerThread, free_port, mock_transport, sample, wait_until_serving
 
 IMPORTS = ROOT / "tests" / "conformance" / "wsdl" / "wsdl_imports"
 
@@ -351,17 +350,7 @@ def workers_server(tmp_path: Path, calculator_mock_server: ServerThread) -> Iter
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"serve exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve --workers 2 did not answer in 30 s"
-            time.sleep(0.05)
+        wait_until_serving(proc, base, log=lambda: proc.stderr.read().decode() if proc.stderr else "")
         yield base, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

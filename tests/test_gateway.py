@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -247,7 +249,7 @@ def _sighup_and_wait(server: Running, word: str) -> str:
     os.kill(server.proc.pid, signal.SIGHUP)
     assert server.proc.stderr is not None
     for line in server.proc.stderr:
-        if word in line:
+        if "soapbridge.gateway" in line and word in line:  # the gateway's log, not a path with the word in it
             return line
     raise AssertionError(f"the server exited before logging {word!r}")
 
@@ -366,3 +368,159 @@ def test_sighup_with_workers_replaces_them_only_for_a_config_that_loads(tmp_path
             assert old.count == before  # no worker with the old config is left
         finally:
             assert server.stop() == 0
+
+
+def test_the_process_metrics_are_collected_once_for_the_whole_gateway(tmp_path: Path, backends: Any) -> None:
+    """Each service's registry leaves out the process, platform and GC collectors; the gateway's root
+    serves them once. Read with prometheus_client's own text parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    (_, erp_url), (_, carrier_url) = backends
+    gw = load_gateway(_two(tmp_path, erp_url, carrier_url), cache_dir=None)
+    app = gw.asgi()
+    with TestClient(app) as client:
+        assert client.post("/carrier/CalculatorService/Add", json={"a": 2, "b": 3}).status_code == 200
+        assert client.post("/erp/OrderService/GetOrder", json={"orderId": "A-1"}).status_code == 200
+        text = client.get("/metrics").text
+    names = [f.name for f in text_string_to_metric_families(text)]
+    process = [n for n in names if n.startswith(("process_", "python_"))]
+    assert {"process_resident_memory_bytes", "process_cpu_seconds", "python_info", "python_gc_collections"} <= set(process), names
+    assert len(process) == len(set(process))  # each family once
+    assert len(names) == len(set(names))
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    served = {s.labels["service"] for s in families["soapbridge_requests"].samples}
+    assert served == {"erp", "carrier"}
+    assert all("service" in s.labels for n, f in families.items() if n.startswith("soapbridge_") for s in f.samples)
+    # no service app's registry collects them (they were collected once per service and scrape)
+    for _, _, service_app in app.current.apps:
+        own = {f.name for f in service_app.state.metrics.registry.collect()}
+        assert own and not any(n.startswith(("process_", "python_")) for n in own), own
+
+
+# --- reload on a file change (serve --reload-on-change) -------------------------------------------
+
+
+class Tail:
+    """The rest of a server's stderr, read in a thread; ``wait_for`` waits for the next line with a
+    word in it (a generous deadline only against a hang: nothing is timed)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self.seen = 0
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait_for(self, word: str, timeout: float = 120) -> str:
+        with self.cond:
+            while True:
+                for i in range(self.seen, len(self.lines)):
+                    if word in self.lines[i]:
+                        self.seen = i + 1
+                        return self.lines[i]
+                self.seen = len(self.lines)
+                assert self.cond.wait(timeout), f"no line with {word!r} in {timeout} s; the log:\n" + "\n".join(self.lines)
+
+    def count(self, word: str) -> int:
+        with self.cond:
+            return sum(word in line for line in self.lines)
+
+
+GATEWAY_LOG = "soapbridge.gateway: reload"  # the text log's lines "reloaded ..." and "reload failed ..."
+
+
+def _until(check: Any, what: str, timeout: float = 120) -> Any:
+    """Polls ``check()`` until it returns something true; fails after a generous deadline."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not {what} in {timeout} s"
+        time.sleep(0.1)
+    return result
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.post(url, json={"a": 1, "b": 2}, timeout=60).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def _calc(name: str, backend: str) -> str:
+    return f"  {name}:\n    wsdl: calculator.wsdl\n    backend: {backend}/soap\n"
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)], ids=["one-process", "workers"])
+def test_reload_on_change_serves_an_edit_finishes_in_flight_calls_and_keeps_the_last_good_config(tmp_path: Path, workers: int) -> None:
+    """`serve --config --reload-on-change`: an added service answers after the edit while a call held
+    by a slow backend finishes on the old config; a broken config is one log line with file:line and
+    the old config goes on serving; a change to the WSDL the config names reloads too. With --workers
+    the supervisor watches and replaces the workers."""
+    slow, fast = Backend(sample("calculator.wsdl")), Backend(sample("calculator.wsdl"))
+    slow.hold()
+    shutil.copy(sample("calculator.wsdl"), tmp_path / "calculator.wsdl")  # named by the config: watched too
+    head = "auth: {enabled: false}\nread_timeout: 300\nservices:\n"  # the held call never times out
+    with ServerThread(slow) as a, ServerThread(fast) as b:
+        cfg = _config(tmp_path / "gw.yaml", head + _calc("calc", a.url))
+        server = Running(
+            "serve", "--config", str(cfg), "--port", "0", "--workers", str(workers), "--cache-dir", str(tmp_path / "cache"),
+            "--reload-on-change", "--log-format", "text", until="SIGHUP reloads",
+        )  # fmt: skip
+        assert "a change to it or to the 1 file(s) it names" in server.text
+        log = Tail(server.proc.stderr)
+        try:
+            url = server.url("soapbridge")
+            results: list[int] = []
+            first = threading.Thread(target=lambda: results.append(_status(f"{url}/calc/CalculatorService/Add")))
+            first.start()
+            assert slow.arrived.wait(60)  # in flight, held by the slow backend
+            cfg.write_text(head + _calc("calc", a.url) + _calc("calc2", b.url))
+            _until(lambda: _status(f"{url}/calc2/CalculatorService/Add") == 200, "the added service answering")
+            assert results == []  # the held call is still in flight
+            slow.release()
+            first.join(60)
+            assert results == [200]  # it finished on the config it started on
+            # (with workers the supervisor says it once every worker is replaced: the held one included)
+            assert "reloaded" in log.wait_for(GATEWAY_LOG)
+            if workers > 1:  # every worker replaced: the next calls all reach the new config
+                _until(lambda: all(_status(f"{url}/calc2/CalculatorService/Add") == 200 for _ in range(6)), "every worker on the new config")
+
+            cfg.write_text(head + _calc("calc", a.url) + _calc("calc2", b.url) + "    read_timeout: never\n")
+            line = log.wait_for(GATEWAY_LOG)
+            assert "reload failed, still serving the previous config" in line, line
+            assert f"{cfg}:10: services.calc2.read_timeout: expected a positive number" in line, line
+            served = fast.count
+            for _ in range(4):
+                assert _status(f"{url}/calc2/CalculatorService/Add") == 200  # the last good config
+            assert fast.count == served + 4 and log.count("soapbridge.gateway: reload failed") == 1  # one line, once
+
+            cfg.write_text(head + _calc("calc", b.url))  # good again: calc2 gone, calc on the fast backend
+            assert "reloaded" in log.wait_for(GATEWAY_LOG)
+            _until(lambda: _status(f"{url}/calc2/CalculatorService/Add") == 404, "the removed service gone")
+            wsdl = tmp_path / "calculator.wsdl"
+            wsdl.write_text(wsdl.read_text() + "<!-- edited -->\n")  # a file the config names
+            assert "reloaded" in log.wait_for(GATEWAY_LOG)
+            assert _status(f"{url}/calc/CalculatorService/Add") == 200
+        finally:
+            assert server.stop() == 0
+
+
+def test_the_files_a_config_names_are_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What --reload-on-change watches: the config, its WSDL (relative to its folder), a secret file
+    named through ${VAR}; not a URL, nor a value that names no file."""
+    shutil.copy(sample("calculator.wsdl"), tmp_path / "calculator.wsdl")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "password").write_text("s3cret\n")
+    monkeypatch.setenv("SECRETS", str(tmp_path / "secrets"))
+    cfg = _config(
+        tmp_path / "gw.yaml",
+        "auth: {enabled: false}\nservices:\n  calc:\n    wsdl: calculator.wsdl\n    backend: http://127.0.0.1:9/soap\n"
+        "    backend_auth: {type: basic, username: svc, password_file: '${SECRETS}/password'}\n    base_path: /calc\n",
+    )
+    with load_gateway(cfg, cache_dir=None) as gw:
+        watched = gw.watched_files()
+    assert watched == sorted([cfg, tmp_path / "calculator.wsdl", tmp_path / "secrets" / "password"])

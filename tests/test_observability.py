@@ -604,3 +604,62 @@ def test_a_rate_limited_call_is_counted_under_its_operation(backend: Backend) ->
         m = scrape(c)
     assert statuses == [200, 429]
     assert value(m, "soapbridge_requests_total", service="CalculatorService", operation="Add", status="429", kind="rate-limited") == 1
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+    return out
+
+
+def _connected_to(port: int, pids: list[int]) -> int | None:
+    """Which of ``pids`` has a TCP connection open to ``port`` on loopback (read from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return pid
+    return None
+
+
+def test_a_killed_worker_leaves_no_request_in_flight_in_the_metrics(tmp_path: Path) -> None:
+    """`serve --workers 2`: a worker SIGKILLed with a call in flight never takes its in-flight gauge
+    back; the supervisor (and the scrape) drop its live gauges, so the pod's sum forgets the call."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with Backend(delay=300) as slow:  # answers only when the test ends: the call stays in flight
+        proc, base = serve(["--backend", slow.url, "--workers", "2", "--log-level", "warning"], env={"TMPDIR": str(tmp)})
+        try:
+
+            def in_flight() -> float | None:
+                with httpx.Client(base_url=base, timeout=10) as c:
+                    return value(scrape(c), "soapbridge_in_flight_requests", service="CalculatorService")
+
+            t, out = background_call(f"{base}/CalculatorService/Add")
+            assert slow.got.wait(30)
+            wait_for(lambda: in_flight() == 1, "the held call counted in flight", 60)
+            pid = wait_for(lambda: _connected_to(slow.port, _children(proc.pid)), "the worker calling the backend found", 30)
+            os.kill(pid, signal.SIGKILL)
+            t.join(60)
+            assert "error" in out  # its client lost the connection with the worker
+            wait_for(lambda: not in_flight(), "the killed worker's call no longer in flight", 120)
+            # the supervisor started a new worker in its place; both answer, the gauge stays at 0
+            wait_for(lambda: len(_children(proc.pid)) >= 2 and pid not in _children(proc.pid), "the worker replaced", 60)
+            for _ in range(4):
+                assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+            assert not in_flight()
+        finally:
+            stop(proc)
+    assert proc.returncode == 0

@@ -37,7 +37,7 @@ from bridge.mock import MockService
 from bridge.ratelimit import RETRY_INTERVAL
 from bridge.settings import ConsumerLimits, make_settings
 from bridge.wsdl.loader import load_model
-from tests.conftest import ServerThread, free_port, sample
+from tests.conftest import ServerThread, free_port, sample, wait_until_serving
 
 PROBLEM = "application/problem+json"
 ADD = "/CalculatorService/Add"
@@ -412,17 +412,7 @@ def redis_workers(tmp_path: Path, redis_server: Redis, calculator_mock_server: S
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"serve exited: {(tmp_path / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve --workers 2 did not answer in 60 s"
-            time.sleep(0.05)
+        wait_until_serving(proc, base, log=(tmp_path / "serve.log").read_text)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -506,3 +496,31 @@ def test_redis_stopped_mid_run(redis_server: Redis, on_error: str, how: str) -> 
             time.sleep(RETRY_INTERVAL + 1.5)
             statuses, elapsed = asyncio.run(_hammer(url, SECONDS))
             _check_admission(statuses, elapsed)
+
+
+def test_services_of_a_gateway_count_apart_in_one_redis(redis_server: Redis, calculator_mock_server: ServerThread, tmp_path: Path) -> None:
+    """Two services of one gateway with the same operation (Add) and the same limit share one Redis:
+    each has its own counters (the key carries the configured service name), so each admits its 2."""
+    import redis
+
+    from bridge import load_gateway
+
+    calc = sample("calculator.wsdl")
+    backend = calculator_mock_server.url + "/"
+    config = tmp_path / "gw.yaml"
+    config.write_text(yaml.safe_dump({
+        "auth": {"enabled": False},
+        "rate_limits": {"operations": {"Add": "2/minute"}, "storage": redis_server.url},
+        "services": {"north": {"wsdl": str(calc), "backend": backend}, "south": {"wsdl": str(calc), "backend": backend}},
+    }))  # fmt: skip
+    with load_gateway(config, cache_dir=None) as gw, TestClient(gw.asgi()) as client:
+        statuses = {name: [client.post(f"/{name}{ADD}", json=BODY).status_code for _ in range(3)] for name in ("north", "south")}
+    assert statuses == {"north": [200, 200, 429], "south": [200, 200, 429]}
+    # what redis-server itself holds: one counter per service, each named after it
+    keys = sorted(k.decode() for k in redis.Redis.from_url(redis_server.url).keys("*"))
+    assert len(keys) == 2 and "/north/Add-60s/" in keys[0] and "/south/Add-60s/" in keys[1], keys
+    # one service, no gateway: its counters are under the WSDL's service name
+    with TestClient(limited_app({"operations": {"Add": "2/minute"}, "storage": redis_server.url})) as client:
+        assert [client.post(ADD, json=BODY).status_code for _ in range(3)] == [200, 200, 429]
+    keys = [k.decode() for k in redis.Redis.from_url(redis_server.url).keys("*soapbridge/CalculatorService/Add-60s/*")]
+    assert len(keys) == 1, keys
