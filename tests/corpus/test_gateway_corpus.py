@@ -15,7 +15,7 @@ from bench.gateway_start import write_config
 from bridge import load_gateway
 from bridge.mock import MockService
 from tests.conftest import ServerThread
-from tests.corpus.test_corpus import SEED, WORKING
+from tests.corpus.test_corpus import SEED, WORKING, entry
 from tests.test_observability import captured, scrape
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
@@ -59,6 +59,7 @@ def test_one_gateway_serves_every_working_corpus_wsdl(tmp_path: Path) -> None:
             mocks.apps[name] = MockService(b.model, seed=SEED).asgi()
         failed: dict[str, list[str]] = {}
         answered: dict[str, str] = {}  # service -> the operation that answered
+        calls: dict[str, tuple[str, str, Any]] = {}  # service -> the call that answered
         with captured() as log, TestClient(gw.asgi()) as client:
             assert client.get("/readyz").status_code == 200
             for name, b in gw.services.items():
@@ -69,12 +70,39 @@ def test_one_gateway_serves_every_working_corpus_wsdl(tmp_path: Path) -> None:
                     tried.append(f"{method} {path} -> {r.status_code} {r.text[:200]}")
                     if r.status_code in (200, 204):
                         answered[name] = next(o.name for o in b.routed if o.path == path and o.http_method == method)
+                        calls[name] = (method, path, body)
                         assert r.headers["x-request-id"]
                         break
                 else:
                     failed[name] = tried
             combined = client.get("/openapi.json").json()
             samples = scrape(client)
+            # reload, as SIGHUP and --reload-on-change do: a bad edit keeps every service, a good one
+            # without the first three services drops them and keeps the others answering
+            app = client.app
+            text = config.read_text()
+            config.write_text(text + "  broken:\n    wsdl: 12\n")
+            assert client.portal.call(app.reload) is False  # type: ignore[union-attr]
+            dropped, kept = names[:3], [n for n in names[3:] if n in calls][:3]
+            for name in dropped + kept:
+                method, path, body = calls[name]
+                assert client.request(method, path, json=body).status_code in (200, 204), name
+            config.write_text("\n".join(line for line in text.splitlines() if not any(
+                line.startswith(f"  {d}:") or line.startswith(f"    wsdl: {entry(d)}") or f"/{d}/soap" in line for d in dropped)) + "\n")  # fmt: skip
+            assert client.portal.call(app.reload) is True  # type: ignore[union-attr]
+            assert client.get("/readyz").status_code == 200
+            for name in dropped:
+                method, path, body = calls[name]
+                assert client.request(method, path, json=body).status_code == 404, name
+            for name in kept:
+                method, path, body = calls[name]
+                r = client.request(method, path, json=body)
+                assert r.status_code in (200, 204), (name, r.text[:300])
+            reloaded_tags = {t["name"] for t in client.get("/openapi.json").json()["tags"]}
+            assert reloaded_tags == set(names) - set(dropped)
+            said = [json.loads(line)["message"] for line in log.lines if "reload" in line]
+            assert any(m.startswith("reload failed, still serving the previous config") and "broken" in m for m in said), said
+            assert any(m.startswith(f"reloaded {config}: {len(names) - 3} service(s)") for m in said), said
         assert failed == {}
         # /metrics and the request log, read back: one 2xx answer per service under its configured name
         ok = {(dict(labels)["service"], dict(labels)["operation"]) for (metric, labels), v in samples.items()
