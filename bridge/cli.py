@@ -326,14 +326,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.disable()  # what is built now lives as long as the server: frozen below, never collected
     with _stages(args.wsdl) as stages:
         b = load(args.wsdl, progress=stages, **options)
-        rl = b.settings.rate_limits
-        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
-            # each worker would count alone: the limit would silently become N times the configured one
-            raise BridgeError(
-                f"rate_limits.storage is memory://, which each of the {args.workers} workers would count separately "
-                "(letting through up to that many times the limit): set rate_limits.storage to a redis:// URL, or serve with --workers 1"
-            )
-        log_settings = replace(b.settings.log, format=args.log_format or b.settings.log.format, level=args.log_level or b.settings.log.level)
+        _refuse_memory_counters(b.settings, args.workers, "")
+        log_settings = _log_settings(args, b.settings)
         configure_logging(log_settings)
         options["log"] = {"format": log_settings.format, "level": log_settings.level}  # for the workers
         metrics_dir = None
@@ -381,6 +375,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_memory_counters(settings: Settings, workers: int, where: str) -> None:
+    """Several workers with in-memory rate-limit counters would each count alone, silently letting
+    through up to N times the configured limit: refused. ``where``: the key prefix of a gateway's service."""
+    rl = settings.rate_limits
+    if workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
+        raise BridgeError(
+            f"{where}rate_limits.storage is memory://, which each of the {workers} workers would count separately "
+            f"(letting through up to that many times the limit): set {where}rate_limits.storage to a redis:// URL, or serve with --workers 1"
+        )
+
+
+def _log_settings(args: argparse.Namespace, settings: Settings) -> Any:
+    """The config's log settings, with --log-format and --log-level put over them."""
+    return replace(settings.log, format=args.log_format or settings.log.format, level=args.log_level or settings.log.level)
+
+
 def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
     """``soapbridge serve --config GATEWAY``: every service of the config in one process (or ``--workers``);
     SIGHUP reloads the config, and so does a change to it or a file it names with ``--reload-on-change``
@@ -392,13 +402,8 @@ def _serve_gateway(args: argparse.Namespace, tls: dict[str, Any]) -> int:
     gc.disable()
     gw = load_gateway(args.config, **_cache(args))
     for name, b in gw.services.items():
-        rl = b.settings.rate_limits
-        if args.workers > 1 and rl is not None and rl.storage.removeprefix("async+").startswith("memory"):
-            raise BridgeError(
-                f"services.{name}.rate_limits.storage is memory://, which each of the {args.workers} workers would count separately: "
-                "set it to a redis:// URL, or serve with --workers 1"
-            )
-    log_settings = replace(gw.settings.log, format=args.log_format or gw.settings.log.format, level=args.log_level or gw.settings.log.level)
+        _refuse_memory_counters(b.settings, args.workers, f"services.{name}.")
+    log_settings = _log_settings(args, gw.settings)
     configure_logging(log_settings)
     app = gw.asgi() if args.workers == 1 else None
     watched = gw.watched_files() if args.reload_on_change else None

@@ -445,6 +445,18 @@ def test_workers_refuse_memory_counters(tmp_path: Path) -> None:
     assert b"rate_limits.storage is memory://" in done.stderr and b"redis://" in done.stderr
 
 
+def test_gateway_workers_refuse_memory_counters_naming_the_service(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"auth: {{enabled: false}}\nservices:\n  calc:\n    wsdl: {sample('calculator.wsdl')}\n    rate_limits: {{default: 10/second}}\n")
+    cli = str(Path(sys.executable).with_name("soapbridge"))
+    done = subprocess.run(
+        [cli, "serve", "--config", str(config), "--port", str(free_port()), "--workers", "2", "--cache-dir", str(tmp_path / "cache")],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert b"services.calc.rate_limits.storage is memory://" in done.stderr and b"redis://" in done.stderr
+
+
 @pytest.mark.parametrize("on_error", ["allow", "deny"])
 def test_redis_unreachable_from_the_start(on_error: str, caplog: pytest.LogCaptureFixture) -> None:
     """Nothing listens at the storage URL: the start says so, and each call gets what on_storage_error says."""
