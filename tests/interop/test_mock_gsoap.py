@@ -84,11 +84,29 @@ def run(client: Path, *args: str) -> dict[str, str]:
     return out
 
 
+def dechunk(body: bytes) -> bytes:
+    """An HTTP/1.1 chunked body's content (RFC 9112 §7.1; no trailers expected)."""
+    out = bytearray()
+    while True:
+        line, body = body.split(b"\r\n", 1)
+        size = int(line.split(b";", 1)[0], 16)
+        if size == 0:
+            return bytes(out)
+        out += body[:size]
+        assert body[size : size + 2] == b"\r\n"
+        body = body[size + 2 :]
+
+
 def http_message(raw: bytes) -> email.message.Message:
     """An HTTP/1.1 message (status or request line, header, body) read by the stdlib email parser."""
     _, rest = raw.split(b"\r\n", 1)
     head, body = rest.split(b"\r\n\r\n", 1)
-    assert b"chunked" not in head.lower(), "a chunked body: not expected from uvicorn with a Response"
+    message = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.HTTP)
+    if message.get("transfer-encoding", "").lower() == "chunked":
+        body = dechunk(body)
+        del message["transfer-encoding"]
+    else:
+        assert len(body) == int(message["content-length"])
     return email.message_from_bytes(head + b"\r\n\r\n" + body, policy=email.policy.HTTP)
 
 
@@ -124,10 +142,14 @@ def content_of(message: email.message.Message, element: str) -> tuple[bytes, str
 @STOCK
 @VERSIONS
 @SIZES
-def test_gsoap_uploads_mtom_and_reads_the_reply(mock: tuple[str, int | None, str], gsoap_files_client: Path, version: str, size: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize("coding", ["upload", "upload-chunked"], ids=["length", "chunked"])
+def test_gsoap_uploads_mtom_and_reads_the_reply(
+    mock: tuple[str, int | None, str], gsoap_files_client: Path, version: str, size: int, coding: str, tmp_path: Path
+) -> None:
+    """gSOAP's MTOM upload, with a Content-Length or chunked (SOAP_IO_CHUNK)."""
     mode, _, url = mock
     sent = tmp_path / "request.http"
-    out = run(gsoap_files_client, f"{url}/", version, "upload", str(size), str(sent))
+    out = run(gsoap_files_client, f"{url}/", version, coding, str(size), str(sent))
     # gSOAP deserialized the reply: UploadResponse's long and string
     assert int(out["size"]) >= 0 and out["sha256"]
     ctype = out["content_type"]
@@ -138,6 +160,8 @@ def test_gsoap_uploads_mtom_and_reads_the_reply(mock: tuple[str, int | None, str
         assert ctype.startswith("multipart/related"), ctype
     # what gSOAP sent: MTOM, the pattern in an XOP part
     request = http_message(sent.read_bytes())
+    head = sent.read_bytes().split(b"\r\n\r\n", 1)[0].lower()
+    assert (b"\r\ntransfer-encoding: chunked" in head) == (coding == "upload-chunked"), head
     assert request.get_content_type() == "multipart/related" and request.get_param("type") == "application/xop+xml"
     assert request.get_param("start-info") == soap_type
     assert content_of(request, "Upload") == (pattern(size), "xop")

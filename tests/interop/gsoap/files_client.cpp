@@ -9,6 +9,8 @@
 //   files-client URL 1.1|1.2 upload N REQUEST_FILE
 //       sends Upload with N bytes (byte i is i mod 251) as an MTOM part (SOAP_ENC_MTOM), writes the
 //       HTTP request it sent (header and body) to REQUEST_FILE and prints the reply as gSOAP read it
+//   files-client URL 1.1|1.2 upload-chunked N REQUEST_FILE
+//       the same, sent with chunked transfer coding (SOAP_IO_CHUNK), no Content-Length
 //   files-client URL 1.1|1.2 download OUT_FILE
 //       sends Download, writes the bytes gSOAP decoded to OUT_FILE, the HTTP reply it read (header
 //       and body) to OUT_FILE.reply, and prints how the bytes came
@@ -98,7 +100,7 @@ int failed(FileSoapProxy &proxy) {
 
 int main(int argc, char **argv) {
     if (argc != 5 && argc != 6) {
-        std::fprintf(stderr, "usage: %s URL 1.1|1.2 upload N REQUEST_FILE | download OUT_FILE\n", argv[0]);
+        std::fprintf(stderr, "usage: %s URL 1.1|1.2 upload|upload-chunked N REQUEST_FILE | download OUT_FILE\n", argv[0]);
         return 2;
     }
     const char *url = argv[1];
@@ -117,7 +119,8 @@ int main(int argc, char **argv) {
     proxy.soap->recv_timeout = 60;
     proxy.soap->send_timeout = 60;
 
-    if (mode == "upload" && argc == 6) {
+    if ((mode == "upload" || mode == "upload-chunked") && argc == 6) {
+        if (mode == "upload-chunked") soap_set_omode(proxy.soap, SOAP_IO_CHUNK);  // no Content-Length
         const long long n = std::atoll(argv[4]);
         auto *data = static_cast<unsigned char *>(soap_malloc(proxy.soap, n ? n : 1));
         for (long long i = 0; i < n; ++i) data[i] = static_cast<unsigned char>(i % 251);
@@ -154,6 +157,6 @@ int main(int argc, char **argv) {
                     c.type ? c.type : "", size, sha256_hex(c.__ptr, size).c_str(), reply_content_type.c_str());
         return 0;
     }
-    std::fprintf(stderr, "usage: %s URL 1.1|1.2 upload N REQUEST_FILE | download OUT_FILE\n", argv[0]);
+    std::fprintf(stderr, "usage: %s URL 1.1|1.2 upload|upload-chunked N REQUEST_FILE | download OUT_FILE\n", argv[0]);
     return 2;
 }
