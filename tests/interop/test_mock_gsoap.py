@@ -4,7 +4,9 @@ built by the ``gsoap_files_client`` fixture).
 
 Upload: gSOAP sends N bytes (byte i is i mod 251) as an MTOM part; the mock must accept the request and
 answer something gSOAP deserializes without error. The request gSOAP wrote is read back here with the
-stdlib email parser, to check it was MTOM and carried those bytes.
+stdlib email parser, to check it was MTOM and carried those bytes. The mock's UploadResponse is made up,
+so what it decoded is not compared (tests/test_mtom.py checks its unpacking, and it does not check
+binary length facets, see docs/mock.md).
 Download: gSOAP decodes the mock's reply and says whether the value came from a MIME part; the bytes it
 decoded must equal the value in the reply it read (saved by the client), decoded here independently with
 the stdlib email parser and ElementTree, not with bridge.mime.
