@@ -276,8 +276,8 @@ class MockService:
             body = await request.body()
             ct = request.headers.get("content-type", "")
             action = request.headers.get("soapaction")
-            if action is None and "action=" in ct:
-                action = ct.split("action=", 1)[1].split(";")[0]
+            if action is None:
+                action = _action_param(ct)
             action = action.strip().strip('"') if action else None
             status, payload, media = self.handle(body, ct, action, request.headers.get(FAULT_HEADER))
             return Response(payload, status_code=status, headers={"content-type": media} if media else None)
@@ -295,6 +295,19 @@ def _reply_headers(action: str, relates_to: str | None) -> list[etree._Element]:
             el.text = text
             out.append(el)
     return out
+
+
+def _action_param(content_type: str) -> str | None:
+    """SOAP 1.2's action parameter: of the Content-Type, or for MTOM of its start-info (XOP/MTOM's HTTP
+    binding puts it there, quoted and escaped inside the quoted start-info)."""
+    from .mime import media_type
+
+    _, params = media_type(content_type)
+    if "action" in params:
+        return params["action"]
+    if "start-info" in params:
+        return media_type(params["start-info"])[1].get("action")
+    return None
 
 
 def _content_type(version: str) -> str:

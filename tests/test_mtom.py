@@ -883,3 +883,32 @@ def test_checking_a_large_base64_value_makes_no_copy_of_it() -> None:
             binascii.a2b_base64(bad, strict_mode=True)
         with pytest.raises(Exception, match="invalid base64"):
             from_lexical(t, bad, "/content")
+
+
+@pytest.mark.parametrize("where", ["start-info and top level", "start-info only", "top level only"])
+def test_the_mock_reads_a_soap12_mtom_requests_action_from_its_content_type(where: str) -> None:
+    """SOAP 1.2 sends no SOAPAction header: the action is a Content-Type parameter, which MTOM's HTTP binding
+    (and the bridge) also puts inside start-info, quoted and escaped. The mock requiring WS-Addressing
+    compares it with wsa:Action; it once read the escaped copy (\\"urn…\\") and refused the request."""
+    from bridge.mock import MockService
+    from bridge.wsdl.loader import load_model
+
+    action = "http://soapbridge.dev/samples/files/Upload"
+    start_info = 'application/soap+xml; action=\\"' + action + '\\"' if where != "top level only" else "application/soap+xml"
+    ctype = f'multipart/related; type="application/xop+xml"; boundary="b1"; start="<root@x>"; start-info="{start_info}"'
+    if where != "start-info only":
+        ctype += f'; action="{action}"'
+    envelope = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+        f"<s:Header><wsa:Action>{action}</wsa:Action><wsa:To>http://mock/</wsa:To><wsa:MessageID>urn:uuid:1</wsa:MessageID></s:Header>"
+        f'<s:Body><f:Upload xmlns:f="{NS}"><f:name>a</f:name><f:content><xop:Include xmlns:xop="{XOP}" href="cid:p1@x"/></f:content></f:Upload></s:Body>'
+        "</s:Envelope>"
+    )
+    body = (
+        f'--b1\r\nContent-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\nContent-ID: <root@x>\r\n\r\n{envelope}\r\n'
+        "--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <p1@x>\r\n\r\n"
+    ).encode() + PAYLOAD + b"\r\n--b1--\r\n"
+    client = TestClient(MockService(load_model(FILES), addressing=True).asgi())
+    r = client.post("/files", content=body, headers={"content-type": ctype})
+    assert r.status_code == 200, r.text
+    assert etree.fromstring(r.content).find(f".//{{{NS}}}UploadResponse") is not None

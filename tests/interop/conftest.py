@@ -15,7 +15,8 @@ spyne (``spyne_server``, tests/interop/spyne_peer.py) and node-soap (``node_serv
 tests/interop/node/server.js): the interop contract at {base}/soap11 and {base}/soap12.
 gSOAP (``gsoap_server``, tests/interop/gsoap/server.cpp, built from the WSDL by the fixture): the
 interop contract, SOAP 1.1 and 1.2 on any path. gSOAP with MTOM (``gsoap_files_server``,
-tests/interop/gsoap/files_server.cpp): wsdl/files.wsdl, SOAP 1.1 and 1.2 on any path. The JAX-WS RI (``jaxws_server``,
+tests/interop/gsoap/files_server.cpp): wsdl/files.wsdl, SOAP 1.1 and 1.2 on any path; a gSOAP
+MTOM client of it (``gsoap_files_client``, tests/interop/gsoap/files_client.cpp) calls the mock. The JAX-WS RI (``jaxws_server``,
 tests/interop/jaxws/InteropServer.java, wsimport from the WSDL): {base}/soap11 and {base}/soap12.
 The JAX-WS RI with MTOM (``jaxws_files_server``, tests/interop/jaxws/FileServer.java): wsdl/files.wsdl
 at {base}/soap11 and {base}/soap12. The JAX-WS RI with WS-I swaRef (``jaxws_claims_server``,
@@ -383,6 +384,30 @@ def gsoap_files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     log_path = tmp_path_factory.mktemp("gsoap-files-peer") / "gsoap-files-server.log"
     with _serve_process("the gSOAP MTOM peer", lambda port: [str(binary), str(port)], log_path) as url:
         yield url
+
+
+def _build_gsoap_files_client() -> Path:
+    """Generate a gSOAP MTOM client (proxy) from wsdl/files.wsdl and compile it with files_client.cpp."""
+    return _cached_build(
+        "gsoap-files-client",
+        [WSDL_DIR / "files.wsdl", GSOAP_DIR / "files_client.cpp"],
+        ["wsdl2h", "soapcpp2", "g++"],
+        [
+            ["wsdl2h", "-o", "files.h", "files.wsdl"],
+            ["soapcpp2", "-j", "-C", "-x", "-L", f"-I{GSOAP_IMPORT}", "files.h"],
+            ["g++", "-O0", "-o", "files-client", "files_client.cpp", "soapC.cpp", "soapFileSoapProxy.cpp", "-lgsoap++", "-lcrypto"],
+        ],
+        "files-client",
+    )
+
+
+@pytest.fixture(scope="session")
+def gsoap_files_client() -> Path:
+    """The gSOAP MTOM client of wsdl/files.wsdl (tests/interop/gsoap/files_client.cpp), for the mock."""
+    problem = _gsoap_problem() or (None if OPENSSL_EVP.is_file() else f"{OPENSSL_EVP} is missing (apt-get install libssl-dev)")
+    if problem is not None:
+        _unavailable(problem, "the gSOAP MTOM client")
+    return _build_gsoap_files_client()
 
 
 def _jaxws_problem() -> str | None:
