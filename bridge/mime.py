@@ -9,7 +9,9 @@ codec sees the envelope a plain reply would have been. Anything malformed raises
 
 Sending: elements the schema types ``xs:base64Binary`` whose decoded value is at least ``threshold``
 bytes become ``xop:Include`` references to binary parts (XOP 1.0 §3; MTOM: SOAP 1.2 and, as the JAX-WS
-RI and WCF do, SOAP 1.1).
+RI and WCF do, SOAP 1.1). Large values are lifted out of the data before encoding (``lift``): the
+envelope is built small around markers that ``pack`` turns into parts, and the message is sent in
+pieces (``Packed.pieces``), so a 50 MB value is decoded once and never joined or re-serialized.
 """
 
 from __future__ import annotations
