@@ -466,7 +466,7 @@ class Lifted:
     def take(self, text: str, threshold: int) -> str | None:
         """A marker in place of ``text`` when it is plain base64 (no whitespace, padding only at
         its end) of at least ``threshold`` bytes, else None (the value then stays as it is)."""
-        if len(text) * 3 // 4 < threshold or len(text) % 4:
+        if len(text) % 4 or len(text) * 3 // 4 - text.count("=", -2) < threshold:  # the decoded size
             return None
         pieces: list[bytes] = []
         for i in range(0, len(text), _LIFT_CHARS):
