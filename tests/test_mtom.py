@@ -1022,3 +1022,20 @@ def test_a_lifted_binary_still_counts_against_max_request_bytes() -> None:
     ):
         b.call("Upload", {"name": "n", "content": base64.b64encode(bytes(512 * 1024)).decode()})
     assert not seen
+
+
+@pytest.mark.parametrize("path", ["sync", "async (in-process httpx)"])
+def test_a_lifted_binary_goes_as_a_part_with_its_content_length(path: str) -> None:
+    """Over httpx with a transport given (in-process), both ways: a 512 KiB binary, lifted out of the
+    request, is the message's one part, byte for byte, and the Content-Length is the body's."""
+    data = bytes(range(256)) * 2048
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    request = {"name": "n", "content": base64.b64encode(data).decode()}
+    with _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen), mtom={"enabled": True}) as b:
+        b.call("Upload", request) if path == "sync" else asyncio.run(b.acall("Upload", request))
+    (sent,) = seen
+    assert sent.headers["content-length"] == str(len(sent.content)) and "transfer-encoding" not in sent.headers
+    root, parts = _received(dict(sent.headers), sent.content)
+    assert root.find(f".//{{{NS}}}content/{{{XOP}}}Include") is not None
+    assert [p.get_payload(decode=True) for p in parts] == [data]
