@@ -27,6 +27,22 @@ from .errors import UpstreamError, UpstreamKind, XmlError
 from .proxies import Proxies
 from .settings import BackendAuth, ClientCert, Settings
 
+#: A request body: bytes, or a message in pieces (an MTOM message's, bridge.mime.Packed) sent one
+#: after the other with the Content-Length of them all, never joined (a 50 MB part is not copied).
+Body = bytes | list[bytes]
+
+
+def _sized(body: Body, headers: dict[str, str]) -> dict[str, str]:
+    """The headers, with a Content-Length for a body in pieces (else httpx and aiohttp send it chunked,
+    which not every SOAP stack reads)."""
+    return headers if isinstance(body, bytes) else {**headers, "Content-Length": str(sum(map(len, body)))}
+
+
+async def _pieces(body: list[bytes]) -> AsyncIterator[bytes]:
+    for piece in body:
+        yield piece
+
+
 if TYPE_CHECKING:  # imported where used: together they take 0.5 s, a warm start's budget
     import aiohttp
     import httpcore
@@ -373,7 +389,7 @@ envelopes; one pool each, opened lazily."""
         return self._sync
 
     def post(
-        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+        self, url: str, body: Body, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
     ) -> Reply:
         """POSTs an envelope and returns the reply, within the call's deadline and size limit. Retries once on
         a new connection when a reused one failed before any reply, or on any connection failure when
@@ -388,7 +404,7 @@ envelopes; one pool each, opened lazily."""
             for attempt in (1, 2):
                 call.stream, call.reused, call.reply_bytes = None, False, 0
                 try:
-                    with self._sync_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
+                    with self._sync_client().stream("POST", url, content=body, headers=_sized(body, self._headers(headers))) as r:
                         ctype = r.headers.get("content-type", "")
                         into = self._sink(sink, ctype, r.status_code)
                         if into is not None:
@@ -525,7 +541,7 @@ envelopes; one pool each, opened lazily."""
             await asyncio.sleep(0)  # the transports' connection_lost callbacks close the sockets
 
     async def apost(
-        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+        self, url: str, body: Body, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
     ) -> Reply:
         """The async ``post``: aiohttp, or httpx for an in-process transport; same deadline, limits, retry,
         ``sink`` and errors. In a served request it sends the request ID and trace context along, and notes the
@@ -553,7 +569,7 @@ envelopes; one pool each, opened lazily."""
             async with session.get(url, headers=self._headers({}), allow_redirects=False, proxy=self._proxies.for_url(url)) as r:
                 return r.status
 
-    async def _apost(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None = None) -> Reply:
+    async def _apost(self, url: str, body: Body, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None = None) -> Reply:
         try:
             async with asyncio.timeout(self.deadline):
                 if self._async_transport is not None:  # an in-process transport (tests, replay)
@@ -562,7 +578,7 @@ envelopes; one pool each, opened lazily."""
         except TimeoutError:  # only the deadline's: the calls map their own timeouts
             raise self._deadline_passed(what, url) from None
 
-    async def _apost_aiohttp(self, url: str, body: bytes, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None) -> Reply:
+    async def _apost_aiohttp(self, url: str, body: Body, headers: dict[str, str], what: str, idempotent: bool, sink: SinkFor | None) -> Reply:
         import aiohttp
 
         session = await self._session()
@@ -574,7 +590,7 @@ envelopes; one pool each, opened lazily."""
                 started = False  # the reply's status line and headers arrived
                 try:
                     async with session.post(
-                        url, data=body, headers=self._headers(headers), allow_redirects=False, trace_request_ctx=trace, proxy=self._proxies.for_url(url)
+                        url, data=body if isinstance(body, bytes) else _pieces(body), headers=_sized(body, self._headers(headers)), allow_redirects=False, trace_request_ctx=trace, proxy=self._proxies.for_url(url)
                     ) as r:
                         started = True
                         ctype = r.headers.get("Content-Type", "")
@@ -614,11 +630,11 @@ envelopes; one pool each, opened lazily."""
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _apost_httpx(self, url: str, body: bytes, headers: dict[str, str], what: str, sink: SinkFor | None = None) -> Reply:
+    async def _apost_httpx(self, url: str, body: Body, headers: dict[str, str], what: str, sink: SinkFor | None = None) -> Reply:
         import httpx
 
         try:
-            async with self._async_client().stream("POST", url, content=body, headers=self._headers(headers)) as r:
+            async with self._async_client().stream("POST", url, content=body if isinstance(body, bytes) else _pieces(body), headers=_sized(body, self._headers(headers))) as r:
                 ctype = r.headers.get("content-type", "")
                 into = self._sink(sink, ctype, r.status_code)
                 if into is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import gcpause, observability
 from .app import WRITES_LARGE, LargeResult, create_app, dumps
 from .cache import CacheEntry, json_loads, load_model_cached
-from .client import Reply, ReplySink, SoapClient
+from .client import Body, Reply, ReplySink, SoapClient
 from .errors import (
     ConfigError,
     OperationNotFound,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .auth import Credentials
     from .codec import Codec
     from .compiled import CompiledCodec
-    from .mime import Limits
+    from .mime import Lifted, Limits
     from .wsse import Security
 
 log = logging.getLogger("soapbridge")
@@ -61,6 +61,7 @@ WARM_UP = ("aiohttp", "bridge.envelope", "bridge.compiled", "jsonschema_rs", "or
 # Replies of this size or more are decoded off the event loop (Bridge._afinish); smaller ones
 # take a few milliseconds at most, less than the hand-over to a thread would cost them.
 OFFLOAD_BYTES = 256 * 1024
+LIFT_BYTES = 256 * 1024  # a base64Binary value this large (and over the MTOM threshold) is lifted out before encoding
 
 
 def _breaks(error: Any, where: Located | None = None) -> list[str]:
@@ -306,13 +307,19 @@ class Bridge:
         op = self.operation(operation)
         with observability.span("soapbridge.validate"):
             self.validate_input(op, data)
+        return self._encode(op, data)
+
+    def _encode(self, op: Operation, data: Any, lifted: int = 0) -> bytes:
+        """Validated data -> the envelope; ``lifted``: the characters of values taken out before
+        (``mime.lift``), counted against ``max_request_bytes`` as if they were there."""
         with observability.span("soapbridge.encode"):
             envelope = self.compiled.encode_request(op, data)
         limit = self.settings.max_request_bytes
-        if len(envelope) > limit:  # escaping can make the envelope a few times the JSON's size
+        size = len(envelope) + lifted
+        if size > limit:  # escaping can make the envelope a few times the JSON's size
             raise RequestTooLarge(
-                f"the request for {op.key} makes a SOAP envelope of {len(envelope)} bytes, over the limit of {limit}",
-                [Violation("", f"the envelope would be {len(envelope)} bytes; the limit (max_request_bytes) is {limit}")],
+                f"the request for {op.key} makes a SOAP envelope of {size} bytes, over the limit of {limit}",
+                [Violation("", f"the envelope would be {size} bytes; the limit (max_request_bytes) is {limit}")],
             )
         return envelope
 
@@ -416,22 +423,58 @@ class Bridge:
 
     def _prepare(
         self, operation: str | Operation, data: Any, headers: dict[str, Any] | None, credentials: Credentials | None = None
-    ) -> tuple[Operation, bytes, dict[str, str]]:
+    ) -> tuple[Operation, Body, dict[str, str]]:
         op = self.operation(operation)
         if headers:
             if not isinstance(data, dict):
                 raise ValidationError("the request must be an object", [Violation("", "expected an object")])
             data = {**data, HEADERS_KEY: {**data.get(HEADERS_KEY, {}), **headers}}
-        body = self.encode_request(op, data)
+        wsse = self._wsse.get(op.service)
+        if credentials is not None and credentials.wsse is not None:
+            wsse = credentials.wsse  # the authenticated consumer's own UsernameToken, in place of the global one
+        tags = self._mtom_tags(op)
+        if tags and not op.input.attachments and not self._swaref_tags(op.input) and not (wsse is not None and wsse.signs):
+            # MTOM will apply: large binaries are lifted out before encoding, so that the envelope
+            # is built, parsed and sent small and each value is decoded once (bridge.mime.lift)
+            from .mime import Unlifted, lift
+
+            with observability.span("soapbridge.validate"):
+                self.validate_input(op, data)
+            small, lifted = lift(data, max(self.settings.mtom.threshold, LIFT_BYTES))
+            if lifted:
+                try:
+                    return self._assemble(op, self._encode(op, small, lifted.chars), wsse, credentials, lifted)
+                except RequestTooLarge:
+                    raise
+                except (Unlifted, ValidationError):
+                    pass  # a marker outside a base64Binary element (or refused there): encoded as it is
+            del small, lifted
+            return self._assemble(op, self._encode(op, data), wsse, credentials)
+        return self._assemble(op, self.encode_request(op, data), wsse, credentials)
+
+    def _mtom_tags(self, op: Operation) -> frozenset[str]:
+        """The tags of the base64Binary elements of ``op``'s input that may go as MTOM parts (none
+        when MTOM is off for it); swaRef elements are not among them: they are parts already."""
+        m = self.settings.mtom
+        if not (m.enabled is True or (m.enabled == "auto" and op.mtom_policy)):
+            return frozenset()
+        got = self._binary_tags.get(id(op))
+        if got is None:
+            from .mime import binary_tags
+
+            got = self._binary_tags[id(op)] = binary_tags(op.input) - self._swaref_tags(op.input)
+        return got
+
+    def _assemble(
+        self, op: Operation, body: bytes, wsse: Security | None, credentials: Credentials | None, lifted: Lifted | None = None
+    ) -> tuple[Operation, Body, dict[str, str]]:
+        """The envelope addressed, secured and packed (MTOM, SwA) as it is sent, and its HTTP headers."""
         from .envelope import http_headers
 
         action = op.soap_action
         addressing = self.settings.addressing
         if addressing is True or (addressing == "auto" and op.wsa_policy):
             body, action = self._addressed(op, body), op.wsa_action  # before WS-Security, which may sign them
-        wsse = self._wsse.get(op.service)
-        if credentials is not None and credentials.wsse is not None:
-            wsse = credentials.wsse  # the authenticated consumer's own UsernameToken, in place of the global one
         http = http_headers(op.soap_version, action)
         if op.input.attachments:  # SwA: signed (if at all) once the bound parts are out of the envelope
             body, http = self._swa(op, body, http, wsse)
@@ -444,10 +487,15 @@ class Bridge:
                 body, swarefs = take_swarefs(body, tags)
             if wsse is not None:
                 body = wsse.apply(body)
-            body, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs, extra=swarefs)
+            sent, http = self._mtom(op, body, http, action, exact=wsse is not None and wsse.signs, extra=swarefs, lifted=lifted)
+            return op, sent, self._authorized(http, credentials)
+        return op, body, self._authorized(http, credentials)
+
+    @staticmethod
+    def _authorized(http: dict[str, str], credentials: Credentials | None) -> dict[str, str]:
         if credentials is not None and credentials.authorization is not None:
-            http = {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
-        return op, body, http
+            return {**http, "Authorization": credentials.authorization}  # the consumer's Basic credentials
+        return http
 
     def _swa(self, op: Operation, body: bytes, http: dict[str, str], wsse: Security | None) -> tuple[bytes, dict[str, str]]:
         """The request as SOAP with Attachments (the WSDL binds parts to MIME parts). WS-Security
@@ -468,31 +516,39 @@ class Bridge:
         return tags
 
     def _mtom(
-        self, op: Operation, body: bytes, http: dict[str, str], action: str, *, exact: bool = False, extra: list[tuple[str, bytes]] | None = None
-    ) -> tuple[bytes, dict[str, str]]:
+        self,
+        op: Operation,
+        body: bytes,
+        http: dict[str, str],
+        action: str,
+        *,
+        exact: bool = False,
+        extra: list[tuple[str, bytes]] | None = None,
+        lifted: Lifted | None = None,
+    ) -> tuple[Body, dict[str, str]]:
         """The request as MTOM (bridge.mime) when configured or the WSDL's policy asks for it and a
         base64Binary value reaches the threshold; else as it is. Either way the Accept header says an
         MTOM reply is welcome: the JAX-WS RI answers a plain request with MTOM only when it says so.
         ``exact``: the envelope is signed, so only canonical base64 values become parts (``mime.pack``).
-        ``extra``: swaRef parts the envelope refers to: sent along, as SwA when nothing goes as MTOM."""
+        ``extra``: swaRef parts the envelope refers to: sent along, as SwA when nothing goes as MTOM.
+        ``lifted``: values taken out before encoding, sent as parts (``mime.pack`` raises ``Unlifted``
+        if one cannot be)."""
         m = self.settings.mtom
         on = m.enabled is True or (m.enabled == "auto" and op.mtom_policy)
         if not on and not extra:
             return body, http
-        from .mime import XOP_MEDIA, binary_tags, pack
+        from .mime import XOP_MEDIA, pack
 
         tags = frozenset[str]()
         if on:
-            got = self._binary_tags.get(id(op))
-            if got is None:  # swaRef values are not XOP-optimized: they are parts already
-                got = self._binary_tags[id(op)] = binary_tags(op.input) - self._swaref_tags(op.input)
-            tags = got
+            tags = self._mtom_tags(op)
             soap_type = "application/soap+xml" if op.soap_version == "1.2" else "text/xml"
             http = {**http, "Accept": f"{XOP_MEDIA}, multipart/related, {soap_type}"}
-        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact, extra=extra)
+        packed = pack(body, op.soap_version, action, tags, m.threshold, exact=exact, extra=extra, lifted=lifted)
         if packed is None:
             return body, http
-        return packed.body, {**http, "Content-Type": packed.content_type}
+        # lifted: large parts, sent piece by piece (bridge.client.Body), not joined into one more copy
+        return packed.pieces if lifted is not None else packed.body, {**http, "Content-Type": packed.content_type}
 
     def _mime_limits(self) -> Limits:
         from .mime import Limits

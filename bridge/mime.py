@@ -9,7 +9,9 @@ codec sees the envelope a plain reply would have been. Anything malformed raises
 
 Sending: elements the schema types ``xs:base64Binary`` whose decoded value is at least ``threshold``
 bytes become ``xop:Include`` references to binary parts (XOP 1.0 §3; MTOM: SOAP 1.2 and, as the JAX-WS
-RI and WCF do, SOAP 1.1).
+RI and WCF do, SOAP 1.1). Large values are lifted out of the data before encoding (``lift``): the
+envelope is built small around markers that ``pack`` turns into parts, and the message is sent in
+pieces (``Packed.pieces``), so a 50 MB value is decoded once and never joined or re-serialized.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .errors import MimeError, XmlError
@@ -443,6 +445,68 @@ class Packed:
         return iter(self.pieces)
 
 
+_LIFT_CHARS = 4 * 1024 * 1024  # base64 characters decoded per step when lifting: a multiple of 4
+
+
+class Lifted:
+    """Large base64Binary values of a request taken out of its data before encoding (``lift``): each
+    replaced by a short marker (valid base64, so the encoder writes it as it is), its decoded bytes
+    kept in pieces. The envelope is then built around the markers, small; ``pack`` puts each part's
+    bytes where its marker's element is. The base64 text is never written into an envelope, parsed
+    back, split or joined."""
+
+    def __init__(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.values: dict[str, list[bytes]] = {}
+        self.chars = 0  # the base64 characters the markers stand for (for the envelope's size limit)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, text: str, threshold: int) -> str | None:
+        """A marker in place of ``text`` when it is plain base64 (no whitespace, padding only at
+        its end) of at least ``threshold`` bytes, else None (the value then stays as it is)."""
+        if len(text) % 4 or len(text) * 3 // 4 - text.count("=", -2) < threshold:  # the decoded size
+            return None
+        pieces: list[bytes] = []
+        for i in range(0, len(text), _LIFT_CHARS):
+            chunk = text[i : i + _LIFT_CHARS]
+            if "=" in chunk[-2:] and i + _LIFT_CHARS < len(text):
+                return None  # padding inside the value: not the canonical form; left to the encoder
+            try:
+                pieces.append(base64.b64decode(chunk, validate=True))
+            except (binascii.Error, ValueError):
+                return None
+        marker = f"U0JY{self.token}{len(self.values):08d}"  # 44 base64 characters
+        self.values[marker] = pieces
+        self.chars += len(text) - len(marker)
+        return marker
+
+
+def lift(data: Any, threshold: int) -> tuple[Any, Lifted]:
+    """``data`` with every string that is base64 of at least ``threshold`` bytes replaced by a marker
+    (``Lifted.take``); the containers on the way copied, ``data`` itself left as it is. A string
+    that is not a base64Binary value gets a marker too: ``pack`` then finds it outside such an
+    element, and the caller encodes ``data`` as it is instead (``Unlifted``)."""
+    lifted = Lifted()
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            marker = lifted.take(node, threshold) if len(node) >= 4 * threshold // 3 else None
+            return node if marker is None else marker
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(data), lifted
+
+
+class Unlifted(Exception):
+    """A lifted value's marker is not the whole text of a base64Binary element (``pack``)."""
+
+
 def pack(
     envelope: bytes,
     version: str,
@@ -452,6 +516,7 @@ def pack(
     *,
     exact: bool = False,
     extra: list[tuple[str, bytes]] | None = None,
+    lifted: Lifted | None = None,
 ) -> Packed | None:
     """The envelope as an MTOM message, each element whose tag is in ``binary_tags`` (base64Binary)
     and whose value decodes to at least ``threshold`` bytes sent as a binary part; None when no value
@@ -463,18 +528,29 @@ def pack(
     character, the one signed; any other value stays inline.
 
     ``extra``: parts ``(content id, bytes)`` the envelope already refers to (swaRef, ``take_swarefs``),
-    sent along; with no MTOM part the message is then SOAP with Attachments (root text/xml)."""
+    sent along; with no MTOM part the message is then SOAP with Attachments (root text/xml).
+
+    ``lifted``: values taken out before encoding (``lift``), each sent as a part in place of its
+    marker; raises ``Unlifted`` when a marker is anywhere but as the text of an element in ``binary_tags``."""
     from lxml import etree
 
     if not binary_tags and not extra:
         return None
     token = uuid.uuid4().hex
-    binaries: list[tuple[str, bytes]] = []
+    binaries: list[tuple[str, list[bytes]]] = []
     root = None
     if binary_tags:
         root = etree.fromstring(envelope, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    placed = 0
     for el in root.iter(*binary_tags) if root is not None else ():
         text = el.text or ""
+        if lifted is not None and not len(el) and text in lifted.values:
+            cid = f"{len(binaries) + 1}.{token}@soapbridge"
+            el.text = None
+            etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
+            binaries.append((cid, lifted.values[text]))
+            placed += 1
+            continue
         if len(el) or len(text) * 3 // 4 < threshold:  # len*3/4: the decoded size, near enough
             continue
         try:
@@ -486,7 +562,9 @@ def pack(
         cid = f"{len(binaries) + 1}.{token}@soapbridge"
         el.text = None
         etree.SubElement(el, XOP_INCLUDE, nsmap={"xop": XOP}).set("href", f"cid:{cid}")
-        binaries.append((cid, data))
+        binaries.append((cid, [data]))
+    if lifted is not None and placed != len(lifted):
+        raise Unlifted(f"{len(lifted) - placed} lifted value(s) outside a base64Binary element")
     if not binaries and not extra:
         return None
     boundary = f"uuid:{token}"
@@ -507,7 +585,7 @@ def pack(
         f"Content-ID: <{root_id}>\r\n\r\n"
     ).encode("ascii")
     pieces = [head, root_xml]
-    for cid, data in [*binaries, *(extra or [])]:
+    for cid, chunks in [*binaries, *((cid, [data]) for cid, data in extra or [])]:
         pieces.append(
             (
                 f"\r\n--{boundary}\r\n"
@@ -516,7 +594,7 @@ def pack(
                 f"Content-ID: <{cid}>\r\n\r\n"
             ).encode("ascii")
         )
-        pieces.append(data)
+        pieces.extend(chunks)
     pieces.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
     if binaries:
         content_type = f'multipart/related; type="{XOP_MEDIA}"; boundary="{boundary}"; start="<{root_id}>"; start-info="{start_info}"'

@@ -23,7 +23,7 @@ import httpx
 import yaml
 from lxml import etree
 
-from .client import Reply, SinkFor, SoapClient
+from .client import Body, Reply, SinkFor, SoapClient
 from .codec import to_json_ready
 from .errors import BridgeError, XmlError
 from .examples import message_example
@@ -198,10 +198,11 @@ class RecordingClient(SoapClient):
         self.captured: list[_Captured] = []
 
     async def apost(
-        self, url: str, body: bytes, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
+        self, url: str, body: Body, headers: dict[str, str], *, what: str = "the SOAP call", idempotent: bool = False, sink: SinkFor | None = None
     ) -> Reply:
         """``SoapClient.apost``, keeping the request as written and the reply (read whole, for the recording: no ``sink``)."""
-        seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, body)
+        whole = body if isinstance(body, bytes) else b"".join(body)  # recorded whole: a tool for examples, not for 50 MB
+        seen = _Captured(url, {k.lower(): v for k, v in headers.items() if k.lower() in SOAP_HEADERS}, whole)
         reply = await super().apost(url, body, headers, what=what, idempotent=idempotent)
         seen.status, seen.content_type, seen.reply = reply.status, reply.content_type, reply.body
         self.captured.append(seen)

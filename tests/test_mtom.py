@@ -24,7 +24,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote
 
 import httpx
@@ -912,3 +912,159 @@ def test_the_mock_reads_a_soap12_mtom_requests_action_from_its_content_type(wher
     r = client.post("/files", content=body, headers={"content-type": ctype})
     assert r.status_code == 200, r.text
     assert etree.fromstring(r.content).find(f".//{{{NS}}}UploadResponse") is not None
+
+
+# --- uploads: the request side's memory ------------------------------------------------------
+
+
+def _upload_sink(got: list[tuple[dict[str, str], IO[bytes]]]) -> Any:
+    """A backend that keeps each request's headers and body and answers an UploadResponse. The
+    body goes to a file as it arrives (not into this process's memory, which the tests measure)."""
+    import tempfile
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+
+    async def answer(request: Any) -> Response:
+        f = tempfile.TemporaryFile()  # noqa: SIM115 - outlives the request: the test reads it, then it is collected
+        async for chunk in request.stream():
+            f.write(chunk)
+        got.append((dict(request.headers), f))
+        return Response(reply, media_type="text/xml")
+
+    return Starlette(routes=[Route("/files", answer, methods=["POST"])])
+
+
+def _received(headers: dict[str, str], body: bytes | IO[bytes]) -> tuple[etree._Element, list[email.message.Message]]:
+    """The root envelope and the parts of an MTOM request, as Python's email package reads them."""
+    if not isinstance(body, bytes):
+        body.seek(0)
+        body = body.read()
+    raw = f"Content-Type: {headers['content-type']}\r\n\r\n".encode() + body
+    parts = list(email.message_from_bytes(raw, policy=email.policy.HTTP).iter_parts())
+    return etree.fromstring(parts[0].get_payload(decode=True)), parts[1:]
+
+
+@pytest.mark.parametrize("path", ["sync (httpx)", "async (aiohttp)"])
+def test_an_mtom_upload_is_not_copied_over_and_over(path: str) -> None:
+    """One 20 MiB binary given as base64 (27 MB, the caller's): from the call's start to its end,
+    Python's allocations peak under twice the binary (its decoded bytes, once, and a few MB of
+    work), not at the several copies an envelope holding the base64 text, parsed back and
+    serialized again, would take. What arrives is the binary, byte for byte, with a Content-Length."""
+    import random
+    import tracemalloc
+
+    from tests.conftest import ServerThread
+
+    data = random.Random(22).randbytes(20 * 1024 * 1024)
+    content = base64.b64encode(data).decode()
+    got: list[tuple[dict[str, str], IO[bytes]]] = []
+    settings: dict[str, Any] = {"max_request_bytes": 64 * 1024 * 1024, "mtom": {"enabled": True}}
+    with ServerThread(_upload_sink(got)) as server, bridge.load(FILES, endpoint=server.url + "/files", cache_dir=None, **settings) as b:
+
+        def call(value: str) -> dict[str, Any]:
+            request = {"name": "n", "content": value}
+            return b.call("Upload", request) if path.startswith("sync") else asyncio.run(b.acall("Upload", request))
+
+        call("AA==")  # imports and connections, before measuring
+        got.clear()
+        tracemalloc.start()
+        try:
+            call(content)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    (headers, file), = got
+    assert headers.get("content-length") == str(file.seek(0, 2)) and "transfer-encoding" not in headers
+    root, parts = _received(headers, file)
+    include = root.find(f".//{{{NS}}}content/{{{XOP}}}Include")
+    assert include is not None and f"<{unquote(include.get('href')[4:])}>" == parts[0]["Content-ID"]
+    assert hashlib.sha256(parts[0].get_payload(decode=True)).digest() == hashlib.sha256(data).digest()
+    assert peak < 2 * len(data), f"{peak / 2**20:.1f} MiB allocated to send a 20 MiB binary"
+
+
+def test_a_rest_form_upload_is_not_copied_over_and_over() -> None:
+    """The REST side: a 20 MiB file in a multipart/form-data body, over a socket, to an MTOM
+    request upstream. From the form's first byte to the reply, Python's allocations (the app's,
+    the upstream's and the client's, all in this process) stay under four times the file: its
+    base64 (the JSON value it stands for), its decoded bytes once, a few MB of work."""
+    import io
+    import random
+    import tracemalloc
+
+    from tests.conftest import ServerThread
+
+    data = random.Random(23).randbytes(20 * 1024 * 1024)
+    got: list[tuple[dict[str, str], IO[bytes]]] = []
+    form = {"json": json.dumps({"name": "n", "content": "cid:file"})}
+    settings: dict[str, Any] = {"max_request_bytes": 64 * 1024 * 1024, "mtom": {"enabled": True}}
+    with (
+        ServerThread(_upload_sink(got)) as upstream,
+        bridge.load(FILES, endpoint=upstream.url + "/files", cache_dir=None, **settings) as b,
+        ServerThread(b.asgi()) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        assert client.post("/FileService/Upload", data=form, files={"file": ("a.bin", b"warm up")}).status_code == 200
+        got.clear()
+        file = io.BytesIO(data)
+        tracemalloc.start()
+        try:
+            r = client.post("/FileService/Upload", data=form, files={"file": ("a.bin", file)})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert r.status_code == 200, r.text
+    (headers, file), = got
+    _, parts = _received(headers, file)
+    assert hashlib.sha256(parts[0].get_payload(decode=True)).digest() == hashlib.sha256(data).digest()
+    assert peak < 4 * len(data), f"{peak / 2**20:.1f} MiB allocated to pass on a 20 MiB file"
+
+
+def test_a_large_base64_string_outside_a_binary_element_stays_inline() -> None:
+    """A string that only looks like base64 (here the xs:string ``name``) is lifted out like a
+    binary, then found outside a base64Binary element: the request is encoded as it is, the name
+    inline, character for character, and the binary still an MTOM part."""
+    name = "QUJD" * 100_000  # 400 KB of base64 alphabet
+    data = bytes(range(256)) * 2048  # 512 KiB
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    with _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen), mtom={"enabled": True}) as b:
+        b.call("Upload", {"name": name, "content": base64.b64encode(data).decode()})
+    root, parts = _received(dict(seen[0].headers), seen[0].content)
+    assert root.findtext(f".//{{{NS}}}name") == name
+    (part,) = parts
+    assert part.get_payload(decode=True) == data
+
+
+def test_a_lifted_binary_still_counts_against_max_request_bytes() -> None:
+    """The envelope is built without the binary's text, but the limit is on the request as the
+    envelope would hold it: 700 KB of base64 with a 600 KB limit is refused, before any send."""
+    from bridge.errors import RequestTooLarge
+
+    seen: list[httpx.Request] = []
+    with (
+        _bridge(_reply_transport(b"", "text/xml", seen=seen), mtom={"enabled": True}, max_request_bytes=600_000) as b,
+        pytest.raises(RequestTooLarge, match="over the limit of 600000"),
+    ):
+        b.call("Upload", {"name": "n", "content": base64.b64encode(bytes(512 * 1024)).decode()})
+    assert not seen
+
+
+@pytest.mark.parametrize("path", ["sync", "async (in-process httpx)"])
+def test_a_lifted_binary_goes_as_a_part_with_its_content_length(path: str) -> None:
+    """Over httpx with a transport given (in-process), both ways: a 512 KiB binary, lifted out of the
+    request, is the message's one part, byte for byte, and the Content-Length is the body's."""
+    data = bytes(range(256)) * 2048
+    seen: list[httpx.Request] = []
+    reply = f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><f:UploadResponse xmlns:f="{NS}"><f:size>1</f:size><f:sha256>x</f:sha256></f:UploadResponse></s:Body></s:Envelope>'
+    request = {"name": "n", "content": base64.b64encode(data).decode()}
+    with _bridge(_reply_transport(reply.encode(), "text/xml", seen=seen), mtom={"enabled": True}) as b:
+        b.call("Upload", request) if path == "sync" else asyncio.run(b.acall("Upload", request))
+    (sent,) = seen
+    assert sent.headers["content-length"] == str(len(sent.content)) and "transfer-encoding" not in sent.headers
+    root, parts = _received(dict(sent.headers), sent.content)
+    assert root.find(f".//{{{NS}}}content/{{{XOP}}}Include") is not None
+    assert [p.get_payload(decode=True) for p in parts] == [data]
