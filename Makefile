@@ -46,7 +46,7 @@ test: $(STAMP)
 	$(BIN)/mypy bridge
 	$(BIN)/python .ci/openapi-compat
 	$(MKDOCS) build --strict
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=25
 
 # The edit-test loop: lint, types and everything but the slow, interop and corpus tiers (about a minute).
 check: $(STAMP)
