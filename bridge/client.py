@@ -436,43 +436,47 @@ envelopes; one pool each, opened lazily."""
             raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
 
     def _stream(self, chunks: Any, into: ReplySink, status: int, ctype: str, what: str, url: str) -> Reply:
-        limit = self.settings.max_reply_bytes
         size = 0
         try:
             for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise self._too_large(what, url)
-                into.write(chunk)
-            if size == 0:  # no body at all: said as for any empty reply (Bridge._finish)
-                into.abort()
-                return Reply(status, ctype, b"")
-            return Reply(status, ctype, b"", into.finish(), size)
+                size = self._into(into, chunk, size, what, url)
+            return self._streamed(into, status, ctype, size)
         except BaseException as exc:
-            into.abort()
-            if isinstance(exc, XmlError):
-                raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
+            self._stream_failed(into, exc, status)
             raise
 
     async def _astream(self, chunks: Any, into: ReplySink, status: int, ctype: str, what: str, url: str) -> Reply:
         """``_stream`` of an async iterator of chunks."""
-        limit = self.settings.max_reply_bytes
         size = 0
         try:
             async for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise self._too_large(what, url)
-                into.write(chunk)
-            if size == 0:
-                into.abort()
-                return Reply(status, ctype, b"")
-            return Reply(status, ctype, b"", into.finish(), size)
+                size = self._into(into, chunk, size, what, url)
+            return self._streamed(into, status, ctype, size)
         except BaseException as exc:
-            into.abort()
-            if isinstance(exc, XmlError):
-                raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
+            self._stream_failed(into, exc, status)
             raise
+
+    def _into(self, into: ReplySink, chunk: bytes, size: int, what: str, url: str) -> int:
+        """One chunk into the sink, within ``max_reply_bytes``; the size so far."""
+        size += len(chunk)
+        if size > self.settings.max_reply_bytes:
+            raise self._too_large(what, url)
+        into.write(chunk)
+        return size
+
+    @staticmethod
+    def _streamed(into: ReplySink, status: int, ctype: str, size: int) -> Reply:
+        if size == 0:  # no body at all: said as for any empty reply (Bridge._finish)
+            into.abort()
+            return Reply(status, ctype, b"")
+        return Reply(status, ctype, b"", into.finish(), size)
+
+    @staticmethod
+    def _stream_failed(into: ReplySink, exc: BaseException, status: int) -> None:
+        """The sink's parts deleted; a malformed multipart said as a bad reply (else the caller re-raises)."""
+        into.abort()
+        if isinstance(exc, XmlError):
+            raise UpstreamError("bad_reply", str(exc), status=status if status >= 400 else None) from None
 
     def _read_sync(self, r: httpx.Response, what: str, url: str) -> bytes:
         chunks: list[bytes] = []
